@@ -1,0 +1,265 @@
+"""Command-line interface (thin: parses options, calls the library, prints, sets exit codes)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .analyze import Result, analyze
+from .errors import InputError, StrictError, TooLargeError
+from .export import (
+    csv_text,
+    geojson_text,
+    json_text,
+    output_set,
+    records,
+    rejects_frame,
+    write_text_file,
+)
+from .settings import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
+
+EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+app = typer.Typer(
+    name="telecov",
+    help="Telecom coverage per commune: BTS, 5G and fiber footprints against boundaries and population.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+state: dict[str, Any] = {"debug": False}
+
+
+class Format(StrEnum):
+    """What is printed on stdout."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class By(StrEnum):
+    """Extra breakdown of the rows."""
+
+    operator = "operator"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"telecov {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More messages.")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and debug messages.")] = False,
+) -> None:
+    """Exact, fast telecom coverage analysis per commune."""
+    state["debug"] = debug
+    level = (
+        logging.ERROR
+        if quiet
+        else logging.DEBUG
+        if debug or verbose > 1
+        else (logging.INFO if verbose else logging.WARNING)
+    )
+    state["quiet"] = quiet
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    logging.getLogger("telecov").setLevel(level)
+
+
+def _parse_radius(values: list[str] | None) -> dict[str, float]:
+    radius: dict[str, float] = {}
+    for item in values or []:
+        tech, sep, metres = item.partition("=")
+        try:
+            radius[tech.strip()] = float(metres)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise InputError(f"--radius {item!r}: expected TECHNOLOGY=METRES, e.g. --radius 4G=3000")
+    return radius
+
+
+def _progress() -> tuple[Progress, Any]:
+    progress = Progress(
+        TextColumn("measuring"), BarColumn(), TextColumn("{task.completed}/{task.total} rows"),
+        TimeElapsedColumn(), console=err, transient=True, disable=state.get("quiet", False),
+    )  # fmt: skip
+    task = progress.add_task("measure", total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
+
+
+def summary_table(result: Result, *, target: float) -> Table:
+    """Rich summary: per technology, covered shares of the total and areas under the target."""
+    t = result.table
+    if "operator" in t.columns:
+        t = t[t["operator"] == "all"]
+    total = t[t["level"] == "total"].set_index("technology")
+    areas = t[t["level"] == "area"]
+    table = Table(title=f"Coverage — {result.run['counts']['areas']['used']} areas, target {target:g} %")
+    for col in ("technology", "population %", "residential %", "area %", "covered people",
+                f"areas < {target:g} % pop."):  # fmt: skip
+        table.add_column(col, justify="left" if col == "technology" else "right")
+
+    def fmt(v: float) -> str:
+        return "—" if v != v else f"{v:.2f}"
+
+    for tech in total.index:
+        row = total.loc[tech]
+        rows = areas[areas["technology"] == tech]
+        under = int((rows["population_pct"] < target).sum())
+        table.add_row(
+            tech, fmt(row["population_pct"]), fmt(row["residential_pct"]), fmt(row["area_pct"]),
+            f"{row['covered_population']:,.0f}", str(under),
+        )  # fmt: skip
+    return table
+
+
+def _print(result: Result, fmt: Format, *, target: float) -> None:
+    if fmt is Format.csv:
+        sys.stdout.write(csv_text(result.table))
+    elif fmt is Format.json:
+        sys.stdout.write(json_text(records(result.table)))
+    else:
+        out.print(summary_table(result, target=target))
+        refused = result.run["counts"]["refusals_by_reason"]
+        for kind, reasons in refused.items():
+            total = sum(reasons.values())
+            detail = "; ".join(f"{n} × {r}" for r, n in reasons.items())
+            out.print(f"[yellow]{total} {kind} rows refused[/]: {detail}")
+
+
+def write_report(result: Result, out_dir: Path, *, map_: bool, target: float) -> None:
+    """Write the report's output set into ``out_dir`` atomically."""
+    with output_set(out_dir, name="report") as gen:
+        write_text_file(gen / "coverage.csv", csv_text(result.table))
+        write_text_file(gen / "coverage.geojson", geojson_text(result.areas))
+        for kind in ("sites", "areas"):
+            frame = rejects_frame(result.rejected.get(kind))
+            write_text_file(gen / f"rejected_{kind}.csv", csv_text(frame))
+        if map_:
+            from .maps import coverage_map, save_map
+
+            save_map(coverage_map(result), gen / "coverage.html")
+        run = dict(result.run)
+        run["options"] = {**run["options"], "target_pct": target, "map": map_}
+        write_text_file(gen / "run.json", json_text(run))
+
+
+@app.command()
+def report(
+    sites: Annotated[Path | None, typer.Option(help="Sites: CSV (lon/lat) or point layer.")] = None,
+    areas: Annotated[Path | None, typer.Option(help="Areas: polygon layer (communes).")] = None,
+    population: Annotated[Path | None, typer.Option(help="Population GeoTIFF (people per pixel).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    area_id: Annotated[str | None, typer.Option(help="Area id field (detected if omitted).")] = None,
+    area_name: Annotated[str | None, typer.Option(help="Area name field (detected if omitted).")] = None,
+    parent: Annotated[str | None, typer.Option(help="Field grouping areas into parent rows.")] = None,
+    select: Annotated[str | None, typer.Option(help="Keep areas with FIELD=VALUE.")] = None,
+    target: Annotated[float, typer.Option(help="Target coverage in percent.")] = DEFAULT_TARGET_PCT,
+    radius: Annotated[
+        list[str] | None, typer.Option(help="Default radius per technology, e.g. 4G=3000 (repeatable).")
+    ] = None,
+    residential_density: Annotated[
+        float, typer.Option(help="People per km² from which a pixel is residential.")
+    ] = DEFAULT_RESIDENTIAL_DENSITY,
+    population_field: Annotated[
+        str | None, typer.Option(help="Areas field with official population counts.")
+    ] = None,
+    include_planned: Annotated[bool, typer.Option(help="Count planned sites too.")] = False,
+    sites_crs: Annotated[
+        str | None, typer.Option(help="CRS of sites lacking one (needed for x/y columns).")
+    ] = None,
+    areas_crs: Annotated[str | None, typer.Option(help="CRS of areas lacking one.")] = None,
+    by: Annotated[By | None, typer.Option(help="Add rows per operator.")] = None,
+    combined: Annotated[bool, typer.Option(help="Add combined layers any_mobile and 4G+.")] = False,
+    resolution: Annotated[float, typer.Option(help="Scan-line spacing in metres (accuracy).")] = 10.0,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Do not write coverage.html.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 2 when any row is refused.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="Encoding of a CSV sites file.")] = None,
+    decimal: Annotated[str, typer.Option(help="Decimal separator of a CSV sites file.")] = ".",
+    fmt: Annotated[Format, typer.Option("--format", help="What to print on stdout.")] = Format.table,
+) -> None:
+    """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
+    if not 0 <= target <= 100:
+        raise InputError(f"--target {target:g}: must be between 0 and 100")
+    t0 = time.perf_counter()
+    progress, update = _progress()
+    with progress:
+        try:
+            result = analyze(
+                sites, areas, population,
+                area_id=area_id, area_name=area_name, parent=parent, select=select,
+                radius=_parse_radius(radius), include_planned=include_planned,
+                residential_density=residential_density, population_field=population_field,
+                sites_crs=sites_crs, areas_crs=areas_crs, by_operator=by is By.operator,
+                combined=combined, resolution_m=resolution, strict=strict,
+                encoding=encoding, decimal=decimal, progress=update,
+            )  # fmt: skip
+        except StrictError as exc:
+            with output_set(out_dir, name="report") as gen:
+                for kind, frame in exc.rejected.items():
+                    write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(frame)))
+            raise
+    write_report(result, out_dir, map_=not no_map, target=target)
+    _print(result, fmt, target=target)
+    logging.getLogger("telecov").info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
+
+
+def main() -> None:
+    """Console-script entry point: runs the app and maps errors to exit codes."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT)
+    except InputError as exc:
+        _fail(exc, EXIT_INPUT, "error")
+    except TooLargeError as exc:
+        _fail(exc, EXIT_TOO_LARGE, "too large")
+    except (OSError, PermissionError) as exc:
+        _fail(exc, EXIT_INPUT, "error")
+    except Exception as exc:
+        _fail(exc, EXIT_INTERNAL, "internal error")
+    sys.exit(EXIT_OK)
+
+
+def _fail(exc: BaseException, code: int, label: str) -> None:
+    if state.get("debug"):
+        err.print_exception()
+    detail = str(exc) or type(exc).__name__
+    if code == EXIT_INTERNAL and not state.get("debug"):
+        detail = f"{type(exc).__name__}: {detail} (run with --debug for the traceback)"
+    err.print(f"[bold red]{label}:[/] {escape(detail)}", highlight=False)
+    sys.exit(code)

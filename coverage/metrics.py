@@ -1,0 +1,153 @@
+"""Turn the engine's raw sums into the output contract's table and per-area columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .engine import Measures
+from .footprints import Layer
+from .settings import BASE_TECHNOLOGIES, COMBINED_LAYERS
+
+VALUE_COLUMNS = (
+    "area_km2", "covered_km2", "area_pct",
+    "population", "covered_population", "population_pct",
+    "residential_km2", "covered_residential_km2", "residential_pct",
+    "residential_population", "covered_residential_population",
+)  # fmt: skip
+"""Metric columns of ``coverage.csv``, in order."""
+
+TECH_ORDER = {t: i for i, t in enumerate((*BASE_TECHNOLOGIES, *COMBINED_LAYERS))}
+LEVEL_ORDER = {"area": 0, "parent": 1, "total": 2}
+
+
+def table_columns(*, by_operator: bool) -> list[str]:
+    """Column names of ``coverage.csv``."""
+    keys = ["level", "area_id", "area_name", "parent", "technology"]
+    return [*keys, *(["operator"] if by_operator else []), *VALUE_COLUMNS]
+
+
+def _pct(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(den > 0, 100.0 * num / den, np.nan)
+    return np.clip(pct, 0.0, 100.0)
+
+
+def rescale_official(
+    measures: Measures,
+    official: NDArray[np.float64],
+    parent: NDArray[np.int64],
+    n_parents: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Rescale population sums so each area's total equals its official count.
+
+    Percentages within an area are unchanged; parent and total rows become sums of their
+    areas' rescaled counts. Returns (base, covered) arrays like ``measures``.
+    """
+    base = measures.base.copy()
+    cov = measures.covered.copy()
+    n = official.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(base[:n, 1] > 0, official / base[:n, 1], np.nan)
+    base[:n, 3] = base[:n, 3] * factor
+    base[:n, 1] = official
+    cov[:n, :, 1] = cov[:n, :, 1] * factor[:, None]
+    cov[:n, :, 3] = cov[:n, :, 3] * factor[:, None]
+    for k in (1, 3):
+        for p in range(n_parents):
+            members = parent == p
+            base[n + p, k] = np.nansum(base[:n, k][members])
+            cov[n + p, :, k] = np.nansum(cov[:n, :, k][members], axis=0)
+        base[-1, k] = np.nansum(base[:n, k])
+        cov[-1, :, k] = np.nansum(cov[:n, :, k], axis=0)
+    return base, cov
+
+
+def coverage_table(
+    base: NDArray[np.float64],
+    covered: NDArray[np.float64],
+    *,
+    area_ids: Sequence[str],
+    area_names: Sequence[str],
+    area_parents: Sequence[str],
+    parent_names: Sequence[str],
+    layers: Sequence[Layer],
+    by_operator: bool,
+) -> pd.DataFrame:
+    """Build the contract's table: one row per region × layer, sorted by level, area_id, technology.
+
+    Parameters
+    ----------
+    base, covered
+        Sums per region (and layer) in m² and people: area, population, residential area,
+        residential population.
+    area_ids, area_names, area_parents
+        Per area, in engine order.
+    parent_names
+        Per parent group, in engine order.
+    layers
+        The layers of ``covered``'s second axis.
+    by_operator
+        Whether to include the ``operator`` column.
+
+    """
+    n_areas = len(area_ids)
+    level = ["area"] * n_areas + ["parent"] * len(parent_names) + ["total"]
+    ids = [*area_ids, *parent_names, "ALL"]
+    names = [*area_names, *parent_names, "All areas"]
+    parents = [*area_parents, *([""] * len(parent_names)), ""]
+    n_regions = len(ids)
+    frames = []
+    for li, layer in enumerate(layers):
+        b = base
+        c = covered[:, li, :]
+        frame = pd.DataFrame(
+            {
+                "level": level,
+                "area_id": ids,
+                "area_name": names,
+                "parent": parents,
+                "technology": layer.technology,
+                "operator": layer.operator,
+                "area_km2": b[:, 0] / 1e6,
+                "covered_km2": c[:, 0] / 1e6,
+                "area_pct": _pct(c[:, 0], b[:, 0]),
+                "population": b[:, 1],
+                "covered_population": c[:, 1],
+                "population_pct": _pct(c[:, 1], b[:, 1]),
+                "residential_km2": b[:, 2] / 1e6,
+                "covered_residential_km2": c[:, 2] / 1e6,
+                "residential_pct": _pct(c[:, 2], b[:, 2]),
+                "residential_population": b[:, 3],
+                "covered_residential_population": c[:, 3],
+            },
+            index=pd.RangeIndex(n_regions),
+        )
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    # covered never exceeds its whole (float sums can overshoot by an ulp)
+    for part, whole in (("covered_km2", "area_km2"), ("covered_population", "population"),
+                        ("covered_residential_km2", "residential_km2"),
+                        ("covered_residential_population", "residential_population")):  # fmt: skip
+        table[part] = np.minimum(table[part], table[whole])
+    table = table.assign(
+        _l=table["level"].map(LEVEL_ORDER),
+        _t=table["technology"].map(TECH_ORDER),
+        _o=(table["operator"] != "all").astype(int),
+    ).sort_values(["_l", "area_id", "_t", "_o", "operator"], kind="stable")
+    return table[table_columns(by_operator=by_operator)].reset_index(drop=True)
+
+
+def area_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide per-area metrics ``<technology>_<metric>`` (operator ``all``), indexed by area_id."""
+    rows = table[table["level"] == "area"]
+    if "operator" in rows.columns:
+        rows = rows[rows["operator"] == "all"]
+    wide = rows.pivot(index="area_id", columns="technology", values=list(VALUE_COLUMNS))
+    order = sorted(wide.columns, key=lambda c: (TECH_ORDER.get(c[1], 99), VALUE_COLUMNS.index(c[0])))
+    wide = wide[order]
+    wide.columns = [f"{col[1]}_{col[0]}" for col in wide.columns]
+    return wide

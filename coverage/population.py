@@ -1,0 +1,137 @@
+"""Population rasters: open any GeoTIFF of people per pixel and read it by windows."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from numpy.typing import NDArray
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from .errors import InputError
+from .geodesy import LONLAT, is_lonlat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PopulationRaster:
+    """A population raster seen on a north-up lon/lat grid.
+
+    Rows count southwards from ``lat0`` (the north edge of row 0) by ``dy`` degrees, columns
+    eastwards from ``lon0`` by ``dx`` degrees. Reads outside the raster return zeros; nodata,
+    NaN and negative values count as 0 people.
+    """
+
+    dataset: Any
+    name: str
+    lon0: float
+    lat0: float
+    dx: float
+    dy: float
+    width: int
+    height: int
+    nodata: float | None
+    warped: bool = False
+    negative_pixels: int = field(default=0)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in degrees."""
+        return (
+            self.lon0,
+            self.lat0 - self.height * self.dy,
+            self.lon0 + self.width * self.dx,
+            self.lat0,
+        )
+
+    def read(self, row0: int, row1: int, col0: int, col1: int) -> NDArray[np.float64]:
+        """People per pixel for rows ``row0:row1`` and columns ``col0:col1`` (zeros outside)."""
+        out = np.zeros((row1 - row0, col1 - col0), dtype=np.float64)
+        r0, r1 = max(row0, 0), min(row1, self.height)
+        c0, c1 = max(col0, 0), min(col1, self.width)
+        if r1 <= r0 or c1 <= c0:
+            return out
+        try:
+            block = self.dataset.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=False)
+        except RasterioIOError as exc:
+            raise InputError(f"{self.name}: cannot read population raster: {exc}") from exc
+        block = block.astype(np.float64, copy=False)
+        bad = ~np.isfinite(block)
+        if self.nodata is not None and not math.isnan(self.nodata):
+            bad |= block == self.nodata
+        negative = (block < 0) & ~bad
+        if negative.any():
+            self.negative_pixels += int(negative.sum())
+            bad |= negative
+        block = np.where(bad, 0.0, block)
+        out[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = block
+        return out
+
+    def close(self) -> None:
+        """Release the underlying dataset (only when this object opened it)."""
+        if self.warped:
+            self.dataset.close()
+
+
+def open_population(source: str | Path | Any) -> PopulationRaster:
+    """Open a population raster from a path or an open rasterio dataset.
+
+    A raster that is not on a north-up lon/lat WGS84 grid is warped on the fly to one with
+    ``sum`` resampling, which keeps totals but not the exact pixel geometry (logged).
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, has no CRS or no georeferencing.
+
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{path}: population raster not found")
+        try:
+            dataset = rasterio.open(path)
+        except RasterioIOError as exc:
+            raise InputError(f"{path}: not a readable raster ({exc})") from exc
+        name = str(path)
+    else:
+        dataset = source
+        name = str(getattr(source, "name", "<raster>"))
+    if dataset.crs is None:
+        raise InputError(f"{name}: population raster has no CRS; assign one (e.g. with gdal_edit -a_srs)")
+    transform = dataset.transform
+    warped = False
+    north_up = transform.b == 0 and transform.d == 0 and transform.e < 0 < transform.a
+    if not (is_lonlat(dataset.crs) and north_up):
+        log.warning(
+            "%s: raster is not a north-up lon/lat grid (%s); warping to EPSG:4326 with sum "
+            "resampling (totals kept, pixel geometry approximated)",
+            name,
+            dataset.crs.to_string(),
+        )
+        dataset = WarpedVRT(dataset, crs=LONLAT, resampling=Resampling.sum)
+        transform = dataset.transform
+        warped = True
+    if dataset.count < 1:
+        raise InputError(f"{name}: raster has no band")
+    return PopulationRaster(
+        dataset=dataset,
+        name=name,
+        lon0=float(transform.c),
+        lat0=float(transform.f),
+        dx=float(transform.a),
+        dy=float(-transform.e),
+        width=int(dataset.width),
+        height=int(dataset.height),
+        nodata=None if dataset.nodata is None else float(dataset.nodata),
+        warped=warped,
+    )
