@@ -15,7 +15,6 @@ from numba import njit, prange
 from .geodesy import WGS84_A, WGS84_E2
 
 N_BASE = 4  # area m², population, residential m², residential population
-_KEY_SPAN = 1024.0  # larger than any longitude range, for (group, x) composite sort keys
 
 
 @njit(cache=True)
@@ -43,15 +42,30 @@ def build_row_index(
 
 
 @njit(cache=True, inline="always")
-def _prefix(cum: np.ndarray, vals: np.ndarray, row: int, u: float) -> float:
-    """Integral of a pixel row from its left edge to pixel coordinate ``u``."""
-    n = vals.shape[1]
+def _accumulate(
+    cum: np.ndarray, row: int, ua: float, ub: float, out: np.ndarray, g: int, wt: float, res_w: float
+) -> None:
+    """Add the integrals of one pixel row between pixel coordinates ``ua`` and ``ub``.
+
+    ``cum[row, k, j]`` is the integral from the row's left edge to pixel edge ``k`` of
+    population (j=0), residential indicator (j=1) and residential population (j=2); values
+    are linear inside a pixel.
+    """
+    n = cum.shape[1] - 1
+    for j in range(3):
+        w = res_w if j == 1 else wt
+        out[g, j + 1] += (_at(cum, row, ub, n, j) - _at(cum, row, ua, n, j)) * w
+
+
+@njit(cache=True, inline="always")
+def _at(cum: np.ndarray, row: int, u: float, n: int, j: int) -> float:
     if u <= 0.0:
         return 0.0
     if u >= n:
-        return cum[row, n]
+        return cum[row, n, j]
     k = int(u)
-    return cum[row, k] + (u - k) * vals[row, k]
+    f = u - k
+    return cum[row, k, j] * (1.0 - f) + cum[row, k + 1, j] * f
 
 
 @njit(cache=True, inline="always")
@@ -149,6 +163,67 @@ def footprint_intervals(
     return n
 
 
+@njit(cache=True, inline="always")
+def _insertion_sort(x: np.ndarray, lo: int, hi: int) -> None:
+    """Sort ``x[lo:hi]`` in place (short or nearly sorted runs)."""
+    for i in range(lo + 1, hi):
+        v = x[i]
+        j = i - 1
+        while j >= lo and x[j] > v:
+            x[j + 1] = x[j]
+            j -= 1
+        x[j + 1] = v
+
+
+@njit(cache=True, inline="always")
+def _insertion_sort_pairs(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> None:
+    """Sort intervals ``(a, b)[lo:hi]`` by start in place (nearly sorted runs)."""
+    for i in range(lo + 1, hi):
+        va = a[i]
+        vb = b[i]
+        j = i - 1
+        while j >= lo and a[j] > va:
+            a[j + 1] = a[j]
+            b[j + 1] = b[j]
+            j -= 1
+        a[j + 1] = va
+        b[j + 1] = vb
+
+
+@njit(cache=True)
+def _union_two(
+    a1: np.ndarray,
+    b1: np.ndarray,
+    n1: int,
+    a2: np.ndarray,
+    b2: np.ndarray,
+    n2: int,
+    out_a: np.ndarray,
+    out_b: np.ndarray,
+) -> int:
+    """Union of two start-sorted interval lists."""
+    i = 0
+    j = 0
+    m = 0
+    while i < n1 or j < n2:
+        if j >= n2 or (i < n1 and a1[i] <= a2[j]):
+            a = a1[i]
+            b = b1[i]
+            i += 1
+        else:
+            a = a2[j]
+            b = b2[j]
+            j += 1
+        if m > 0 and a <= out_b[m - 1]:
+            if b > out_b[m - 1]:
+                out_b[m - 1] = b
+        else:
+            out_a[m] = a
+            out_b[m] = b
+            m += 1
+    return m
+
+
 @njit(cache=True)
 def _merge_sorted(
     a: np.ndarray, b: np.ndarray, order: np.ndarray, n: int, out_a: np.ndarray, out_b: np.ndarray
@@ -163,39 +238,6 @@ def _merge_sorted(
         else:
             out_a[m] = a[i]
             out_b[m] = b[i]
-            m += 1
-    return m
-
-
-@njit(cache=True)
-def _merge_grouped(
-    a: np.ndarray,
-    b: np.ndarray,
-    group: np.ndarray,
-    n: int,
-    lon_min: float,
-    out_a: np.ndarray,
-    out_b: np.ndarray,
-    out_g: np.ndarray,
-    m: int,
-    region_offset: int,
-) -> int:
-    """Union of intervals within each group; appends to ``out_*`` from index ``m``."""
-    key = np.empty(n, np.float64)
-    for k in range(n):
-        key[k] = group[k] * _KEY_SPAN + (a[k] - lon_min)
-    order = np.argsort(key)
-    start = m
-    for k in range(n):
-        i = order[k]
-        g = group[i] + region_offset
-        if m > start and out_g[m - 1] == g and a[i] <= out_b[m - 1]:
-            if b[i] > out_b[m - 1]:
-                out_b[m - 1] = b[i]
-        else:
-            out_a[m] = a[i]
-            out_b[m] = b[i]
-            out_g[m] = g
             m += 1
     return m
 
@@ -297,6 +339,9 @@ def _prepare_row(
                     continue
             cand[L, nc] = f
             nc += 1
+        if nc > 1:
+            by_lon = np.argsort(flon[cand[L, :nc]])
+            cand[L, :nc] = cand[L, :nc][by_lon]
         n_cand[L] = nc
 
 
@@ -310,12 +355,7 @@ def _scan_rows(
     weight: np.ndarray,
     lon0: float,
     dx: float,
-    pop: np.ndarray,
-    cpop: np.ndarray,
-    res: np.ndarray,
-    cres: np.ndarray,
-    rpop: np.ndarray,
-    crpop: np.ndarray,
+    cum: np.ndarray,
     ex0: np.ndarray,
     ey0: np.ndarray,
     ex1: np.ndarray,
@@ -353,6 +393,9 @@ def _scan_rows(
     ia = np.empty(max_edges, np.float64)
     ib = np.empty(max_edges, np.float64)
     ic = np.empty(max_edges, np.int64)
+    pcount = np.zeros(n_parents + 1, np.int64)
+    pfill = np.zeros(n_parents + 1, np.int64)
+    porder = np.empty(max_edges, np.int64)
     ra = np.empty(3 * max_edges, np.float64)
     rb = np.empty(3 * max_edges, np.float64)
     rr = np.empty(3 * max_edges, np.int64)
@@ -378,7 +421,6 @@ def _scan_rows(
             lat = lat_mid[s]
             # 1. commune boundaries -> crossings -> intervals per commune (even-odd rule)
             nx = 0
-            lon_min = 1e300
             for k in range(e0, e1):
                 e = eidx[k]
                 y0 = ey0[e]
@@ -387,52 +429,59 @@ def _scan_rows(
                     x = ex0[e] + (lat - y0) / (y1 - y0) * (ex1[e] - ex0[e])
                     xs[nx] = x
                     xc[nx] = ecomm[e]
-                    lon_min = min(lon_min, x)
                     nx += 1
             if nx < 2:
                 continue
-            key = np.empty(nx, np.float64)
-            for k in range(nx):
-                key[k] = xc[k] * _KEY_SPAN + (xs[k] - lon_min)
-            order = np.argsort(key)
+            # crossings arrive grouped by commune (edges are stored area by area)
             ni = 0
-            k = 0
-            while k < nx - 1:
-                p = order[k]
-                q = order[k + 1]
-                if xc[p] == xc[q]:
-                    if xs[q] > xs[p]:
-                        ia[ni] = xs[p]
-                        ib[ni] = xs[q]
-                        ic[ni] = xc[p]
+            g0 = 0
+            while g0 < nx:
+                g1 = g0 + 1
+                while g1 < nx and xc[g1] == xc[g0]:
+                    g1 += 1
+                _insertion_sort(xs, g0, g1)
+                for k in range(g0, g1 - 1, 2):
+                    if xs[k + 1] > xs[k]:
+                        ia[ni] = xs[k]
+                        ib[ni] = xs[k + 1]
+                        ic[ni] = xc[k]
                         ni += 1
-                    k += 2
-                else:
-                    k += 1
+                g0 = g1
             if ni == 0:
                 continue
             # 2. regions: communes, parents (union of members), total (union of all)
-            nr = 0
             for k in range(ni):
-                ra[nr] = ia[k]
-                rb[nr] = ib[k]
-                rr[nr] = ic[k]
-                nr += 1
+                ra[k] = ia[k]
+                rb[k] = ib[k]
+                rr[k] = ic[k]
+            nr = ni
+            order = np.argsort(ia[:ni])
             if n_parents > 0:
-                pa = np.empty(ni, np.float64)
-                pb = np.empty(ni, np.float64)
-                pg = np.empty(ni, np.int64)
-                npi = 0
+                # stable bucket of the x-sorted intervals by parent, then merge each bucket
+                pcount[:] = 0
                 for k in range(ni):
                     g = parent[ic[k]]
                     if g >= 0:
-                        pa[npi] = ia[k]
-                        pb[npi] = ib[k]
-                        pg[npi] = g
-                        npi += 1
-                nr = _merge_grouped(pa, pb, pg, npi, lon_min, ra, rb, rr, nr, n_comm)
-            zeros = np.zeros(ni, np.int64)
-            nr = _merge_grouped(ia, ib, zeros, ni, lon_min, ra, rb, rr, nr, total_region)
+                        pcount[g + 1] += 1
+                for g in range(n_parents):
+                    pcount[g + 1] += pcount[g]
+                pfill[:n_parents] = pcount[:n_parents]
+                for k in range(ni):
+                    i = order[k]
+                    g = parent[ic[i]]
+                    if g >= 0:
+                        porder[pfill[g]] = i
+                        pfill[g] += 1
+                for g in range(n_parents):
+                    c0 = pcount[g]
+                    c1 = pcount[g + 1]
+                    if c1 > c0:
+                        m = _merge_sorted(ia, ib, porder[c0:c1], c1 - c0, ra[nr:], rb[nr:])
+                        rr[nr : nr + m] = n_comm + g
+                        nr += m
+            m = _merge_sorted(ia, ib, order, ni, ra[nr:], rb[nr:])
+            rr[nr : nr + m] = total_region
+            nr += m
             # 3. measures that do not depend on coverage
             A = area_deg[s]
             wt = weight[s]
@@ -441,24 +490,20 @@ def _scan_rows(
                 ub_ = (rb[k] - lon0) / dx
                 g = rr[k]
                 base[g, 0] += (rb[k] - ra[k]) * A
-                base[g, 1] += (_prefix(cpop, pop, r, ub_) - _prefix(cpop, pop, r, ua_)) * wt
-                base[g, 2] += (_prefix(cres, res, r, ub_) - _prefix(cres, res, r, ua_)) * dx * A
-                base[g, 3] += (_prefix(crpop, rpop, r, ub_) - _prefix(crpop, rpop, r, ua_)) * wt
+                _accumulate(cum, r, ua_, ub_, base, g, wt, dx * A)
             # 4. each layer: union of footprints on this line, intersected with each region
             for L in range(n_layers):
-                nf = n_inner[L]
-                fa[:nf] = inner_a[L, :nf]
-                fb[:nf] = inner_b[L, :nf]
+                nf = 0
                 for k in range(n_cand[L]):
                     f = cand[L, k]
                     nf = footprint_intervals(
                         flon[f], flat[f], fm0[f], frad[f], faz[f], fwidth[f],
                         lat, line_k[s, 0], line_k[s, 1], line_k[s, 2], line_k[s, 3], fa, fb, nf,
                     )  # fmt: skip
-                if nf == 0:
+                if nf == 0 and n_inner[L] == 0:
                     continue
-                forder = np.argsort(fa[:nf])
-                nu = _merge_sorted(fa, fb, forder, nf, ua, ub)
+                _insertion_sort_pairs(fa, fb, 0, nf)
+                nu = _union_two(inner_a[L], inner_b[L], n_inner[L], fa, fb, nf, ua, ub)
                 for k in range(nr):
                     a = ra[k]
                     b = rb[k]
@@ -471,9 +516,7 @@ def _scan_rows(
                             ulo = (lo - lon0) / dx
                             uhi = (hi - lon0) / dx
                             cov[g, L, 0] += (hi - lo) * A
-                            cov[g, L, 1] += (_prefix(cpop, pop, r, uhi) - _prefix(cpop, pop, r, ulo)) * wt
-                            cov[g, L, 2] += (_prefix(cres, res, r, uhi) - _prefix(cres, res, r, ulo)) * dx * A
-                            cov[g, L, 3] += (_prefix(crpop, rpop, r, uhi) - _prefix(crpop, rpop, r, ulo)) * wt
+                            _accumulate(cum, r, ulo, uhi, cov[:, L, :], g, wt, dx * A)
                         j += 1
 
 
@@ -518,10 +561,7 @@ def scan_band(
     the row span ``frow0[k]..frow1[k]`` of that footprint within the band.
     """
     ncols = pop.shape[1]
-    cpop = np.zeros((nrows, ncols + 1), np.float64)
-    cres = np.zeros((nrows, ncols + 1), np.float64)
-    rpop = pop * res
-    crpop = np.zeros((nrows, ncols + 1), np.float64)
+    cum = np.zeros((nrows, ncols + 1, 3), np.float64)
     for r in range(nrows):
         acc_p = 0.0
         acc_r = 0.0
@@ -529,10 +569,10 @@ def scan_band(
         for c in range(ncols):
             acc_p += pop[r, c]
             acc_r += res[r, c]
-            acc_rp += rpop[r, c]
-            cpop[r, c + 1] = acc_p
-            cres[r, c + 1] = acc_r
-            crpop[r, c + 1] = acc_rp
+            acc_rp += pop[r, c] * res[r, c]
+            cum[r, c + 1, 0] = acc_p
+            cum[r, c + 1, 1] = acc_r
+            cum[r, c + 1, 2] = acc_rp
     no_key = np.zeros(erow0.shape[0], np.int64)
     eptr, eidx = build_row_index(erow0, erow1, nrows, 1, no_key)
     fptr, fidx = build_row_index(frow0, frow1, nrows, n_layers, flayer)
@@ -550,7 +590,7 @@ def scan_band(
         rows = np.arange(t, nrows, n_chunks)
         _scan_rows(
             rows, sptr, lat_mid, line_k, area_deg, weight, lon0, dx,
-            pop, cpop, res, cres, rpop, crpop,
+            cum,
             ex0, ey0, ex1, ey1, ecomm, eptr, eidx, parent, n_parents,
             flon, flat, fm0, frad, faz, fwidth, fptr, fidx, ffp, n_layers,
             base_t[t], cov_t[t],
