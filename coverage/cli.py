@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -43,6 +44,37 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
 state: dict[str, Any] = {"debug": False}
+
+
+def guard(func: Callable[..., None]) -> Callable[..., None]:
+    """Map library errors to exit codes and short messages (tracebacks only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except InputError as exc:
+            _fail(exc, EXIT_INPUT, "error")
+        except TooLargeError as exc:
+            _fail(exc, EXIT_TOO_LARGE, "too large")
+        except OSError as exc:
+            _fail(exc, EXIT_INPUT, "error")
+        except Exception as exc:  # the last line of defence
+            _fail(exc, EXIT_INTERNAL, "internal error")
+
+    return wrapper
+
+
+def _fail(exc: BaseException, code: int, label: str) -> None:
+    if state.get("debug"):
+        err.print_exception()
+    detail = str(exc) or type(exc).__name__
+    if code == EXIT_INTERNAL and not state.get("debug"):
+        detail = f"{type(exc).__name__}: {detail} (run with --debug for the traceback)"
+    err.print(f"[bold red]{label}:[/] {escape(detail)}", highlight=False)
+    raise typer.Exit(code)
 
 
 class Format(StrEnum):
@@ -173,6 +205,7 @@ def write_report(result: Result, out_dir: Path, *, map_: bool, target: float) ->
 
 
 @app.command()
+@guard
 def report(
     sites: Annotated[Path | None, typer.Option(help="Sites: CSV (lon/lat) or point layer.")] = None,
     areas: Annotated[Path | None, typer.Option(help="Areas: polygon layer (communes).")] = None,
@@ -232,34 +265,12 @@ def report(
     logging.getLogger("telecov").info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
 
 
+GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--debug"})
+
+
 def main() -> None:
-    """Console-script entry point: runs the app and maps errors to exit codes."""
-    try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_INPUT)
-    except InputError as exc:
-        _fail(exc, EXIT_INPUT, "error")
-    except TooLargeError as exc:
-        _fail(exc, EXIT_TOO_LARGE, "too large")
-    except (OSError, PermissionError) as exc:
-        _fail(exc, EXIT_INPUT, "error")
-    except Exception as exc:
-        _fail(exc, EXIT_INTERNAL, "internal error")
-    sys.exit(EXIT_OK)
-
-
-def _fail(exc: BaseException, code: int, label: str) -> None:
-    if state.get("debug"):
-        err.print_exception()
-    detail = str(exc) or type(exc).__name__
-    if code == EXIT_INTERNAL and not state.get("debug"):
-        detail = f"{type(exc).__name__}: {detail} (run with --debug for the traceback)"
-    err.print(f"[bold red]{label}:[/] {escape(detail)}", highlight=False)
-    sys.exit(code)
+    """Console-script entry point; global flags may also follow the command name."""
+    args = sys.argv[1:]
+    flags = [a for a in args if a in GLOBAL_FLAGS]
+    rest = [a for a in args if a not in GLOBAL_FLAGS]
+    app(args=flags + rest, prog_name="telecov")

@@ -70,22 +70,26 @@ def json_text(obj: Any) -> str:
 
 
 def geojson_text(frame: gpd.GeoDataFrame, *, precision: int = 7) -> str:
-    """RFC 7946 FeatureCollection: lon/lat, no ``crs`` member, counter-clockwise exteriors."""
-    frame = frame.to_crs(4326) if frame.crs is not None and frame.crs.to_epsg() != 4326 else frame
+    """RFC 7946 FeatureCollection: lon/lat, no ``crs`` member, counter-clockwise exteriors.
+
+    Coordinates are rounded to ``precision`` decimals (7 ≈ 1 cm); NaN and inf become ``null``.
+    """
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
     geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
-    props = records(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
-    features = []
-    for geom, prop in zip(geoms, props, strict=True):
-        g = None
-        if geom is not None and not geom.is_empty:
-            g = json.loads(shapely.to_geojson(shapely.set_precision(geom, 10.0**-precision)))
-        features.append({"type": "Feature", "properties": prop, "geometry": g})
-    return json.dumps(
-        {"type": "FeatureCollection", "features": features},
-        ensure_ascii=False,
-        allow_nan=False,
-        separators=(",", ":"),
-    )
+    geoms = shapely.transform(geoms, lambda c: np.round(c, precision))
+    geom_text = shapely.to_geojson(geoms)
+    props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    floats = props.select_dtypes("number").columns
+    props[floats] = props[floats].replace([np.inf, -np.inf], np.nan)
+    lines = props.to_json(
+        orient="records", lines=True, force_ascii=False, double_precision=15, date_format="iso"
+    ).splitlines()
+    parts = []
+    for prop, geom in zip(lines, geom_text, strict=True):
+        g = "null" if geom is None else geom
+        parts.append('{"type":"Feature","properties":' + prop + ',"geometry":' + g + "}")
+    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(parts) + "\n]}\n"
 
 
 def rejects_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
