@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,14 @@ def file_info(path: str | Path) -> dict[str, Any]:
 
 
 def _decode(raw: bytes, *, name: str, encoding: str | None) -> str:
+    """Decode text (UTF-8 with or without BOM unless ``encoding``), normalized to NFC."""
     if encoding:
         try:
-            return raw.decode(encoding)
+            return unicodedata.normalize("NFC", raw.decode(encoding))
         except (UnicodeDecodeError, LookupError) as exc:
             raise InputError(f"{name}: cannot decode as {encoding}: {exc}") from exc
     try:
-        return raw.decode("utf-8-sig")
+        return unicodedata.normalize("NFC", raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
