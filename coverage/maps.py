@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -265,27 +265,27 @@ def _round(geoms: NDArray[np.object_], grid: float) -> NDArray[np.object_]:
     return np.asarray(shapely.transform(geoms, lambda c: np.round(c, decimals)), dtype=object)
 
 
-def _dissolve(geoms: Sequence[Any], *, tolerance: float, decimals: int) -> shapely.Geometry | None:
-    """Union of footprint polygons, simplified and rounded for display."""
-    geoms = [g for g in geoms if g is not None and not g.is_empty]
-    if not geoms:
-        return None
-    union = shapely.union_all(np.asarray(geoms, dtype=object))
-    if tolerance > 0:
-        union = shapely.simplify(union, tolerance, preserve_topology=False)
-    union = _round(np.asarray([union], dtype=object), 10.0**-decimals)[0]
-    if not union.is_valid:
-        union = shapely.make_valid(union)
-    return _polygonal(union)
+def _encode_geometry(geom: shapely.Geometry | None, decimals: int) -> list[list[list[int]]]:
+    """Polygons as rings of integer deltas: ``[x0, y0, dx1, dy1, ...]`` in ``10**-decimals`` degrees.
 
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    The closing vertex is dropped (Leaflet closes rings). About a third of the size of GeoJSON.
+    """
     if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else None
+        return []
+    scale = 10.0**decimals
+    polygons = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type != "Polygon":
+            continue
+        rings = []
+        for ring in (part.exterior, *part.interiors):
+            ints = np.rint(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
+            if len(ints) < 3:
+                continue
+            rings.append(np.diff(ints, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist())
+        if rings:
+            polygons.append(rings)
+    return polygons
 
 
 def _to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -391,7 +391,28 @@ _RUNTIME_JS = """
 (function () {
   "use strict";
   var TC = window.telecov = {};
-  TC.data = function (id) { return JSON.parse(document.getElementById(id).textContent); };
+  var cache = {};
+  TC.data = function (id) {
+    if (!(id in cache)) { cache[id] = JSON.parse(document.getElementById(id).textContent); }
+    return cache[id];
+  };
+  /* Areas arrive as rings of integer deltas (see telecov.maps._encode_geometry). */
+  TC.decode = function (data) {
+    var q = data.scale;
+    function ring(a) {
+      var out = new Array(a.length / 2), x = 0, y = 0;
+      for (var i = 0, j = 0; i < a.length; i += 2, j++) {
+        x += a[i]; y += a[i + 1]; out[j] = [x / q, y / q];
+      }
+      return out;
+    }
+    return {type: "FeatureCollection", features: data.features.map(function (f) {
+      var g = f.g.length ? {type: "MultiPolygon", coordinates: f.g.map(function (p) {
+        return p.map(ring);
+      })} : null;
+      return {type: "Feature", properties: f.p, geometry: g};
+    })};
+  };
   TC.num = function (x) { return Math.round(x).toLocaleString("en-US"); };
 
   /* A layer built on first display (keeps big, hidden layers cheap). */
@@ -441,7 +462,7 @@ _RUNTIME_JS = """
     },
     _build: function () {
       var self = this, c = this.cfg;
-      this.geo = L.geoJSON(TC.data(this.dataId), {
+      this.geo = L.geoJSON(TC.decode(TC.data(this.dataId)), {
         style: function (f) { return self.style(f); },
         onEachFeature: function (f, layer) {
           layer.bindTooltip(function () { return self.tooltip(f.properties); },
@@ -534,7 +555,61 @@ _RUNTIME_JS = """
     });
   };
 
-  /* Polygons or points from GeoJSON: footprints, gaps, points of interest. */
+  /* Footprints of many sites as one canvas path: discs and sectors filled with the nonzero
+     rule, so that overlaps show as their union. Rows as in TC.sites; a sector spans
+     azimuth .. azimuth + width, clockwise from north (as telecov.footprints). */
+  TC.Discs = L.Path.extend({
+    options: {stroke: false, fill: true, fillRule: "nonzero", interactive: false},
+    initialize: function (rows, options) { L.setOptions(this, options); this._rows = rows; },
+    _project: function () {
+      var map = this._map, rows = this._rows, n = rows.length, pts = new Float64Array(3 * n);
+      var perMetre = map.options.crs.scale(map.getZoom()) / 40075016.686;
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (var i = 0; i < n; i++) {
+        var r = rows[i], p = map.latLngToLayerPoint([r[0], r[1]]);
+        var rad = r[4] * perMetre / Math.cos(r[0] * Math.PI / 180);
+        pts[3 * i] = p.x; pts[3 * i + 1] = p.y; pts[3 * i + 2] = rad;
+        x0 = Math.min(x0, p.x - rad); y0 = Math.min(y0, p.y - rad);
+        x1 = Math.max(x1, p.x + rad); y1 = Math.max(y1, p.y + rad);
+      }
+      this._pts = pts;
+      this._pxBounds = n ? L.bounds([x0, y0], [x1, y1]) : null;
+    },
+    _update: function () { if (this._map) { this._updatePath(); } },
+    _updatePath: function () {
+      var rd = this._renderer;
+      if (!rd._drawing || !this._pts) { return; }
+      var ctx = rd._ctx, pts = this._pts, rows = this._rows, b = rd._bounds, d = Math.PI / 180;
+      ctx.beginPath();
+      for (var i = 0; i < rows.length; i++) {
+        var x = pts[3 * i], y = pts[3 * i + 1], rad = Math.max(pts[3 * i + 2], 0.6), r = rows[i];
+        if (b && (x + rad < b.min.x || x - rad > b.max.x || y + rad < b.min.y || y - rad > b.max.y)) {
+          continue;
+        }
+        if (r.length > 6 && r[7] < 360) {
+          ctx.moveTo(x, y);
+          ctx.arc(x, y, rad, (r[6] - 90) * d, (r[6] + r[7] - 90) * d, false);
+          ctx.closePath();
+        } else {
+          ctx.moveTo(x + rad, y);
+          ctx.arc(x, y, rad, 0, 2 * Math.PI, false);
+        }
+      }
+      rd._fillStroke(ctx, this);
+    },
+    _containsPoint: function () { return false; }
+  });
+
+  TC.footprints = function (map, c, data) {
+    return new TC.Lazy(function () {
+      var rows = TC.data(data).filter(function (r) { return r[5] === 0 || r[5] === 2; });
+      TC.renderer = TC.renderer || L.canvas({pane: "tcFootprints", padding: 0.3});
+      return new TC.Discs(rows, {renderer: TC.renderer, pane: "tcFootprints", fillColor: c.color,
+                                 fillOpacity: 0.3});
+    });
+  };
+
+  /* Polygons or points from GeoJSON: gaps, points of interest. */
   TC.geo = function (map, c, data) {
     return new TC.Lazy(function () {
       return L.geoJSON(TC.data(data), {
@@ -663,7 +738,27 @@ class _DataLayer(Layer):
         self._name = "TelecovLayer"
         self.kind = kind
         self.config = config
+        self.payload: Any = payload
         self.json = _json_text(payload)
+
+
+class _FootprintLayer(Layer):
+    """Overlay drawing the footprints of a sites layer's counted sites (no data of its own)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = telecov.footprints({{ this._parent.get_name() }},
+            {{ this.config|tojson }}, {{ (this.source.get_name() ~ "_data")|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, source: _DataLayer, config: dict[str, Any]) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=False)
+        self._name = "TelecovFootprints"
+        self.source = source
+        self.config = config
 
 
 class _Box(MacroElement):
@@ -756,8 +851,8 @@ def _commune_payload(
             "v": _fmt_count(population[i]),
             "m": cells,
         }
-        features.append({"type": "Feature", "geometry": _geometry_json(geom, decimals), "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+        features.append({"g": _encode_geometry(geom, decimals), "p": props})
+    return {"scale": 10**decimals, "features": features}
 
 
 def _totals(result: ResultLike, techs: list[str], spec: _Metric) -> list[str]:
@@ -976,9 +1071,9 @@ def coverage_map(
     for i, t in enumerate(techs):
         fmap.add_child(_TechLayer(f"{_esc(t)} coverage", communes, i, show=i == chosen))
 
-    _add_sites(fmap, result.sites, tech)
+    site_layers = _add_sites(fmap, result.sites, tech)
     if footprints:
-        _add_footprints(fmap, result, techs, tolerance=tolerance)
+        _add_footprints(fmap, site_layers)
     if gaps is not None and len(gaps):
         _add_gaps(fmap, gaps, tolerance=tolerance)
     if pois is not None and len(pois):
@@ -1012,9 +1107,10 @@ def _legend_html(sites: pd.DataFrame, metric: str) -> str:
     return "".join(rows)
 
 
-def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, chosen: str) -> None:
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, chosen: str) -> dict[str, _DataLayer]:
+    layers: dict[str, _DataLayer] = {}
     if sites is None or not len(sites):
-        return
+        return layers
     sites = _to_lonlat(sites)
     sites = sites[~(sites.geometry.is_empty | sites.geometry.isna())]
     tech_col = sites["technology"].astype(str)
@@ -1034,35 +1130,21 @@ def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, chosen: str) -> None:
             "status": _SITE_STATUS,
         }
         label = f"{_dot(color)}{_esc(tech)} sites ({len(subset):,})"
-        fmap.add_child(_DataLayer(label, "sites", _site_rows(subset, operators), config, show=tech == chosen))
+        layer = _DataLayer(label, "sites", _site_rows(subset, operators), config, show=tech == chosen)
+        fmap.add_child(layer)
+        layers[tech] = layer
+    return layers
 
 
-def _add_footprints(fmap: folium.Map, result: ResultLike, techs: list[str], *, tolerance: float) -> None:
-    t0 = time.perf_counter()
-    for tech in techs:
-        if tech not in BASE_TECHNOLOGIES:
-            continue
-        try:
-            polys = _to_lonlat(result.footprints(technology=tech))
-        except Exception as exc:  # a map without footprints beats no map
-            log.warning("footprints of %s not drawn: %s", tech, exc)
-            continue
-        if not len(polys):
-            continue
-        shape = _dissolve(polys.geometry.tolist(), tolerance=tolerance, decimals=COORD_DECIMALS)
-        if shape is None:
+def _add_footprints(fmap: folium.Map, site_layers: dict[str, _DataLayer]) -> None:
+    for tech, source in site_layers.items():
+        counted = sum(row[5] in (0, 2) for row in source.payload)
+        if not counted:
             continue
         color = TECHNOLOGY_COLORS.get(tech, OTHER_COLOR)
-        payload = _feature_collection([shape], [{}], COORD_DECIMALS)
-        config = {
-            "pane": "tcFootprints",
-            "interactive": False,
-            "style": {"color": color, "weight": 1, "opacity": 0.8, "fillColor": color,
-                      "fillOpacity": 0.22},
-        }  # fmt: skip
-        label = f"{_dot(color, square=True)}{_esc(tech)} footprints ({len(polys):,})"
-        fmap.add_child(_DataLayer(label, "geo", payload, config, show=False))
-    log.debug("footprint layers in %.2f s", time.perf_counter() - t0)
+        config = {"color": color}
+        label = f"{_dot(color, square=True)}{_esc(tech)} footprints ({counted:,})"
+        fmap.add_child(_FootprintLayer(label, source, config))
 
 
 def _add_gaps(fmap: folium.Map, gaps: gpd.GeoDataFrame, *, tolerance: float) -> None:

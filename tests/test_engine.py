@@ -8,13 +8,14 @@ import numba
 import numpy as np
 import pytest
 import shapely
-from _worlds import Grid, box_km, write_raster
 from pyproj import Geod
 
 from telecov import engine
 from telecov.engine import Footprints, measure, regions_from_geometries
 from telecov.kernels import footprint_intervals, line_constants
 from telecov.population import open_population
+
+from _worlds import Grid, box_km, write_raster
 
 GEOD = Geod(ellps="WGS84")
 
@@ -35,7 +36,7 @@ def test_disc_chord_ends_lie_on_the_geodesic_circle(lat0: float, radius: float) 
     dlat = math.degrees(radius / 6_371_000.0)
     for frac in (-0.95, -0.6, -0.2, 0.0, 0.3, 0.7, 0.98):
         lat = lat0 + frac * dlat
-        (west, east), = _intervals(lon0, lat0, radius, lat)
+        ((west, east),) = _intervals(lon0, lat0, radius, lat)
         for lon in (west, east):
             _, _, dist = GEOD.inv(lon0, lat0, lon, lat)
             # mid-latitude plane: error of order r^3/R^2 (3 mm at 5 km, 1 m at 35 km)
@@ -113,14 +114,16 @@ def test_thread_count_does_not_change_results(tmp_path) -> None:
 
 def test_site_order_and_duplicates_do_not_change_results(tmp_path) -> None:
     regions, fps, layers, raster = _world(tmp_path)
-    base, cov = _run(regions, fps, layers, raster)
+    _base, cov = _run(regions, fps, layers, raster)
     perm = np.random.default_rng(9).permutation(len(fps))
     inverse = np.argsort(perm)
     shuffled = Footprints(*(getattr(fps, f)[perm] for f in ("lon", "lat", "radius", "azimuth", "width")))
     shuffled_layers = [np.sort(inverse[ix]) for ix in layers]
     _, cov_s = _run(regions, shuffled, shuffled_layers, raster)
     np.testing.assert_allclose(cov_s, cov, rtol=1e-9, atol=1e-4)
-    doubled = Footprints(*(np.concatenate([getattr(fps, f)] * 2) for f in ("lon", "lat", "radius", "azimuth", "width")))
+    doubled = Footprints(
+        *(np.concatenate([getattr(fps, f)] * 2) for f in ("lon", "lat", "radius", "azimuth", "width"))
+    )
     doubled_layers = [np.concatenate([ix, ix + len(fps)]) for ix in layers]
     _, cov_d = _run(regions, doubled, doubled_layers, raster)
     np.testing.assert_allclose(cov_d, cov, rtol=1e-9, atol=1e-4)
@@ -132,7 +135,7 @@ def test_pruning_is_exact_against_unpruned_sum_of_single_discs(tmp_path) -> None
     With every footprint in its own layer the pruning never applies; the union layer must
     cover at least the largest single footprint and at most the sum of all of them.
     """
-    regions, fps, layers, raster = _world(tmp_path, n_sites=60)
+    regions, fps, _layers, raster = _world(tmp_path, n_sites=60)
     singles = [np.array([i]) for i in range(len(fps))]
     _, cov_single = _run(regions, fps, [*singles, np.arange(len(fps))], raster)
     union = cov_single[:, -1, 0]

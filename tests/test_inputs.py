@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from _worlds import Grid, write_raster
 
 import telecov
 from telecov.areas import read_areas
 from telecov.errors import InputError
 from telecov.sites import read_sites
+
+from _worlds import Grid, write_raster
 
 HEADER = "site_id,operator,technology,lon,lat,radius_m,azimuth,beamwidth,status\n"
 
@@ -150,8 +151,12 @@ def test_area_geometry_repaired_or_refused(tmp_path) -> None:
     bowtie = shapely.Polygon([(105, 18), (105.1, 18.1), (105.1, 18), (105, 18.1)])
     frame = gpd.GeoDataFrame(
         {"id": ["1", "2", "3", "3"], "name": ["ok", "bowtie", "point", "dup"]},
-        geometry=[shapely.box(105, 18, 105.1, 18.1), bowtie, shapely.Point(105, 18),
-                  shapely.box(105.2, 18, 105.3, 18.1)],  # fmt: skip
+        geometry=[
+            shapely.box(105, 18, 105.1, 18.1),
+            bowtie,
+            shapely.Point(105, 18),
+            shapely.box(105.2, 18, 105.3, 18.1),
+        ],
         crs="EPSG:4326",
     )
     table = read_areas(frame)
