@@ -1,0 +1,119 @@
+"""Report options on a small world with known answers: official counts, operators, combined layers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import telecov
+
+from _worlds import Grid, write_raster
+
+HEADER = "site_id,operator,technology,lon,lat,radius_m,azimuth,beamwidth,status\n"
+
+
+@pytest.fixture
+def world(tmp_path):
+    grid = Grid(west=105.0, north=18.5, ncols=36, nrows=36, res=1 / 120)
+    raster = write_raster(tmp_path / "pop.tif", grid, np.full((36, 36), 80.0))
+    areas = gpd.GeoDataFrame(
+        {
+            "code": ["001", "002", "003"],
+            "name": ["Xã A", "Xã B", "Xã C"],
+            "prov": ["P1", "P1", "P2"],
+            "official": [50_000, 20_000, 0],
+        },
+        geometry=[
+            shapely.box(105.02, 18.30, 105.12, 18.45),
+            shapely.box(105.12, 18.30, 105.22, 18.45),
+            shapely.box(105.22, 18.30, 105.28, 18.45),
+        ],
+        crs="EPSG:4326",
+    )
+    areas_path = tmp_path / "areas.gpkg"
+    areas.to_file(areas_path)
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        HEADER
+        + "a,Viettel,4G,105.07,18.37,2000,,,\n"
+        + "b,VNPT,4G,105.17,18.37,2000,,,\n"
+        + "c,VNPT,5G,105.07,18.37,500,,,\n"
+        + "d,Viettel,2G,105.25,18.40,1000,,,\n",
+        encoding="utf-8",
+    )
+    return {"sites": sites, "areas": areas_path, "population": raster}
+
+
+def _row(table: pd.DataFrame, area_id: str, tech: str, operator: str | None = None) -> pd.Series:
+    sel = (table["area_id"] == area_id) & (table["technology"] == tech)
+    if operator is not None:
+        sel &= table["operator"] == operator
+    return table[sel].iloc[0]
+
+
+def test_population_field_rescales_counts_not_shares(world) -> None:
+    plain = telecov.analyze(**world, area_id="code", area_name="name", parent="prov")
+    official = telecov.analyze(
+        **world, area_id="code", area_name="name", parent="prov", population_field="official"
+    )
+    for tech in ("4G", "5G"):
+        a, b = _row(plain.table, "001", tech), _row(official.table, "001", tech)
+        assert b["population"] == pytest.approx(50_000)
+        assert b["population_pct"] == pytest.approx(a["population_pct"], abs=1e-9)
+        assert b["covered_population"] == pytest.approx(50_000 * a["population_pct"] / 100, rel=1e-9)
+    p1 = _row(official.table, "P1", "4G")
+    assert p1["population"] == pytest.approx(70_000)
+    total = _row(official.table, "ALL", "4G")
+    assert total["population"] == pytest.approx(70_000)  # commune 003 has an official count of 0
+
+
+def test_by_operator_rows_and_union(world) -> None:
+    result = telecov.analyze(**world, area_id="code", by_operator=True)
+    table = result.table
+    assert "operator" in table.columns
+    assert set(table["operator"]) == {"all", "VNPT", "Viettel"}
+    # 4G in area 001: only Viettel's site a reaches it (b's disc ends at the shared border)
+    viettel = _row(table, "001", "4G", "Viettel")
+    vnpt = _row(table, "001", "4G", "VNPT")
+    union = _row(table, "001", "4G", "all")
+    assert union["covered_km2"] == pytest.approx(
+        viettel["covered_km2"] + vnpt["covered_km2"], rel=1e-9
+    )  # disjoint discs
+    assert _row(table, "003", "5G", "VNPT")["covered_km2"] == 0.0
+    assert (table.groupby(["level", "area_id", "technology"]).size() == 3).all()
+
+
+def test_combined_layers(world) -> None:
+    result = telecov.analyze(**world, area_id="code", combined=True)
+    t = result.table
+    assert {"any_mobile", "4G+"} <= set(t["technology"])
+    for area in ("001", "002", "003"):
+        four, five = _row(t, area, "4G"), _row(t, area, "5G")
+        plus = _row(t, area, "4G+")
+        assert plus["covered_km2"] >= max(four["covered_km2"], five["covered_km2"]) - 1e-9
+        assert plus["covered_km2"] <= four["covered_km2"] + five["covered_km2"] + 1e-9
+    # 5G disc (500 m) lies inside the 4G disc (2 km) at the same centre
+    assert _row(t, "001", "4G+")["covered_km2"] == pytest.approx(
+        _row(t, "001", "4G")["covered_km2"], rel=1e-6
+    )
+    anym = _row(t, "003", "any_mobile")
+    assert anym["covered_km2"] == pytest.approx(_row(t, "003", "2G")["covered_km2"], rel=1e-9)
+
+
+def test_areas_partly_outside_the_raster_warn_and_keep_empty_shares(world, tmp_path, caplog) -> None:
+    far = gpd.GeoDataFrame(
+        {"code": ["001", "999"], "name": ["in", "out"]},
+        geometry=[shapely.box(105.02, 18.30, 105.12, 18.45), shapely.box(105.5, 18.30, 105.6, 18.45)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "far.gpkg"
+    far.to_file(path)
+    with caplog.at_level("WARNING"):
+        result = telecov.analyze(world["sites"], path, world["population"], area_id="code")
+    assert "outside the population raster" in caplog.text
+    out = _row(result.table, "999", "4G")
+    assert out["population"] == 0 and np.isnan(out["population_pct"])
+    assert out["area_km2"] > 100 and out["area_pct"] == 0.0

@@ -1,0 +1,191 @@
+"""`telecov report` as a user runs it: bundled sample, output set, formats, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+import telecov
+from telecov.metrics import table_columns
+from telecov.settings import BASE_TECHNOLOGIES
+
+TELECOV = [sys.executable, "-c", "from telecov.cli import main; main()"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([*TELECOV, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    cwd = tmp_path_factory.mktemp("user")
+    return run("report", "--no-map", cwd=cwd), cwd / "out"
+
+
+def test_report_on_bundled_sample_writes_the_output_set(sample_run) -> None:
+    proc, out = sample_run
+    assert proc.returncode == 0, proc.stderr
+    for name in ("coverage.csv", "coverage.geojson", "run.json", "rejected_sites.csv", "rejected_areas.csv"):
+        assert (out / name).is_file(), name
+    assert not (out / "coverage.html").exists()
+    assert "Coverage" in proc.stdout and "4G" in proc.stdout
+
+
+def test_coverage_csv_follows_the_contract(sample_run) -> None:
+    _, out = sample_run
+    with (out / "coverage.csv").open(encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert header == table_columns(by_operator=False)
+    table = pd.read_csv(out / "coverage.csv", dtype={"area_id": str, "parent": str})
+    areas = table[table["level"] == "area"]
+    n_areas = areas["area_id"].nunique()
+    assert len(areas) == n_areas * len(BASE_TECHNOLOGIES)
+    assert set(table.loc[table["level"] == "total", "area_id"]) == {"ALL"}
+    assert table.loc[table["level"] == "total", "technology"].tolist() == list(BASE_TECHNOLOGIES)
+    assert (table["level"] == "parent").any()  # the sample's province
+    assert areas["area_id"].str.fullmatch(r"\d{5}").all()  # text ids with leading zeros
+    keys = list(zip(table["level"].map({"area": 0, "parent": 1, "total": 2}), table["area_id"], strict=True))
+    assert keys == sorted(keys)
+    pct = table[["area_pct", "population_pct", "residential_pct"]].to_numpy()
+    assert np.nanmin(pct) >= 0 and np.nanmax(pct) <= 100
+    assert (table["covered_population"] <= table["population"] + 1e-9).all()
+
+
+def test_geojson_is_rfc7946_with_metrics(sample_run) -> None:
+    _, out = sample_run
+    data = json.loads((out / "coverage.geojson").read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection" and "crs" not in data
+    props = data["features"][0]["properties"]
+    for key in ("area_id", "area_name", "4G_population_pct", "5G_covered_population", "fiber_area_pct"):
+        assert key in props
+    import shapely
+
+    for feature in data["features"]:
+        geom = shapely.geometry.shape(feature["geometry"])
+        assert geom.is_valid
+        for poly in getattr(geom, "geoms", [geom]):
+            assert poly.exterior.is_ccw  # right-hand rule
+            assert all(not ring.is_ccw for ring in poly.interiors)
+        minx, miny, maxx, maxy = geom.bounds
+        assert -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def test_run_json_accounts_for_every_row(sample_run) -> None:
+    _, out = sample_run
+    run_info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    for kind in ("sites", "areas"):
+        counts = run_info["counts"][kind]
+        assert counts["used"] + counts["refused"] == counts["read"]
+    assert len(run_info["inputs"]["sites"]["sha256"]) == 64
+    assert run_info["radii_m"]["5G"] == 600.0
+    rejected = pd.read_csv(out / "rejected_sites.csv")
+    assert list(rejected.columns[-3:]) == ["row", "field", "reason"]
+    assert len(rejected) == run_info["counts"]["sites"]["refused"]
+
+
+def test_json_format_prints_only_json(tmp_path) -> None:
+    proc = run("report", "--no-map", "--format", "json", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows[0]["level"] == "area" and set(rows[0]) == set(table_columns(by_operator=False))
+    assert "NaN" not in proc.stdout
+
+
+def test_csv_format_matches_the_file(tmp_path) -> None:
+    proc = run("report", "--no-map", "--format", "csv", "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (tmp_path / "o" / "coverage.csv").read_text(encoding="utf-8")
+
+
+def test_python_api_matches_cli(sample_run) -> None:
+    _, out = sample_run
+    result = telecov.analyze()
+    cli = pd.read_csv(out / "coverage.csv", dtype={"area_id": str, "parent": str, "area_name": str})
+    api = result.table
+    np.testing.assert_allclose(api["covered_population"], cli["covered_population"], rtol=1e-12)
+    assert list(result.areas.columns[:3]) == ["area_id", "area_name", "parent"]
+    assert "4G_population_pct" in result.areas.columns
+    assert result.areas.crs.to_epsg() == 4326
+    assert len(result.footprints("5G")) == int(
+        (result.sites["technology"] == "5G").sum()
+        - (~result.sites.loc[result.sites["technology"] == "5G", "counted"]).sum()
+    )
+
+
+def test_version_and_usage_errors(tmp_path) -> None:
+    proc = run("--version", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("telecov ")
+    assert run("report", "--bogus", cwd=tmp_path).returncode == 2
+    bad = run("report", "--target", "120", cwd=tmp_path)
+    assert bad.returncode == 2 and "--target" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_missing_file_exits_2_and_writes_nothing(tmp_path) -> None:
+    sample = telecov.sample_path
+    proc = run(
+        "report", "--sites", "nope.csv", "--areas", str(sample("communes.gpkg")),
+        "--population", str(sample("population.tif")), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "nope.csv" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "coverage.csv").exists()
+
+
+def test_strict_exits_2_with_rejects_written(tmp_path) -> None:
+    sample = telecov.sample_path
+    text = sample("sites.csv").read_text(encoding="utf-8")
+    (tmp_path / "sites.csv").write_text(text + "bad-1,X,WiMAX,105.5,18.3,,,,\n", encoding="utf-8")
+    args = ["--sites", "sites.csv", "--areas", str(sample("communes.gpkg")),
+            "--population", str(sample("population.tif")), "--no-map"]  # fmt: skip
+    proc = run("report", *args, "--strict", cwd=tmp_path)
+    assert proc.returncode == 2 and "strict" in proc.stderr
+    rejected = pd.read_csv(tmp_path / "out" / "rejected_sites.csv")
+    assert rejected["site_id"].tolist() == ["bad-1"]
+    assert not (tmp_path / "out" / "coverage.csv").exists()
+    ok = run("report", *args, cwd=tmp_path)
+    assert ok.returncode == 0 and "1 sites rows refused" in ok.stdout
+    assert (tmp_path / "out" / "coverage.csv").exists()
+
+
+def test_rerun_replaces_the_whole_set(tmp_path) -> None:
+    first = run("report", "--no-map", "--out", "o", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "o" / "coverage.csv").read_text(encoding="utf-8")
+    second = run("report", "--no-map", "--out", "o", "--radius", "4G=1000", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    after = (tmp_path / "o" / "coverage.csv").read_text(encoding="utf-8")
+    assert after != before
+    run_info = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert run_info["radii_m"]["4G"] == 1000.0  # run.json belongs to the same set
+    generations = list((tmp_path / "o" / ".telecov" / "report").glob("gen-*"))
+    assert len(generations) == 1
+
+
+def test_raster_too_large_exits_3(tmp_path) -> None:
+    path = tmp_path / "huge.tif"
+    profile = {
+        "driver": "GTiff", "width": 400_000, "height": 300_000, "count": 1, "dtype": "float32",
+        "crs": "EPSG:4326", "transform": from_origin(104.0, 20.0, 1e-5, 1e-5), "tiled": True,
+        "blockxsize": 256, "blockysize": 256, "sparse_ok": True, "nodata": -1, "BIGTIFF": "YES",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile):
+        pass
+    assert path.stat().st_size < 50_000_000
+    sample = telecov.sample_path
+    proc = run(
+        "report", "--sites", str(sample("sites.csv")), "--areas", str(sample("communes.gpkg")),
+        "--population", str(path), "--no-map", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "huge.tif" in proc.stderr and "Traceback" not in proc.stderr
