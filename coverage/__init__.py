@@ -6,8 +6,10 @@ population raster: covered area, population and residential area per area and te
 
 from __future__ import annotations
 
+import importlib
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("telecom-coverage")
@@ -16,7 +18,25 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-from .analyze import Result, analyze, sample_path  # noqa: E402
-from .errors import InputError, StrictError, TooLargeError  # noqa: E402
+_LAZY = {
+    "analyze": "analyze",
+    "Result": "analyze",
+    "sample_path": "analyze",
+    "InputError": "errors",
+    "StrictError": "errors",
+    "TooLargeError": "errors",
+}
+
+if TYPE_CHECKING:
+    from .analyze import Result, analyze, sample_path
+    from .errors import InputError, StrictError, TooLargeError
 
 __all__ = ["InputError", "Result", "StrictError", "TooLargeError", "__version__", "analyze", "sample_path"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavy parts (geopandas, numba) only when they are first used."""
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,18 +19,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from .analyze import Result, analyze
 from .errors import InputError, StrictError, TooLargeError
-from .export import (
-    csv_text,
-    geojson_text,
-    json_text,
-    output_set,
-    records,
-    rejects_frame,
-    write_text_file,
-)
 from .settings import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
+
+if TYPE_CHECKING:
+    from .analyze import Result
 
 EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -174,6 +167,8 @@ def summary_table(result: Result, *, target: float) -> Table:
 
 
 def _print(result: Result, fmt: Format, *, target: float) -> None:
+    from .export import csv_text, json_text, records
+
     if fmt is Format.csv:
         sys.stdout.write(csv_text(result.table))
     elif fmt is Format.json:
@@ -189,6 +184,8 @@ def _print(result: Result, fmt: Format, *, target: float) -> None:
 
 def write_report(result: Result, out_dir: Path, *, map_: bool, target: float) -> None:
     """Write the report's output set into ``out_dir`` atomically."""
+    from .export import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
+
     with output_set(out_dir, name="report") as gen:
         write_text_file(gen / "coverage.csv", csv_text(result.table))
         write_text_file(gen / "coverage.geojson", geojson_text(result.areas))
@@ -242,6 +239,9 @@ def report(
     """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
     if not 0 <= target <= 100:
         raise InputError(f"--target {target:g}: must be between 0 and 100")
+    from .analyze import analyze
+    from .export import csv_text, output_set, rejects_frame, write_text_file
+
     t0 = time.perf_counter()
     progress, update = _progress()
     with progress:
