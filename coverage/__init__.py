@@ -19,16 +19,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
-    "analyze": "analyze",
-    "Result": "analyze",
-    "sample_path": "analyze",
+    "analyze": "analysis",
+    "Result": "analysis",
+    "sample_path": "analysis",
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
 }
 
 if TYPE_CHECKING:
-    from .analyze import Result, analyze, sample_path
+    from .analysis import Result, analyze, sample_path
     from .errors import InputError, StrictError, TooLargeError
 
 __all__ = ["InputError", "Result", "StrictError", "TooLargeError", "__version__", "analyze", "sample_path"]

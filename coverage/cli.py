@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import sys
 import time
@@ -23,7 +24,7 @@ from .errors import InputError, StrictError, TooLargeError
 from .settings import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
 
 if TYPE_CHECKING:
-    from .analyze import Result
+    from .analysis import Result
 
 EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -201,65 +202,116 @@ def write_report(result: Result, out_dir: Path, *, map_: bool, target: float) ->
         write_text_file(gen / "run.json", json_text(run))
 
 
-@app.command()
-@guard
-def report(
-    sites: Annotated[Path | None, typer.Option(help="Sites: CSV (lon/lat) or point layer.")] = None,
-    areas: Annotated[Path | None, typer.Option(help="Areas: polygon layer (communes).")] = None,
-    population: Annotated[Path | None, typer.Option(help="Population GeoTIFF (people per pixel).")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
-    area_id: Annotated[str | None, typer.Option(help="Area id field (detected if omitted).")] = None,
-    area_name: Annotated[str | None, typer.Option(help="Area name field (detected if omitted).")] = None,
-    parent: Annotated[str | None, typer.Option(help="Field grouping areas into parent rows.")] = None,
-    select: Annotated[str | None, typer.Option(help="Keep areas with FIELD=VALUE.")] = None,
-    target: Annotated[float, typer.Option(help="Target coverage in percent.")] = DEFAULT_TARGET_PCT,
-    radius: Annotated[
-        list[str] | None, typer.Option(help="Default radius per technology, e.g. 4G=3000 (repeatable).")
-    ] = None,
-    residential_density: Annotated[
-        float, typer.Option(help="People per km² from which a pixel is residential.")
-    ] = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: Annotated[
-        str | None, typer.Option(help="Areas field with official population counts.")
-    ] = None,
-    include_planned: Annotated[bool, typer.Option(help="Count planned sites too.")] = False,
-    sites_crs: Annotated[
-        str | None, typer.Option(help="CRS of sites lacking one (needed for x/y columns).")
-    ] = None,
-    areas_crs: Annotated[str | None, typer.Option(help="CRS of areas lacking one.")] = None,
-    by: Annotated[By | None, typer.Option(help="Add rows per operator.")] = None,
-    combined: Annotated[bool, typer.Option(help="Add combined layers any_mobile and 4G+.")] = False,
-    resolution: Annotated[float, typer.Option(help="Scan-line spacing in metres (accuracy).")] = 10.0,
-    no_map: Annotated[bool, typer.Option("--no-map", help="Do not write coverage.html.")] = False,
-    strict: Annotated[bool, typer.Option(help="Exit 2 when any row is refused.")] = False,
-    encoding: Annotated[str | None, typer.Option(help="Encoding of a CSV sites file.")] = None,
-    decimal: Annotated[str, typer.Option(help="Decimal separator of a CSV sites file.")] = ".",
-    fmt: Annotated[Format, typer.Option("--format", help="What to print on stdout.")] = Format.table,
-) -> None:
-    """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
+# Input options shared by every command that analyses (report, gaps, targets, map, ...).
+SitesOpt = Annotated[Path | None, typer.Option("--sites", help="Sites: CSV (lon/lat) or point layer.")]
+AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas: polygon layer (communes).")]
+PopulationOpt = Annotated[
+    Path | None, typer.Option("--population", help="Population GeoTIFF (people per pixel).")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+AreaIdOpt = Annotated[str | None, typer.Option("--area-id", help="Area id field (detected if omitted).")]
+AreaNameOpt = Annotated[
+    str | None, typer.Option("--area-name", help="Area name field (detected if omitted).")
+]
+ParentOpt = Annotated[str | None, typer.Option("--parent", help="Field grouping areas into parent rows.")]
+SelectOpt = Annotated[str | None, typer.Option("--select", help="Keep areas with FIELD=VALUE.")]
+TargetOpt = Annotated[float, typer.Option("--target", help="Target coverage in percent.")]
+RadiusOpt = Annotated[
+    list[str] | None,
+    typer.Option("--radius", help="Default radius per technology, e.g. 4G=3000 (repeatable)."),
+]
+ResidentialOpt = Annotated[
+    float,
+    typer.Option("--residential-density", help="People per km² from which a pixel is residential."),
+]
+PopulationFieldOpt = Annotated[
+    str | None, typer.Option("--population-field", help="Areas field with official population counts.")
+]
+PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Count planned sites too.")]
+SitesCrsOpt = Annotated[
+    str | None, typer.Option("--sites-crs", help="CRS of sites lacking one (needed for x/y columns).")
+]
+AreasCrsOpt = Annotated[str | None, typer.Option("--areas-crs", help="CRS of areas lacking one.")]
+ByOpt = Annotated[By | None, typer.Option("--by", help="Add rows per operator.")]
+CombinedOpt = Annotated[bool, typer.Option("--combined", help="Add combined layers any_mobile and 4G+.")]
+ResolutionOpt = Annotated[float, typer.Option("--resolution", help="Scan-line spacing in metres (accuracy).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Encoding of a CSV sites file.")]
+DecimalOpt = Annotated[str, typer.Option("--decimal", help="Decimal separator of a CSV sites file.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="What to print on stdout.")]
+
+
+def check_target(target: float) -> None:
+    """Refuse a target outside 0–100 %."""
     if not 0 <= target <= 100:
         raise InputError(f"--target {target:g}: must be between 0 and 100")
-    from .analyze import analyze
+
+
+def run_analysis(*, out_dir: Path, command: str, **options: Any) -> Result:
+    """Run :func:`telecov.analyze` with a progress bar, from the shared input options.
+
+    With ``strict`` and refused rows, the rejects are written into ``out_dir`` (as the
+    ``command``'s output set) before the error propagates.
+    """
+    from .analysis import analyze
     from .export import csv_text, output_set, rejects_frame, write_text_file
 
-    t0 = time.perf_counter()
+    by = options.pop("by", None)
+    radius = options.pop("radius", None)
+    resolution = options.pop("resolution", 10.0)
+    sites, areas, population = (options.pop(k) for k in ("sites", "areas", "population"))
     progress, update = _progress()
     with progress:
         try:
-            result = analyze(
-                sites, areas, population,
-                area_id=area_id, area_name=area_name, parent=parent, select=select,
-                radius=_parse_radius(radius), include_planned=include_planned,
-                residential_density=residential_density, population_field=population_field,
-                sites_crs=sites_crs, areas_crs=areas_crs, by_operator=by is By.operator,
-                combined=combined, resolution_m=resolution, strict=strict,
-                encoding=encoding, decimal=decimal, progress=update,
+            return analyze(
+                sites, areas, population, radius=_parse_radius(radius),
+                by_operator=by is By.operator, resolution_m=resolution, progress=update, **options,
             )  # fmt: skip
         except StrictError as exc:
-            with output_set(out_dir, name="report") as gen:
+            with output_set(out_dir, name=command) as gen:
                 for kind, frame in exc.rejected.items():
                     write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(frame)))
             raise
+
+
+@app.command()
+@guard
+def report(
+    sites: SitesOpt = None,
+    areas: AreasOpt = None,
+    population: PopulationOpt = None,
+    out_dir: OutOpt = Path("out"),
+    area_id: AreaIdOpt = None,
+    area_name: AreaNameOpt = None,
+    parent: ParentOpt = None,
+    select: SelectOpt = None,
+    target: TargetOpt = DEFAULT_TARGET_PCT,
+    radius: RadiusOpt = None,
+    residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY,
+    population_field: PopulationFieldOpt = None,
+    include_planned: PlannedOpt = False,
+    sites_crs: SitesCrsOpt = None,
+    areas_crs: AreasCrsOpt = None,
+    by: ByOpt = None,
+    combined: CombinedOpt = False,
+    resolution: ResolutionOpt = 10.0,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Do not write coverage.html.")] = False,
+    strict: StrictOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
+    check_target(target)
+    t0 = time.perf_counter()
+    result = run_analysis(
+        out_dir=out_dir, command="report",
+        sites=sites, areas=areas, population=population, area_id=area_id, area_name=area_name,
+        parent=parent, select=select, radius=radius, residential_density=residential_density,
+        population_field=population_field, include_planned=include_planned, sites_crs=sites_crs,
+        areas_crs=areas_crs, by=by, combined=combined, resolution=resolution, strict=strict,
+        encoding=encoding, decimal=decimal,
+    )  # fmt: skip
     write_report(result, out_dir, map_=not no_map, target=target)
     _print(result, fmt, target=target)
     logging.getLogger("telecov").info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
@@ -270,7 +322,18 @@ GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--
 
 def main() -> None:
     """Console-script entry point; global flags may also follow the command name."""
+    _register_commands()
     args = sys.argv[1:]
     flags = [a for a in args if a in GLOBAL_FLAGS]
     rest = [a for a in args if a not in GLOBAL_FLAGS]
     app(args=flags + rest, prog_name="telecov")
+
+
+def _register_commands() -> None:
+    """Import the modules that add further commands to :data:`app`."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f".{name}", __package__)
+
+
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules (``cli_<command>``) that register more commands on import."""

@@ -71,7 +71,11 @@ class Regions:
 
 @dataclass(frozen=True)
 class Footprints:
-    """Geodesic discs and sectors: centre (degrees), radius (m), azimuth and width (degrees)."""
+    """Geodesic discs and sectors: centre (degrees), radius (m), start azimuth and width (degrees).
+
+    A sector covers bearings from ``azimuth`` clockwise to ``azimuth + width``; ``width`` 360 is
+    a full disc.
+    """
 
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
@@ -179,13 +183,19 @@ def strips_per_row(
 
 
 def _strips(
-    regions: Regions, emask: NDArray[np.bool_], raster: PopulationRaster, b0: int, ns: NDArray[np.int64]
+    regions: Regions,
+    emask: NDArray[np.bool_],
+    raster: PopulationRaster,
+    b0: int,
+    ns: NDArray[np.int64],
+    events: NDArray[np.float64],
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """Cut each pixel row of a band into ``ns`` strips, split again at the ends of flat edges.
 
     An edge nearly parallel to the scan lines makes an area's width jump inside a strip, the
     one place where midpoint sampling errs to first order; a strip boundary at each end of
-    such an edge makes its contribution exact. Returns (row pointer, tops, bottoms).
+    such an edge makes its contribution exact. ``events`` are further latitudes to split at
+    (the tops and bottoms of small footprints). Returns (row pointer, tops, bottoms).
     """
     h = ns.shape[0]
     lat0, dy = raster.lat0, raster.dy
@@ -202,8 +212,8 @@ def _strips(
     dy_m = np.abs(y1 - y0) * (math.pi / 180.0) * 6.36e6
     dx_m = np.abs(x1 - x0) * (math.pi / 180.0) * 6.36e6 * np.cos(np.radians(y0))
     flat = (dy_m < spacing) & (dx_m > spacing)
-    if flat.any():
-        ys = np.concatenate([y0[flat], y1[flat]])
+    if flat.any() or events.size:
+        ys = np.concatenate([y0[flat], y1[flat], events])
         pos = (lat0 - ys) / dy - b0
         r_ev = np.floor(pos).astype(np.int64)
         t_ev = pos - r_ev
@@ -221,6 +231,43 @@ def _strips(
     bottoms = lat0 - (b0 + strip_row + t[1:][same]) * dy
     sptr = np.searchsorted(strip_row, np.arange(h + 1)).astype(np.int64)
     return sptr, tops, bottoms
+
+
+CAP_RADIUS_M = 2000.0
+"""Footprints up to this radius get scan-strip boundaries at their extreme latitudes."""
+
+
+CAP_STEPS = (0.0, 1 / 64, 1 / 16, 1 / 4, 1 / 2, 1.0)
+"""Strip boundaries inside each cap, as fractions of the scan-line spacing from its tip."""
+
+
+def footprint_caps(
+    footprints: Footprints, which: NDArray[np.int64], *, resolution_m: float
+) -> NDArray[np.float64]:
+    """Northmost and southmost latitudes of small footprints (and the apex of sectors).
+
+    A disc's width changes fastest at its top and bottom; strip boundaries at the tip and at
+    :data:`CAP_STEPS` inside it remove most of the error of sampling the cap at a strip's
+    midpoint, which matters for a lone small disc over a dense pixel. Each latitude solves
+    the kernel's own distance formula ``r = (M(φ0) + M(φ)) / 2 · |φ − φ0|``.
+    """
+    small = which[footprints.radius[which] <= CAP_RADIUS_M]
+    if small.size == 0:
+        return np.zeros(0)
+    lat0 = footprints.lat[small]
+    r = footprints.radius[small]
+    m0 = meridian_radius(lat0)
+    out = []
+    for sign in (1.0, -1.0):
+        for step in CAP_STEPS:
+            reach = np.maximum(r - step * resolution_m, 0.0)
+            d = reach / m0
+            for _ in range(3):
+                d = reach / (0.5 * (m0 + meridian_radius(lat0 + sign * np.degrees(d))))
+            out.append(lat0 + sign * np.degrees(d))
+    sectors = small[footprints.width[small] < 360.0]
+    out.append(footprints.lat[sectors])
+    return np.unique(np.concatenate(out))
 
 
 def measure(
@@ -301,6 +348,7 @@ def measure(
     f_first, f_last = _row_span(lat0, dy, footprints.lat + dlat, footprints.lat - dlat)
     m_first = f_first[member_fp]
     m_last = f_last[member_fp]
+    caps = footprint_caps(footprints, np.unique(member_fp), resolution_m=resolution_m)
     n_chunks = max(1, numba.get_num_threads())
     lines = 0
     done = 0
@@ -318,7 +366,9 @@ def measure(
         pop = raster.read(b0, b1, col0, col1)
         ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
         max_strips = max(max_strips, int(ns.max()))
-        sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns)
+        band_north, band_south = lat0 - b0 * dy, lat0 - b1 * dy
+        band_caps = caps[(caps < band_north) & (caps > band_south)]
+        sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
         row_of = np.repeat(np.arange(h), np.diff(sptr))
         mids = 0.5 * (tops + bottoms)
         area_deg = band_area_per_degree(tops, bottoms)

@@ -24,14 +24,20 @@ class Layer:
 
 
 def footprints_of(sites: gpd.GeoDataFrame) -> Footprints:
-    """Engine footprints of the given sites (every row, counted or not)."""
+    """Engine footprints of the given sites (every row, counted or not).
+
+    A site's ``azimuth`` is the antenna's boresight: its sector spans ``azimuth ± beamwidth/2``
+    (the engine takes the clockwise start angle and the width).
+    """
     sector = sites["azimuth"].notna().to_numpy()
+    beam = sites["beamwidth"].to_numpy(dtype=np.float64)
+    start = np.mod(sites["azimuth"].to_numpy(dtype=np.float64) - beam / 2.0, 360.0)
     return Footprints(
         lon=sites.geometry.x.to_numpy(dtype=np.float64),
         lat=sites.geometry.y.to_numpy(dtype=np.float64),
         radius=sites["radius_m"].to_numpy(dtype=np.float64),
-        azimuth=np.where(sector, sites["azimuth"].to_numpy(dtype=np.float64), 0.0),
-        width=np.where(sector, sites["beamwidth"].to_numpy(dtype=np.float64), 360.0),
+        azimuth=np.where(sector, start, 0.0),
+        width=np.where(sector, beam, 360.0),
     )
 
 
@@ -90,7 +96,7 @@ def footprint_polygons(sites: gpd.GeoDataFrame, *, vertices: int = 128) -> gpd.G
             ring = np.column_stack([x, y])[::-1]  # counter-clockwise
         else:
             n = max(int(np.ceil(bw)) + 1, 3)
-            angles = np.linspace(az, az + bw, n)
+            angles = np.linspace(az - bw / 2.0, az + bw / 2.0, n)
             x, y, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), angles, np.full(n, r))
             ring = np.vstack([[lon, lat], np.column_stack([x, y])[::-1]])
         polys.append(shapely.Polygon(ring))

@@ -77,6 +77,8 @@ TECHNOLOGY_COLORS: dict[str, str] = {
 OTHER_COLOR = "#666666"
 DEFAULT_TOLERANCE_DEG = 0.0005
 """Simplification of area borders in degrees (√ of the smallest triangle kept, ~50 m)."""
+CLEAN_MAX_VERTICES = 200_000
+"""Above this many vertices, :func:`simplify_areas` does not clean overlaps by default."""
 COORD_DECIMALS = 5
 """Decimals kept in map coordinates (1e-5° ≈ 1 m)."""
 
@@ -102,8 +104,6 @@ class ResultLike(Protocol):
 
     @property
     def table(self) -> pd.DataFrame: ...
-
-    def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -204,14 +204,19 @@ def coverage_classes(pct: ArrayLike) -> NDArray[np.int8]:
 
 
 def simplify_areas(
-    geometries: ArrayLike, *, tolerance: float = DEFAULT_TOLERANCE_DEG, decimals: int = COORD_DECIMALS
+    geometries: ArrayLike,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE_DEG,
+    decimals: int = COORD_DECIMALS,
+    clean: bool | None = None,
 ) -> NDArray[np.object_]:
     """Simplify area polygons together so that shared borders stay shared, then round them.
 
-    Overlaps and mismatched edges are cleaned first (``shapely.coverage_clean``, when
-    available); borders are simplified as a coverage (``shapely.coverage_simplify``) and
-    snapped to ``10**-decimals`` degrees. A geometry that comes out invalid or empty falls
-    back to its own topology-preserving simplification, then to the rounded input.
+    Overlaps, mismatched edges and gaps narrower than ``tolerance`` are cleaned first
+    (``shapely.coverage_clean``, shapely ≥ 2.2); borders are simplified as a coverage
+    (``shapely.coverage_simplify``) and snapped to ``10**-decimals`` degrees. A geometry that
+    comes out invalid or empty falls back to its own topology-preserving simplification, then
+    to the rounded input.
 
     Parameters
     ----------
@@ -221,6 +226,9 @@ def simplify_areas(
         Simplification tolerance in degrees (0 keeps every vertex).
     decimals
         Decimals kept in the coordinates.
+    clean
+        Clean an invalid coverage first; None: only up to ``CLEAN_MAX_VERTICES`` vertices
+        (cleaning all 3,321 communes of Vietnam takes ~8 s and adds vertices).
 
     Returns
     -------
@@ -232,10 +240,12 @@ def simplify_areas(
     grid = 10.0**-decimals
     out = geoms
     if tolerance > 0 and len(geoms):
+        if clean is None:
+            clean = int(shapely.get_num_coordinates(geoms).sum()) <= CLEAN_MAX_VERTICES
         try:
             source = geoms
-            if hasattr(shapely, "coverage_clean") and not shapely.coverage_is_valid(geoms):
-                source = shapely.coverage_clean(geoms)
+            if clean and hasattr(shapely, "coverage_clean") and not shapely.coverage_is_valid(geoms):
+                source = shapely.coverage_clean(geoms, gap_width=tolerance)
             out = shapely.coverage_simplify(source, tolerance)
         except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
             log.info("coverage simplification failed (%s); simplifying each area on its own", exc)
@@ -265,27 +275,47 @@ def _round(geoms: NDArray[np.object_], grid: float) -> NDArray[np.object_]:
     return np.asarray(shapely.transform(geoms, lambda c: np.round(c, decimals)), dtype=object)
 
 
-def _encode_geometry(geom: shapely.Geometry | None, decimals: int) -> list[list[list[int]]]:
+def _encode_polygons(geoms: NDArray[np.object_], decimals: int) -> list[list[list[list[int]]]]:
     """Polygons as rings of integer deltas: ``[x0, y0, dx1, dy1, ...]`` in ``10**-decimals`` degrees.
 
-    The closing vertex is dropped (Leaflet closes rings). About a third of the size of GeoJSON.
+    One list of polygons (each a list of rings, exterior first) per geometry; empty when the
+    geometry has no polygon. The closing vertex is dropped (Leaflet closes rings). About a
+    third of the size of GeoJSON.
     """
-    if geom is None or geom.is_empty:
+    multi = np.array([_as_multipolygon(g) for g in geoms], dtype=object)
+    if not len(multi):
         return []
-    scale = 10.0**decimals
-    polygons = []
-    for part in shapely.get_parts(geom):
-        if part.geom_type != "Polygon":
-            continue
-        rings = []
-        for ring in (part.exterior, *part.interiors):
-            ints = np.rint(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
-            if len(ints) < 3:
-                continue
-            rings.append(np.diff(ints, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist())
-        if rings:
-            polygons.append(rings)
-    return polygons
+    _, coords, (ring_off, poly_off, geom_off) = shapely.to_ragged_array(multi)
+    ints = np.rint(coords[:, :2] * 10.0**decimals).astype(np.int64)
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), np.int64))
+    deltas[ring_off[:-1]] = ints[ring_off[:-1]]
+    flat = deltas.ravel()
+    out = []
+    for g in range(len(multi)):
+        polygons = []
+        for p in range(geom_off[g], geom_off[g + 1]):
+            rings = []
+            for r in range(poly_off[p], poly_off[p + 1]):
+                start, end = ring_off[r], ring_off[r + 1] - 1  # without the closing vertex
+                if end - start >= 3:
+                    rings.append(flat[2 * start : 2 * end].tolist())
+                elif r == poly_off[p]:
+                    break  # degenerate exterior: drop the polygon
+            if rings:
+                polygons.append(rings)
+        out.append(polygons)
+    return out
+
+
+def _as_multipolygon(geom: shapely.Geometry | None) -> shapely.MultiPolygon:
+    if geom is None or geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    parts = [p for p in shapely.get_parts(geom, recursive=True) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(parts)
 
 
 def _to_lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -370,7 +400,8 @@ _CSS = """
 .tc-legend .tc-sites{margin-top:6px;border-top:1px solid #ddd;padding-top:4px}
 .tc-dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 5px 0 1px;
  border:1px solid #fff;box-shadow:0 0 0 1px #333;vertical-align:-1px}
-.tc-sq{border-radius:2px;opacity:.6}
+.tc-sq{border-radius:2px;box-shadow:none;border:1px solid #666;
+ background-image:repeating-linear-gradient(135deg,transparent 0 2px,#fff 2px 4px)!important}
 .tc-site i{display:block;width:8px;height:8px;border-radius:50%;border:2px solid #fff;
  box-shadow:0 0 0 1px #222}
 .tc-site.tc-planned i{background:#fff!important;border-width:3px;width:6px;height:6px}
@@ -390,30 +421,26 @@ _CSS = """
 _RUNTIME_JS = """
 (function () {
   "use strict";
-  var TC = window.telecov = {};
+  var TC = window.telecov = {instances: []};
   var cache = {};
   TC.data = function (id) {
     if (!(id in cache)) { cache[id] = JSON.parse(document.getElementById(id).textContent); }
     return cache[id];
   };
-  /* Areas arrive as rings of integer deltas (see telecov.maps._encode_geometry). */
-  TC.decode = function (data) {
-    var q = data.scale;
-    function ring(a) {
-      var out = new Array(a.length / 2), x = 0, y = 0;
-      for (var i = 0, j = 0; i < a.length; i += 2, j++) {
-        x += a[i]; y += a[i + 1]; out[j] = [x / q, y / q];
-      }
-      return out;
-    }
-    return {type: "FeatureCollection", features: data.features.map(function (f) {
-      var g = f.g.length ? {type: "MultiPolygon", coordinates: f.g.map(function (p) {
-        return p.map(ring);
-      })} : null;
-      return {type: "Feature", properties: f.p, geometry: g};
-    })};
-  };
   TC.num = function (x) { return Math.round(x).toLocaleString("en-US"); };
+
+  /* Area outlines arrive as rings of integer deltas (telecov.maps._encode_geometry). */
+  TC.latlngs = function (polygons, q) {
+    return polygons.map(function (rings) {
+      return rings.map(function (a) {
+        var out = new Array(a.length / 2), x = 0, y = 0;
+        for (var i = 0, j = 0; i < a.length; i += 2, j++) {
+          x += a[i]; y += a[i + 1]; out[j] = new L.LatLng(y / q, x / q);
+        }
+        return out;
+      });
+    });
+  };
 
   /* A layer built on first display (keeps big, hidden layers cheap). */
   TC.Lazy = L.Layer.extend({
@@ -431,9 +458,10 @@ _RUNTIME_JS = """
     initialize: function (map, cfg, data) {
       this.map = map; this.cfg = cfg; this.dataId = data;
       this.current = 0; this.active = -1; this.geo = null;
+      TC.instances.push(this);
     },
     style: function (f) {
-      var m = f.properties.m[this.current], k = m ? m[0] : -1, c = this.cfg;
+      var m = f.p.m[this.current], k = m ? m[0] : -1, c = this.cfg;
       return {fillColor: k < 0 ? c.nodata : c.colors[k], fillOpacity: k < 0 ? 0.55 : 0.75,
               color: "#4a4a4a", weight: c.weight, opacity: 0.85, dashArray: k < 0 ? "3 3" : null};
     },
@@ -461,33 +489,38 @@ _RUNTIME_JS = """
       return h + '</table></div>';
     },
     _build: function () {
-      var self = this, c = this.cfg;
-      this.geo = L.geoJSON(TC.decode(TC.data(this.dataId)), {
-        style: function (f) { return self.style(f); },
-        onEachFeature: function (f, layer) {
-          layer.bindTooltip(function () { return self.tooltip(f.properties); },
-                            {sticky: true, className: "tc-tooltip"});
-          layer.bindPopup(function () { return self.popup(f.properties); }, {maxWidth: 420});
-          layer.on("mouseover", function () {
-            layer.setStyle({weight: Math.max(2.5, 3 * c.weight), color: "#111", opacity: 1});
-            layer.bringToFront();
-          });
-          layer.on("mouseout", function () { self.geo.resetStyle(layer); });
-        }
+      var self = this, c = this.cfg, data = TC.data(this.dataId), layers = [];
+      data.features.forEach(function (f, k) {
+        if (!f.g.length) { return; }
+        var layer = L.polygon(TC.latlngs(f.g, data.scale), self.style(f));
+        layer.feature = f;
+        layer.tcIndex = k;
+        layer.bindTooltip(function () { return self.tooltip(f.p); },
+                          {sticky: true, className: "tc-tooltip"});
+        layer.bindPopup(function () { return self.popup(f.p); }, {maxWidth: 420});
+        layer.on("mouseover", function () {
+          layer.setStyle({weight: Math.max(2.5, 3 * c.weight), color: "#111", opacity: 1});
+          layer.bringToFront();
+        });
+        layer.on("mouseout", function () { layer.setStyle(self.style(f)); });
+        layers.push(layer);
       });
+      this.geo = L.featureGroup(layers);
     },
     show: function (i) {
       var self = this, c = this.cfg;
       this.current = i; this.active = i;
       if (!this.geo) { this._build(); }
       if (this.map.hasLayer(this.geo)) {
-        this.geo.setStyle(function (f) { return self.style(f); });
+        this.geo.eachLayer(function (layer) { layer.setStyle(self.style(layer.feature)); });
       } else {
         this.map.addLayer(this.geo);
       }
       var box = this.map.getContainer();
       var head = box.querySelector(".tc-legend-head"), info = box.querySelector(".tc-totals");
+      var title = box.querySelector(".tc-auto-title");
       if (head) { head.innerHTML = c.heads[i]; }
+      if (title) { title.innerHTML = c.titles[i]; }
       if (info) { info.innerHTML = c.totals[i]; }
     },
     hide: function (i) {
@@ -525,7 +558,7 @@ _RUNTIME_JS = """
     return new TC.Lazy(function () {
       var rows = TC.data(data);
       var group = L.markerClusterGroup({
-        chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+        chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 35,
         iconCreateFunction: function (cl) {
           var n = cl.getChildCount(), s = n < 10 ? 22 : n < 100 ? 27 : n < 1000 ? 32 : 38;
           return L.divIcon({
@@ -550,7 +583,9 @@ _RUNTIME_JS = """
         L.popup({offset: [0, -4]}).setLatLng(e.layer.getLatLng())
           .setContent(TC.sitePopup(r, c)).openOn(map);
       });
-      group.addLayers(markers);
+      /* add once on the map: then markercluster takes the chunked path (off the map it
+         checks every marker against every other one) */
+      group.once("add", function () { group.addLayers(markers); });
       return group;
     });
   };
@@ -595,17 +630,30 @@ _RUNTIME_JS = """
           ctx.arc(x, y, rad, 0, 2 * Math.PI, false);
         }
       }
-      rd._fillStroke(ctx, this);
+      ctx.globalAlpha = this.options.fillOpacity;
+      ctx.fillStyle = TC.hatch(ctx, this.options.fillColor);
+      ctx.fill("nonzero");
     },
     _containsPoint: function () { return false; }
   });
+
+  /* Diagonal hatching in a technology's colour: the area colours stay readable below. */
+  TC.hatch = function (ctx, color) {
+    var tile = document.createElement("canvas"), t;
+    tile.width = tile.height = 8;
+    t = tile.getContext("2d");
+    t.strokeStyle = color; t.lineWidth = 2.2; t.lineCap = "square";
+    t.beginPath(); t.moveTo(0, 8); t.lineTo(8, 0); t.moveTo(-2, 2); t.lineTo(2, -2);
+    t.moveTo(6, 10); t.lineTo(10, 6); t.stroke();
+    return ctx.createPattern(tile, "repeat");
+  };
 
   TC.footprints = function (map, c, data) {
     return new TC.Lazy(function () {
       var rows = TC.data(data).filter(function (r) { return r[5] === 0 || r[5] === 2; });
       TC.renderer = TC.renderer || L.canvas({pane: "tcFootprints", padding: 0.3});
       return new TC.Discs(rows, {renderer: TC.renderer, pane: "tcFootprints", fillColor: c.color,
-                                 fillOpacity: 0.3});
+                                 fillOpacity: 0.75});
     });
   };
 
@@ -796,9 +844,12 @@ def _column(frame: pd.DataFrame, name: str) -> NDArray[np.float64]:
 
 
 def _text_column(frame: pd.DataFrame, name: str) -> list[str]:
+    """Escaped text of a column (each distinct value escaped once)."""
     if name not in frame.columns:
         return [""] * len(frame)
-    return [_esc(v) for v in frame[name].tolist()]
+    codes, uniques = pd.factorize(frame[name].to_numpy(dtype=object), use_na_sentinel=True)
+    escaped = np.array([_esc(v) for v in uniques] + [""], dtype=object)
+    return escaped[codes].tolist()
 
 
 def _check_options(result: ResultLike, technology: str, metric: str) -> tuple[str, _Metric]:
@@ -836,8 +887,9 @@ def _commune_payload(
                 0, None,
             )  # fmt: skip
         per_tech.append((classes, pct, uncovered, extra))
+    encoded = _encode_polygons(geoms, decimals)
     features = []
-    for i, geom in enumerate(geoms):
+    for i in range(len(geoms)):
         cells: list[list[Any]] = []
         for classes, pct, uncovered, extra in per_tech:
             cell: list[Any] = [classes[i], _fmt_pct(pct[i]), _fmt_count(uncovered[i])]
@@ -851,7 +903,7 @@ def _commune_payload(
             "v": _fmt_count(population[i]),
             "m": cells,
         }
-        features.append({"g": _encode_geometry(geom, decimals), "p": props})
+        features.append({"g": encoded[i], "p": props})
     return {"scale": 10**decimals, "features": features}
 
 
@@ -869,7 +921,7 @@ def _totals(result: ResultLike, techs: list[str], spec: _Metric) -> list[str]:
                 pct = _fmt_pct(row.get(spec.pct))
                 people = _finite(row.get("population"))
                 covered = _finite(row.get("covered_population"))
-                text = f"All areas: <b>{_esc(pct)}</b> {_esc(spec.phrase)}"
+                text = f"All areas: <b>{_esc(pct)}</b> {_esc(spec.phrase)} by {_esc(tech)}"
                 if people is not None and covered is not None:
                     text += (
                         f"<br>{_fmt_count(max(people - covered, 0))} of {_fmt_count(people)} people uncovered"
@@ -901,14 +953,20 @@ def _site_rows(sites: pd.DataFrame, operators: dict[str, int]) -> list[list[Any]
         else np.ones(len(sites), dtype=bool)
     )
     status = np.where(planned, np.where(counted, 2, 1), np.where(counted, 0, 3))
-    rows: list[list[Any]] = []
-    for i in range(len(sites)):
-        row: list[Any] = [float(lat[i]), float(lon[i]), ids[i], ops[i], round(float(radius[i])),
-                          int(status[i])]  # fmt: skip
-        if math.isfinite(azimuth[i]):
-            bw = width[i] if math.isfinite(width[i]) else 360.0
-            row += [round(float(azimuth[i]), 1), round(float(bw), 1)]
-        rows.append(row)
+    rows: list[list[Any]] = [
+        list(row)
+        for row in zip(
+            lat.tolist(), lon.tolist(), ids, ops, np.rint(radius).astype(np.int64).tolist(),
+            status.tolist(), strict=True,
+        )
+    ]  # fmt: skip
+    sector = np.flatnonzero(np.isfinite(azimuth))
+    width = np.where(np.isfinite(width), width, 360.0)
+    for i, az, bw in zip(
+        sector.tolist(), np.round(azimuth[sector], 1).tolist(), np.round(width[sector], 1).tolist(),
+        strict=True,
+    ):  # fmt: skip
+        rows[i] += [az, bw]
     return rows
 
 
@@ -982,14 +1040,14 @@ def coverage_map(
 
     Layers: a choropleth of the areas for each technology (radio buttons; ``technology``
     shown), the sites of each technology as clustered markers (``technology`` shown), the
-    dissolved footprints of each technology (hidden), and gaps and points of interest when
-    given. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
+    footprints of each technology's counted sites (hidden; drawn in the page from the site
+    rows as one hatched canvas path, so they cost no bytes), and gaps and points of interest
+    when given. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
 
     Parameters
     ----------
     result
-        An analysis result (:func:`telecov.analyze`): ``areas``, ``sites``, ``table`` and
-        ``footprints()``.
+        An analysis result (:func:`telecov.analyze`): ``areas``, ``sites`` and ``table``.
     technology
         Technology shown on opening (``2G``, ``3G``, ``4G``, ``5G``, ``fiber``; ``4G+`` or
         ``any_mobile`` when computed).
@@ -1006,11 +1064,11 @@ def coverage_map(
         Points of interest (any CRS); a boolean ``<technology>_covered`` or ``covered``
         column colours them.
     footprints
-        Add the (hidden) footprint layers; False skips their computation.
+        Add the (hidden) footprint layers.
     tolerance
         Border simplification in degrees (0 keeps every vertex).
     title
-        Page and panel title (default: "<technology> coverage").
+        Page and panel title (default: "<technology> coverage", following the layer shown).
 
     Returns
     -------
@@ -1062,11 +1120,12 @@ def coverage_map(
             "metric": metric_word[metric],
             "extra": _esc(spec.extra_label or ""),
             "heads": heads,
+            "titles": [f"{_esc(t)} coverage" for t in techs],
             "totals": _totals(result, techs, spec),
         },
     )
     fmap.add_child(communes)
-    fmap.add_child(_Box("topleft", "tc-info", _info_html(title_text)))
+    fmap.add_child(_Box("topleft", "tc-info", _info_html(title)))
     fmap.add_child(_Box("bottomright", "tc-legend", _legend_html(result.sites, metric)))
     for i, t in enumerate(techs):
         fmap.add_child(_TechLayer(f"{_esc(t)} coverage", communes, i, show=i == chosen))
@@ -1087,7 +1146,9 @@ def coverage_map(
     return fmap
 
 
-def _info_html(title: str) -> str:
+def _info_html(title: str | None) -> str:
+    if title is None:
+        return '<div class="tc-title tc-auto-title"></div><div class="tc-sub tc-totals"></div>'
     return f'<div class="tc-title">{_esc(title)}</div><div class="tc-sub tc-totals"></div>'
 
 
@@ -1311,7 +1372,7 @@ def coverage_png(
         pts = pts[mask]
         if len(pts):
             color = TECHNOLOGY_COLORS.get(tech, OTHER_COLOR)
-            size = 4.0 if len(pts) <= 2000 else 1.0
+            size = 7.0 if len(pts) <= 2000 else 1.5
             ax.scatter(pts.geometry.x, pts.geometry.y, s=size, c=color, linewidths=0,
                        alpha=0.7, zorder=3)  # fmt: skip
             handles.append(
