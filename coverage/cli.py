@@ -330,10 +330,7 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    """Import the modules that add further commands to :data:`app`."""
-    for name in COMMAND_MODULES:
-        importlib.import_module(f".{name}", __package__)
-
-
-COMMAND_MODULES: tuple[str, ...] = ()
-"""Modules (``cli_<command>``) that register more commands on import."""
+    """Import the ``cli_<command>`` modules of this package; each adds commands to :data:`app`."""
+    package = Path(__file__).parent
+    for path in sorted(package.glob("cli_*.py")):
+        importlib.import_module(f".{path.stem}", __package__)
