@@ -22,6 +22,15 @@ _LAZY = {
     "analyze": "analysis",
     "Result": "analysis",
     "sample_path": "analysis",
+    "gaps": "uncovered",
+    "gap_polygons": "uncovered",
+    "poi_coverage": "pois",
+    "read_plan": "targets",
+    "check_targets": "targets",
+    "import_cells": "opencellid",
+    "crosswalk": "boundaries",
+    "reaggregate": "boundaries",
+    "export_result": "exports",
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
@@ -29,9 +38,32 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .analysis import Result, analyze, sample_path
+    from .boundaries import crosswalk, reaggregate
     from .errors import InputError, StrictError, TooLargeError
+    from .exports import export_result
+    from .opencellid import import_cells
+    from .pois import poi_coverage
+    from .targets import check_targets, read_plan
+    from .uncovered import gap_polygons, gaps
 
-__all__ = ["InputError", "Result", "StrictError", "TooLargeError", "__version__", "analyze", "sample_path"]
+__all__ = [
+    "InputError",
+    "Result",
+    "StrictError",
+    "TooLargeError",
+    "__version__",
+    "analyze",
+    "check_targets",
+    "crosswalk",
+    "export_result",
+    "gap_polygons",
+    "gaps",
+    "import_cells",
+    "poi_coverage",
+    "read_plan",
+    "reaggregate",
+    "sample_path",
+]
 
 
 def __getattr__(name: str) -> Any:

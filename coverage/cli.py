@@ -79,6 +79,16 @@ class Format(StrEnum):
     json = "json"
 
 
+class ExportFormat(StrEnum):
+    """Extra files written into ``--out`` (``--export``)."""
+
+    geojson = "geojson"
+    gpkg = "gpkg"
+    parquet = "parquet"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 class By(StrEnum):
     """Extra breakdown of the rows."""
 
@@ -167,11 +177,11 @@ def summary_table(result: Result, *, target: float) -> Table:
     return table
 
 
-def _print(result: Result, fmt: Format, *, target: float) -> None:
+def _print(result: Result, fmt: Format, *, target: float, excel_safe: bool = False) -> None:
     from .export import csv_text, json_text, records
 
     if fmt is Format.csv:
-        sys.stdout.write(csv_text(result.table))
+        sys.stdout.write(csv_text(result.table, excel_safe=excel_safe))
     elif fmt is Format.json:
         sys.stdout.write(json_text(records(result.table)))
     else:
@@ -183,22 +193,38 @@ def _print(result: Result, fmt: Format, *, target: float) -> None:
             out.print(f"[yellow]{total} {kind} rows refused[/]: {detail}")
 
 
-def write_report(result: Result, out_dir: Path, *, map_: bool, target: float) -> None:
-    """Write the report's output set into ``out_dir`` atomically."""
+def write_report(
+    result: Result,
+    out_dir: Path,
+    *,
+    map_: bool,
+    target: float,
+    exports: list[ExportFormat] | None = None,
+    excel_safe: bool = False,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
     from .export import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
 
     with output_set(out_dir, name="report") as gen:
-        write_text_file(gen / "coverage.csv", csv_text(result.table))
+        write_text_file(gen / "coverage.csv", csv_text(result.table, excel_safe=excel_safe))
         write_text_file(gen / "coverage.geojson", geojson_text(result.areas))
         for kind in ("sites", "areas"):
             frame = rejects_frame(result.rejected.get(kind))
-            write_text_file(gen / f"rejected_{kind}.csv", csv_text(frame))
+            write_text_file(gen / f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))
+        for fname, text in (extra or {}).items():
+            write_text_file(gen / fname, text)
         if map_:
             from .maps import coverage_map, save_map
 
             save_map(coverage_map(result), gen / "coverage.html")
+        if exports:
+            from .exports import write_exports
+
+            write_exports(result, gen, [e.value for e in exports], excel_safe=excel_safe)
         run = dict(result.run)
         run["options"] = {**run["options"], "target_pct": target, "map": map_}
+        run["options"]["export"] = sorted({e.value for e in exports or []})
         write_text_file(gen / "run.json", json_text(run))
 
 
@@ -239,6 +265,13 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row i
 EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Encoding of a CSV sites file.")]
 DecimalOpt = Annotated[str, typer.Option("--decimal", help="Decimal separator of a CSV sites file.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="What to print on stdout.")]
+ExcelSafeOpt = Annotated[
+    bool, typer.Option("--excel-safe", help="In CSV outputs, prefix text starting with = + - @ with a quote.")
+]
+ExportOpt = Annotated[
+    list[ExportFormat] | None,
+    typer.Option("--export", help="Also write geojson|gpkg|parquet|csv|xlsx files into --out (repeatable)."),
+]
 
 
 def check_target(target: float) -> None:
@@ -259,6 +292,7 @@ def run_analysis(*, out_dir: Path, command: str, **options: Any) -> Result:
     by = options.pop("by", None)
     radius = options.pop("radius", None)
     resolution = options.pop("resolution", 10.0)
+    excel_safe = options.pop("excel_safe", False)
     sites, areas, population = (options.pop(k) for k in ("sites", "areas", "population"))
     progress, update = _progress()
     with progress:
@@ -270,7 +304,8 @@ def run_analysis(*, out_dir: Path, command: str, **options: Any) -> Result:
         except StrictError as exc:
             with output_set(out_dir, name=command) as gen:
                 for kind, frame in exc.rejected.items():
-                    write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(frame)))
+                    text = csv_text(rejects_frame(frame), excel_safe=excel_safe)
+                    write_text_file(gen / f"rejected_{kind}.csv", text)
             raise
 
 
@@ -300,6 +335,12 @@ def report(
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
     fmt: FormatOpt = Format.table,
+    export: ExportOpt = None,
+    excel_safe: ExcelSafeOpt = False,
+    poi: Annotated[
+        list[str] | None,
+        typer.Option("--poi", help="Points/zones of interest NAME=FILE (repeatable): poi_coverage.csv."),
+    ] = None,
 ) -> None:
     """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
     check_target(target)
@@ -310,10 +351,20 @@ def report(
         parent=parent, select=select, radius=radius, residential_density=residential_density,
         population_field=population_field, include_planned=include_planned, sites_crs=sites_crs,
         areas_crs=areas_crs, by=by, combined=combined, resolution=resolution, strict=strict,
-        encoding=encoding, decimal=decimal,
+        encoding=encoding, decimal=decimal, excel_safe=excel_safe,
     )  # fmt: skip
-    write_report(result, out_dir, map_=not no_map, target=target)
-    _print(result, fmt, target=target)
+    extra = None
+    if poi:
+        from .export import csv_text
+        from .pois import parse_poi_options, poi_coverage
+
+        pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
+        extra = {"poi_coverage.csv": csv_text(pois.table, excel_safe=excel_safe),
+                 "rejected_pois.csv": csv_text(pois.rejected, excel_safe=excel_safe)}  # fmt: skip
+    write_report(
+        result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
+    )
+    _print(result, fmt, target=target, excel_safe=excel_safe)
     logging.getLogger("telecov").info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
 
 
@@ -326,7 +377,10 @@ def main() -> None:
     args = sys.argv[1:]
     flags = [a for a in args if a in GLOBAL_FLAGS]
     rest = [a for a in args if a not in GLOBAL_FLAGS]
-    app(args=flags + rest, prog_name="telecov")
+    from .config import config_for_cli  # telecov.toml / --config FILE as click's default_map
+
+    default_map, rest = config_for_cli(app, rest)
+    app(args=flags + rest, prog_name="telecov", default_map=default_map)
 
 
 def _register_commands() -> None:
