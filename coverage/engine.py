@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -270,6 +271,133 @@ def footprint_caps(
     return np.unique(np.concatenate(out))
 
 
+@dataclass(frozen=True)
+class Band:
+    """Everything a kernel needs to scan one band of pixel rows.
+
+    Rows are counted from ``b0`` (the raster row of the band's first row). Strip ``k`` of
+    row ``r`` is ``sptr[r] + k``; edges and footprint memberships carry row spans relative
+    to the band.
+    """
+
+    b0: int
+    rows: int
+    sptr: NDArray[np.int64]
+    tops: NDArray[np.float64]
+    bottoms: NDArray[np.float64]
+    mids: NDArray[np.float64]
+    area_deg: NDArray[np.float64]
+    weight: NDArray[np.float64]
+    lon0: float
+    dx: float
+    pop: NDArray[np.float64]
+    res: NDArray[np.float64]
+    edges: tuple[NDArray[Any], ...]
+    """x0, y0, x1, y1, owner, first row, last row."""
+    members: tuple[NDArray[np.int64], ...]
+    """first row, last row, layer, footprint."""
+    m0: NDArray[np.float64]
+    """Meridian radius at each footprint's centre."""
+
+
+def bands(
+    regions: Regions,
+    footprints: Footprints,
+    layers: Sequence[NDArray[np.int64]],
+    raster: PopulationRaster,
+    *,
+    residential_density: float,
+    resolution_m: float,
+    cap_members: NDArray[np.int64] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Band]:
+    """Cut the partition into bands of pixel rows, each with its strips and the data crossing it.
+
+    Parameters
+    ----------
+    regions, footprints, layers, raster, residential_density, resolution_m
+        As in :func:`measure`.
+    cap_members
+        Footprints whose tips split strips (default: every footprint of ``layers``); pass the
+        same set to get the same strips as another run.
+    progress
+        Called with (rows done, rows total) after each band.
+
+    Raises
+    ------
+    TooLargeError
+        The raster window over the areas is too large for this machine.
+
+    """
+    west, south, east, north = regions.bounds
+    if regions.x0.shape[0] == 0:
+        return
+    lat0, dy, dx = raster.lat0, raster.dy, raster.dx
+    row_first = math.floor((lat0 - north) / dy)
+    row_last = math.floor((lat0 - south) / dy)
+    col0 = math.floor((west - raster.lon0) / dx)
+    col1 = math.floor((east - raster.lon0) / dx) + 1
+    ncols = col1 - col0
+    nrows = row_last - row_first + 1
+    if nrows * ncols > MAX_PIXELS:
+        raise TooLargeError(
+            f"{raster.name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
+            f"limit of {MAX_PIXELS:,}; use --select or a coarser raster"
+        )
+    row_bytes = ncols * 8 * 8
+    if row_bytes > BAND_BYTES:
+        raise TooLargeError(f"{raster.name}: a single raster row of {ncols:,} pixels is too large")
+    band_rows = max(1, min(nrows, BAND_BYTES // row_bytes, 512))
+    e_first, e_last = _row_span(
+        lat0, dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
+    )
+    n_layers = len(layers)
+    member_fp = (
+        np.concatenate([np.asarray(ix, dtype=np.int64) for ix in layers])
+        if n_layers
+        else np.zeros(0, np.int64)
+    )
+    member_layer = np.repeat(np.arange(n_layers, dtype=np.int64), [len(ix) for ix in layers])
+    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
+    m0 = np.asarray(meridian_radius(footprints.lat), dtype=np.float64)
+    f_first, f_last = _row_span(lat0, dy, footprints.lat + dlat, footprints.lat - dlat)
+    m_first = f_first[member_fp]
+    m_last = f_last[member_fp]
+    if cap_members is None:
+        cap_members = np.unique(member_fp)
+    caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
+    done = 0
+    for b0 in range(row_first, row_last + 1, band_rows):
+        b1 = min(b0 + band_rows, row_last + 1)
+        h = b1 - b0
+        emask = (e_last >= b0) & (e_first < b1)
+        if emask.any():
+            mmask = (m_last >= b0) & (m_first < b1)
+            pop = raster.read(b0, b1, col0, col1)
+            ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
+            band_caps = caps[(caps < lat0 - b0 * dy) & (caps > lat0 - b1 * dy)]
+            sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
+            row_of = np.repeat(np.arange(h), np.diff(sptr))
+            area_deg = band_area_per_degree(tops, bottoms)
+            row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
+            pixel_km2 = row_area_deg * dx / 1e6
+            res = (pop >= residential_density * pixel_km2[:, None]) & (pop > 0)
+            yield Band(
+                b0=b0, rows=h, sptr=sptr, tops=tops, bottoms=bottoms, mids=0.5 * (tops + bottoms),
+                area_deg=area_deg, weight=area_deg / row_area_deg[row_of],
+                lon0=raster.lon0 + col0 * dx, dx=dx, pop=pop, res=res.astype(np.float64),
+                edges=(
+                    regions.x0[emask], regions.y0[emask], regions.x1[emask], regions.y1[emask],
+                    regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,
+                ),
+                members=(m_first[mmask] - b0, m_last[mmask] - b0, member_layer[mmask], member_fp[mmask]),
+                m0=m0,
+            )  # fmt: skip
+        done += h
+        if progress:
+            progress(done, nrows)
+
+
 def measure(
     regions: Regions,
     footprints: Footprints,
@@ -308,87 +436,22 @@ def measure(
     n_layers = len(layers)
     base = np.zeros((regions.n_regions, N_BASE), dtype=np.float64)
     covered = np.zeros((regions.n_regions, n_layers, N_BASE), dtype=np.float64)
-    west, south, east, north = regions.bounds
-    if regions.x0.shape[0] == 0:
-        return Measures(base, covered, 0, 1)
-    lat0, dy, dx = raster.lat0, raster.dy, raster.dx
-    row_first = math.floor((lat0 - north) / dy)
-    row_last = math.floor((lat0 - south) / dy)
-    col0 = math.floor((west - raster.lon0) / dx)
-    col1 = math.floor((east - raster.lon0) / dx) + 1
-    ncols = col1 - col0
-    nrows = row_last - row_first + 1
-    if nrows * ncols > MAX_PIXELS:
-        raise TooLargeError(
-            f"{raster.name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
-            f"limit of {MAX_PIXELS:,}; use --select or a coarser raster"
-        )
-    row_bytes = ncols * 8 * 8
-    if row_bytes > BAND_BYTES:
-        raise TooLargeError(f"{raster.name}: a single raster row of {ncols:,} pixels is too large")
-    band_rows = max(1, min(nrows, BAND_BYTES // row_bytes, 512))
-    lon_band0 = raster.lon0 + col0 * dx
-
-    e_first, e_last = _row_span(
-        lat0, dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-    )
-    # footprint memberships (footprint, layer) with their row spans
-    member_fp = (
-        np.concatenate([np.asarray(ix, dtype=np.int64) for ix in layers])
-        if n_layers
-        else np.zeros(0, np.int64)
-    )
-    member_layer = (
-        np.repeat(np.arange(n_layers, dtype=np.int64), [len(ix) for ix in layers])
-        if n_layers
-        else np.zeros(0, np.int64)
-    )
-    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
-    m0 = np.asarray(meridian_radius(footprints.lat), dtype=np.float64)
-    f_first, f_last = _row_span(lat0, dy, footprints.lat + dlat, footprints.lat - dlat)
-    m_first = f_first[member_fp]
-    m_last = f_last[member_fp]
-    caps = footprint_caps(footprints, np.unique(member_fp), resolution_m=resolution_m)
     n_chunks = max(1, numba.get_num_threads())
     lines = 0
-    done = 0
     max_strips = 1
-    for b0 in range(row_first, row_last + 1, band_rows):
-        b1 = min(b0 + band_rows, row_last + 1)
-        h = b1 - b0
-        emask = (e_last >= b0) & (e_first < b1)
-        if not emask.any():
-            done += h
-            if progress:
-                progress(done, nrows)
-            continue
-        mmask = (m_last >= b0) & (m_first < b1)
-        pop = raster.read(b0, b1, col0, col1)
-        ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
-        max_strips = max(max_strips, int(ns.max()))
-        band_north, band_south = lat0 - b0 * dy, lat0 - b1 * dy
-        band_caps = caps[(caps < band_north) & (caps > band_south)]
-        sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
-        row_of = np.repeat(np.arange(h), np.diff(sptr))
-        mids = 0.5 * (tops + bottoms)
-        area_deg = band_area_per_degree(tops, bottoms)
-        row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
-        weight = area_deg / row_area_deg[row_of]
-        pixel_km2 = row_area_deg * dx / 1e6
-        res = (pop >= residential_density * pixel_km2[:, None]) & (pop > 0)
+    for band in bands(
+        regions, footprints, layers, raster,
+        residential_density=residential_density, resolution_m=resolution_m, progress=progress,
+    ):  # fmt: skip
+        ex0, ey0, ex1, ey1, owner, e_first, e_last = band.edges
+        m_first, m_last, m_layer, m_fp = band.members
         scan_band(
-            n_chunks, h, sptr, mids, area_deg, weight, lon_band0, dx,
-            pop, res.astype(np.float64),
-            regions.x0[emask], regions.y0[emask], regions.x1[emask], regions.y1[emask],
-            regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,
+            n_chunks, band.rows, band.sptr, band.mids, band.area_deg, band.weight, band.lon0,
+            band.dx, band.pop, band.res, ex0, ey0, ex1, ey1, owner, e_first, e_last,
             regions.parent, regions.n_parents,
-            footprints.lon, footprints.lat, m0, footprints.radius, footprints.azimuth,
-            footprints.width, m_first[mmask] - b0, m_last[mmask] - b0,
-            member_layer[mmask], member_fp[mmask], n_layers,
-            base, covered,
+            footprints.lon, footprints.lat, band.m0, footprints.radius, footprints.azimuth,
+            footprints.width, m_first, m_last, m_layer, m_fp, n_layers, base, covered,
         )  # fmt: skip
-        lines += int(sptr[-1])
-        done += h
-        if progress:
-            progress(done, nrows)
+        lines += int(band.sptr[-1])
+        max_strips = max(max_strips, int(np.diff(band.sptr).max()))
     return Measures(base=base, covered=covered, lines=lines, sub_rows=max_strips)

@@ -20,19 +20,11 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine import (
-    BAND_BYTES,
-    MAX_PIXELS,
-    _row_span,
-    _strips,
-    footprint_caps,
-    regions_from_geometries,
-    strips_per_row,
-)
-from .errors import InputError, TooLargeError
+from .engine import bands, regions_from_geometries
+from .errors import InputError
 from .footprints import footprints_of
 from .gapkernel import gap_band, merge_and_node, rings
-from .geodesy import LONLAT, band_area_per_degree, degrees_lat_for, meridian_radius
+from .geodesy import LONLAT
 from .population import PopulationRaster, open_population
 from .settings import COMBINED_LAYERS, DEFAULT_TARGET_PCT, METRICS, normalize_layer
 
@@ -331,63 +323,26 @@ def _rectangles(
         k: np.zeros(0, dtype=np.int64 if k in ("c", "s") else np.float64)
         for k in ("c", "s", "lo", "hi", "people", "area")
     }
-    west, south, east, north = regions.bounds
-    if regions.x0.shape[0] == 0:
-        return empty, (np.zeros(0), np.zeros(0)), base
-    lat0, dy, dx = raster.lat0, raster.dy, raster.dx
-    row_first = math.floor((lat0 - north) / dy)
-    row_last = math.floor((lat0 - south) / dy)
-    col0 = math.floor((west - raster.lon0) / dx)
-    col1 = math.floor((east - raster.lon0) / dx) + 1
-    ncols = col1 - col0
-    nrows = row_last - row_first + 1
-    if nrows * ncols > MAX_PIXELS:
-        raise TooLargeError(f"{raster.name}: {nrows:,} x {ncols:,} pixels over the areas are too many")
-    row_bytes = ncols * 8 * 8
-    band_rows = max(1, min(nrows, BAND_BYTES // row_bytes, 512))
-    lon_band0 = raster.lon0 + col0 * dx
-    e_first, e_last = _row_span(
-        lat0, dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-    )
-    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
-    m0 = np.asarray(meridian_radius(footprints.lat), dtype=np.float64)
-    f_first, f_last = _row_span(lat0, dy, footprints.lat + dlat, footprints.lat - dlat)
-    m_first, m_last = f_first[members], f_last[members]
-    caps = footprint_caps(footprints, all_members, resolution_m=resolution_m)
     parts: list[tuple[NDArray[Any], ...]] = []
     tops_all: list[NDArray[np.float64]] = []
     bottoms_all: list[NDArray[np.float64]] = []
     strip0 = 0
-    for b0 in range(row_first, row_last + 1, band_rows):
-        b1 = min(b0 + band_rows, row_last + 1)
-        h = b1 - b0
-        emask = (e_last >= b0) & (e_first < b1)
-        if not emask.any():
-            continue
-        mmask = (m_last >= b0) & (m_first < b1)
-        pop = raster.read(b0, b1, col0, col1)
-        ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
-        band_caps = caps[(caps < lat0 - b0 * dy) & (caps > lat0 - b1 * dy)]
-        sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
-        row_of = np.repeat(np.arange(h), np.diff(sptr))
-        mids = 0.5 * (tops + bottoms)
-        area_deg = band_area_per_degree(tops, bottoms)
-        row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
-        weight = area_deg / row_area_deg[row_of]
-        pixel_km2 = row_area_deg * dx / 1e6
-        res = (pop >= residential_density * pixel_km2[:, None]) & (pop > 0)
+    for band in bands(
+        regions, footprints, [members], raster, residential_density=residential_density,
+        resolution_m=resolution_m, cap_members=all_members,
+    ):  # fmt: skip
+        ex0, ey0, ex1, ey1, owner, e_first, e_last = band.edges
+        m_first, m_last, _, m_fp = band.members
         *arrays, count = gap_band(
-            h, sptr, mids, area_deg, weight, lon_band0, dx, pop, res.astype(np.float64),
-            regions.x0[emask], regions.y0[emask], regions.x1[emask], regions.y1[emask],
-            regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,
-            footprints.lon, footprints.lat, m0, footprints.radius, footprints.azimuth,
-            footprints.width, m_first[mmask] - b0, m_last[mmask] - b0, members[mmask],
-            strip0, base,
+            band.rows, band.sptr, band.mids, band.area_deg, band.weight, band.lon0, band.dx,
+            band.pop, band.res, ex0, ey0, ex1, ey1, owner, e_first, e_last,
+            footprints.lon, footprints.lat, band.m0, footprints.radius, footprints.azimuth,
+            footprints.width, m_first, m_last, m_fp, strip0, base,
         )  # fmt: skip
         parts.append(tuple(a[:count] for a in arrays))
-        tops_all.append(tops)
-        bottoms_all.append(bottoms)
-        strip0 += tops.shape[0]
+        tops_all.append(band.tops)
+        bottoms_all.append(band.bottoms)
+        strip0 += band.tops.shape[0]
     if not parts:
         return empty, (np.zeros(0), np.zeros(0)), base
     rects = {
