@@ -16,10 +16,10 @@ from numba import njit
 
 from .kernels import (
     _at,
-    _insertion_sort,
     _insertion_sort_pairs,
     _prepare_row,
     _union_two,
+    area_intervals,
     build_row_index,
     footprint_intervals,
     line_constants,
@@ -181,31 +181,7 @@ def gap_band(
         r1 = run_ptr[r + 1]
         for s in range(sptr[r], sptr[r + 1]):
             lat = lat_mid[s]
-            nx = 0
-            for k in range(e0, e1):
-                e = eidx[k]
-                y0 = ey0[e]
-                y1 = ey1[e]
-                if (y0 <= lat < y1) or (y1 <= lat < y0):
-                    xs[nx] = ex0[e] + (lat - y0) / (y1 - y0) * (ex1[e] - ex0[e])
-                    xc[nx] = ecomm[e]
-                    nx += 1
-            if nx < 2:
-                continue
-            ni = 0
-            g0 = 0
-            while g0 < nx:
-                g1 = g0 + 1
-                while g1 < nx and xc[g1] == xc[g0]:
-                    g1 += 1
-                _insertion_sort(xs, g0, g1)
-                for k in range(g0, g1 - 1, 2):
-                    if xs[k + 1] > xs[k]:
-                        ia[ni] = xs[k]
-                        ib[ni] = xs[k + 1]
-                        ic[ni] = xc[k]
-                        ni += 1
-                g0 = g1
+            ni = area_intervals(lat, e0, e1, eidx, ex0, ey0, ex1, ey1, ecomm, xs, xc, ia, ib, ic)
             if ni == 0:
                 continue
             wt = weight[s]

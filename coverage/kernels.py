@@ -346,6 +346,54 @@ def _prepare_row(
 
 
 @njit(cache=True)
+def area_intervals(
+    lat: float,
+    e0: int,
+    e1: int,
+    eidx: np.ndarray,
+    ex0: np.ndarray,
+    ey0: np.ndarray,
+    ex1: np.ndarray,
+    ey1: np.ndarray,
+    ecomm: np.ndarray,
+    xs: np.ndarray,
+    xc: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    ic: np.ndarray,
+) -> int:
+    """Intervals of every area on the line at ``lat`` (even-odd rule); returns their count.
+
+    Edges ``eidx[e0:e1]`` are those whose row holds the line; crossings arrive grouped by
+    area because edges are stored area by area. Fills ``ia``/``ib`` (longitudes) and ``ic``.
+    """
+    nx = 0
+    for k in range(e0, e1):
+        e = eidx[k]
+        y0 = ey0[e]
+        y1 = ey1[e]
+        if (y0 <= lat < y1) or (y1 <= lat < y0):
+            xs[nx] = ex0[e] + (lat - y0) / (y1 - y0) * (ex1[e] - ex0[e])
+            xc[nx] = ecomm[e]
+            nx += 1
+    ni = 0
+    g0 = 0
+    while g0 < nx:
+        g1 = g0 + 1
+        while g1 < nx and xc[g1] == xc[g0]:
+            g1 += 1
+        _insertion_sort(xs, g0, g1)
+        for k in range(g0, g1 - 1, 2):
+            if xs[k + 1] > xs[k]:
+                ia[ni] = xs[k]
+                ib[ni] = xs[k + 1]
+                ic[ni] = xc[k]
+                ni += 1
+        g0 = g1
+    return ni
+
+
+@njit(cache=True)
 def _scan_rows(
     rows: np.ndarray,
     sptr: np.ndarray,
@@ -420,33 +468,7 @@ def _scan_rows(
         for s in range(sptr[r], sptr[r + 1]):
             lat = lat_mid[s]
             # 1. commune boundaries -> crossings -> intervals per commune (even-odd rule)
-            nx = 0
-            for k in range(e0, e1):
-                e = eidx[k]
-                y0 = ey0[e]
-                y1 = ey1[e]
-                if (y0 <= lat < y1) or (y1 <= lat < y0):
-                    x = ex0[e] + (lat - y0) / (y1 - y0) * (ex1[e] - ex0[e])
-                    xs[nx] = x
-                    xc[nx] = ecomm[e]
-                    nx += 1
-            if nx < 2:
-                continue
-            # crossings arrive grouped by commune (edges are stored area by area)
-            ni = 0
-            g0 = 0
-            while g0 < nx:
-                g1 = g0 + 1
-                while g1 < nx and xc[g1] == xc[g0]:
-                    g1 += 1
-                _insertion_sort(xs, g0, g1)
-                for k in range(g0, g1 - 1, 2):
-                    if xs[k + 1] > xs[k]:
-                        ia[ni] = xs[k]
-                        ib[ni] = xs[k + 1]
-                        ic[ni] = xc[k]
-                        ni += 1
-                g0 = g1
+            ni = area_intervals(lat, e0, e1, eidx, ex0, ey0, ex1, ey1, ecomm, xs, xc, ia, ib, ic)
             if ni == 0:
                 continue
             # 2. regions: communes, parents (union of members), total (union of all)
