@@ -238,8 +238,26 @@ CAP_RADIUS_M = 2000.0
 """Footprints up to this radius get scan-strip boundaries at their extreme latitudes."""
 
 
+CAP_MAX_PER_LAYER = 256
+"""Layers with at least this many small footprints get no tip splits (their errors average out)."""
+
 CAP_STEPS = (0.0, 1 / 64, 1 / 16, 1 / 4, 1 / 2, 1.0)
 """Strip boundaries inside each cap, as fractions of the scan-line spacing from its tip."""
+
+
+def few_small_members(footprints: Footprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """Footprints whose tips split strips: the small ones of layers that have few of them.
+
+    Midpoint sampling of a randomly placed disc is unbiased, so over many discs the cap errors
+    average out (0.01 % of covered people with 400 sites on Hà Tĩnh); only a layer with a few
+    small footprints (a first 5G roll-out) needs its tips resolved exactly.
+    """
+    chosen = [
+        ix[footprints.radius[ix] <= CAP_RADIUS_M]
+        for ix in layers
+        if 0 < int((footprints.radius[ix] <= CAP_RADIUS_M).sum()) < CAP_MAX_PER_LAYER
+    ]
+    return np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
 def footprint_caps(
@@ -364,7 +382,7 @@ def bands(
     m_first = f_first[member_fp]
     m_last = f_last[member_fp]
     if cap_members is None:
-        cap_members = np.unique(member_fp)
+        cap_members = few_small_members(footprints, layers)
     caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
     done = 0
     for b0 in range(row_first, row_last + 1, band_rows):

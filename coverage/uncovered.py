@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine import bands, regions_from_geometries
+from .engine import bands, few_small_members, regions_from_geometries
 from .errors import InputError
 from .footprints import footprints_of
 from .gapkernel import gap_band, merge_and_node, rings
@@ -254,11 +254,7 @@ def gap_polygons(
     areas = result.areas
     regions = regions_from_geometries(areas.geometry.to_numpy())
     fps = footprints_of(result.sites)
-    all_members = np.unique(
-        np.concatenate(
-            [np.asarray(la.members, dtype=np.int64) for la in result.layers] or [np.zeros(0, np.int64)]
-        )
-    ).astype(np.int64)
+    all_members = few_small_members(fps, [np.asarray(la.members, dtype=np.int64) for la in result.layers])
     raster = open_population(_population_source(result, population))
     try:
         rects, strips_y, base = _rectangles(
