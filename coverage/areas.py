@@ -144,7 +144,7 @@ def read_areas(
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, [3, 6])
     for i in map(int, np.flatnonzero(~polygonal & ~missing)):
-        reasons[i] = ("geometry", f"expected a polygon, got {shapely.get_type_id(geoms[i])}")
+        reasons[i] = ("geometry", f"expected a polygon, got {geoms[i].geom_type}")
     for i in map(int, np.flatnonzero((ids == "").to_numpy())):
         reasons.setdefault(i, (id_field or "id", "empty area id"))
     dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()

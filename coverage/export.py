@@ -158,10 +158,8 @@ def output_set(out_dir: str | Path, *, name: str) -> Iterator[Path]:
         shutil.rmtree(gen, ignore_errors=True)
         raise
     files = sorted(p.name for p in gen.iterdir() if p.is_file())
-    current = base / "current"
-    tmp_link = base / f".current-{gen.name}"
-    os.symlink(gen.name, tmp_link)
-    os.replace(tmp_link, current)  # the atomic switch of the whole set
+    # The fixed names point through `current`; made before the switch they dangle (a new name)
+    # or show the previous set until `current` moves, so every file changes at the same instant.
     for fname in files:
         link = out / fname
         rel = os.path.join(".telecov", name, "current", fname)
@@ -170,6 +168,10 @@ def output_set(out_dir: str | Path, *, name: str) -> Iterator[Path]:
         tmp = out / f".{fname}.{gen.name}.lnk"
         os.symlink(rel, tmp)
         os.replace(tmp, link)
+    current = base / "current"
+    tmp_link = base / f".current-{gen.name}"
+    os.symlink(gen.name, tmp_link)
+    os.replace(tmp_link, current)  # the atomic switch of the whole set
     prefix = os.path.join(".telecov", name, "current", "")
     for link in out.iterdir():
         if link.is_symlink() and os.readlink(link).startswith(prefix) and not link.exists():

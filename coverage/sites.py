@@ -152,7 +152,7 @@ def read_sites(
     n = len(table)
     if n == 0:
         raise InputError(f"{name}: no site rows (the file has a header only or no features)")
-    cols = list(table.columns)
+    cols = [c for c in table.columns if c != "__geom_kind"]
     tech_col = find_column(cols, ("technology", "tech", "radio", "rat", "type"))
     if tech_col is None:
         raise InputError(f"{name}: no 'technology' column (columns: {', '.join(cols)})")

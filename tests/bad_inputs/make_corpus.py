@@ -1,0 +1,567 @@
+"""Write the bad-input corpus (small files) and its manifest ``CASES.toml``; deterministic.
+
+Run from anywhere: ``python tests/bad_inputs/make_corpus.py``. Each case of the manifest names
+the files it feeds to ``telecov report`` (the others come from the good ``base_*`` world), one
+line saying what is wrong and what the user should see, the expected exit code, fragments the
+message must contain, and the rows expected in the rejects files (``"row:field"``).
+Files too large to commit (the million-vertex polygon) are written at test time by
+:func:`million_vertex_areas`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import rasterio.warp
+import shapely
+from affine import Affine
+
+HERE = Path(__file__).resolve().parent
+WEST, NORTH, RES, N = 105.0, 18.5, 1.0 / 120.0, 24  # a 24 x 24 grid of ~1 km pixels
+SITES_HEADER = "site_id,operator,technology,lon,lat,radius_m,azimuth,beamwidth,status"
+GOOD_SITES = [
+    "S001,Viettel,4G,105.06,18.36,2500,,,existing",
+    "S002,Viettel,4G,105.14,18.44,,,,existing",
+    "S003,VNPT,3G,105.10,18.40,,,,",
+    "S004,Mobifone,5G,105.12,18.35,600,90,65,existing",
+    "S005,VNPT,fiber,105.05,18.45,,,,existing",
+    "S006,Viettel,2G,105.15,18.38,,,,planned",
+]
+AREA_NAMES = ["Xã Kỳ Anh", "Phường Hồng Lĩnh", "Xã Đức Thọ", "Thị trấn Nghèn"]
+
+
+def _box(i: int) -> shapely.Polygon:
+    """Commune ``i`` of a 2 x 2 split of [105.02, 105.18] x [18.32, 18.48]."""
+    x0 = 105.02 + 0.08 * (i % 2)
+    y0 = 18.32 + 0.08 * (i // 2)
+    return shapely.box(x0, y0, x0 + 0.08, y0 + 0.08)
+
+
+def population_values() -> np.ndarray:
+    """People per pixel of the base raster (deterministic, 100–149, nothing missing)."""
+    r, c = np.mgrid[0:N, 0:N]
+    return (100.0 + (r * 7 + c * 3) % 50).astype(np.float32)
+
+
+def write_raster(
+    path: Path,
+    values: np.ndarray,
+    *,
+    crs: str | None = "EPSG:4326",
+    transform: Affine | None = None,
+    nodata: float | None = -99999.0,
+) -> None:
+    """A small single-band float32 GeoTIFF."""
+    profile: dict[str, Any] = {
+        "driver": "GTiff", "width": values.shape[1], "height": values.shape[0], "count": 1,
+        "dtype": "float32", "transform": transform or Affine(RES, 0, WEST, 0, -RES, NORTH),
+        "compress": "deflate",
+    }  # fmt: skip
+    if crs is not None:
+        profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values.astype(np.float32), 1)
+    aux = path.with_name(path.name + ".aux.xml")
+    if aux.exists():
+        aux.unlink()
+
+
+def areas_frame(
+    geoms: list[Any],
+    ids: list[str] | None = None,
+    names: list[str] | None = None,
+    crs: str | None = "EPSG:4326",
+) -> gpd.GeoDataFrame:
+    """Areas with fields ``ma_xa`` (id) and ``ten_xa`` (name)."""
+    n = len(geoms)
+    ids = ids or [f"0{101 + i}" for i in range(n)]
+    names = names or [AREA_NAMES[i % 4] + ("" if i < 4 else f" {i}") for i in range(n)]
+    return gpd.GeoDataFrame({"ma_xa": ids, "ten_xa": names}, geometry=geoms, crs=crs)
+
+
+def write_geojson(path: Path, features: list[dict[str, Any]]) -> None:
+    """A GeoJSON FeatureCollection written by hand (geometries exactly as given)."""
+    doc = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def feature(i: int, geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
+    """A GeoJSON feature of commune ``i`` (default id and name)."""
+    base = {"ma_xa": f"0{101 + i}", "ten_xa": AREA_NAMES[i % 4]}
+    return {"type": "Feature", "properties": {**base, **props}, "geometry": geometry}
+
+
+def poly(i: int) -> dict[str, Any]:
+    """GeoJSON of commune ``i``'s box."""
+    return json.loads(shapely.to_geojson(_box(i)))
+
+
+def million_vertex_areas(path: Path, n_vertices: int = 1_000_000) -> float:
+    """Write a commune bounded by ``n_vertices`` (a finely sampled ellipse); return its lon/lat area."""
+    t = np.linspace(0.0, 2.0 * math.pi, n_vertices, endpoint=False)
+    ring = np.column_stack([105.10 + 0.07 * np.cos(t), 18.40 + 0.07 * np.sin(t)])
+    geom = shapely.Polygon(ring)
+    frame = areas_frame([geom, _box(0)], ids=["00999", "00101"], names=["Xã Triệu Đỉnh", "Xã Kỳ Anh"])
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    return float(geom.area)
+
+
+def to_cp1258_form(text: str) -> str:
+    """Text CP1258 can encode: a letter it lacks precomposed is split into base + combining tone mark."""
+    out = []
+    for ch in text:
+        try:
+            ch.encode("cp1258")
+            out.append(ch)
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            head = unicodedata.normalize("NFC", parts[:-1])
+            out.append(head + parts[-1])
+    return "".join(out)
+
+
+def _sites(
+    name: str, rows: list[str], *, header: str = SITES_HEADER, encoding: str = "utf-8", bom: bool = False
+) -> str:
+    text = header + "\n" + "".join(r + "\n" for r in rows)
+    data = text.encode(encoding)
+    (HERE / name).write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return name
+
+
+def build() -> list[dict[str, Any]]:
+    """Write every file; return the cases."""
+    cases: list[dict[str, Any]] = []
+
+    def case(
+        name: str,
+        description: str,
+        *,
+        exit: int,
+        message: list[str] | None = None,
+        sites: str | None = None,
+        areas: str | None = None,
+        population: str | None = None,
+        args: list[str] | None = None,
+        refused_sites: list[str] | None = None,
+        refused_areas: list[str] | None = None,
+        repaired: int = 0,
+        kind: str = "bad",
+        command: str = "report",
+        plan: str = "",
+        refused_pois: list[str] | None = None,
+    ) -> None:
+        cases.append({
+            "name": name, "description": description, "kind": kind, "exit": exit,
+            "message": message or [], "sites": sites or "base_sites.csv",
+            "areas": areas or "base_areas.geojson", "population": population or "base_population.tif",
+            "args": args or [], "refused_sites": refused_sites or [],
+            "refused_areas": refused_areas or [], "repaired": repaired, "command": command,
+            "plan": plan, "refused_pois": refused_pois or [],
+        })  # fmt: skip
+
+    # ---- the good world every case starts from
+    _sites("base_sites.csv", GOOD_SITES)
+    write_geojson(HERE / "base_areas.geojson", [feature(i, poly(i)) for i in range(4)])
+    write_raster(HERE / "base_population.tif", population_values())
+    case("base", "the good world: everything is read, nothing refused", exit=0, kind="valid")
+
+    # ---- sites: file-level problems (exit 2, message names the file and what is missing)
+    case("sites_missing_lat", "sites CSV without a latitude column: exit 2 naming the columns found",
+         sites=_sites("sites_missing_lat.csv", ["S1,X,4G,105.1"], header="site_id,operator,technology,lon"),
+         exit=2, message=["sites_missing_lat.csv", "no coordinate columns", "lon"])  # fmt: skip
+    case("sites_missing_technology", "sites CSV without a technology column: exit 2",
+         sites=_sites("sites_missing_technology.csv", ["S1,105.1,18.4"], header="site_id,lon,lat"),
+         exit=2, message=["sites_missing_technology.csv", "'technology'"])  # fmt: skip
+    (HERE / "sites_empty.csv").write_bytes(b"")
+    case("sites_empty", "empty sites file (0 bytes): exit 2 'file is empty'",
+         sites="sites_empty.csv", exit=2, message=["sites_empty.csv", "empty"])  # fmt: skip
+    case("sites_header_only", "sites CSV with a header and no rows: exit 2",
+         sites=_sites("sites_header_only.csv", []), exit=2,
+         message=["sites_header_only.csv", "header only"])  # fmt: skip
+    comma = [r.replace(",", ";") for r in GOOD_SITES]
+    comma = [";".join(f.replace(".", ",") for f in r.split(";")) for r in comma]
+    _sites("sites_decimal_comma.csv", comma, header=SITES_HEADER.replace(",", ";"))
+    case("sites_decimal_comma", "semicolon CSV with decimal commas (105,06): exit 2 suggesting --decimal ,",
+         sites="sites_decimal_comma.csv", exit=2,
+         message=["sites_decimal_comma.csv", "'lon'", "--decimal ,"])  # fmt: skip
+    case("sites_decimal_comma_option", "the same file with --decimal , is read in full",
+         sites="sites_decimal_comma.csv", args=["--decimal", ","], exit=0, kind="valid")  # fmt: skip
+    vn = [r.replace("Viettel", "Viễn thông Hà Tĩnh") for r in GOOD_SITES]
+    _sites("sites_cp1258.csv", [to_cp1258_form(r) for r in vn], encoding="cp1258")
+    case("sites_cp1258", "CP1258-encoded Vietnamese operator names: exit 2 naming line 2, suggesting "
+         "--encoding",
+         sites="sites_cp1258.csv", exit=2, message=["sites_cp1258.csv", "line 2", "--encoding"])  # fmt: skip
+    case("sites_cp1258_option", "the same file with --encoding cp1258 is read, names decoded",
+         sites="sites_cp1258.csv", args=["--encoding", "cp1258"], exit=0, kind="valid")  # fmt: skip
+    _sites(
+        "sites_cp1252.csv", [r.replace("Viettel", "Cà Mau Télécom") for r in GOOD_SITES], encoding="cp1252"
+    )
+    case("sites_cp1252", "CP1252-encoded names (à, é): exit 2 naming line 2, suggesting --encoding",
+         sites="sites_cp1252.csv", exit=2, message=["sites_cp1252.csv", "line 2", "--encoding"])  # fmt: skip
+    case("sites_cp1252_option", "the same file with --encoding cp1252 is read",
+         sites="sites_cp1252.csv", args=["--encoding", "cp1252"], exit=0, kind="valid")  # fmt: skip
+    case("sites_bom", "UTF-8 with a byte-order mark: read like any UTF-8 file (first column 'site_id' kept)",
+         sites=_sites("sites_bom.csv", GOOD_SITES, bom=True), exit=0, kind="valid")  # fmt: skip
+    swapped = [",".join([*r.split(",")[:3], r.split(",")[4], r.split(",")[3], *r.split(",")[5:]])
+               for r in GOOD_SITES]  # fmt: skip
+    case("sites_swapped_all", "lat/lon exchanged in every row: exit 2 saying the columns look swapped",
+         sites=_sites("sites_swapped_all.csv", swapped), exit=2,
+         message=["sites_swapped_all.csv", "swapped"])  # fmt: skip
+    case("sites_areas_layer", "the communes layer given as sites: exit 2 'no technology column' listing the "
+         "layer's own fields", sites="base_areas.geojson", exit=2,
+         message=["base_areas.geojson", "'technology'", "(columns: ma_xa, ten_xa)"])  # fmt: skip
+    write_geojson(HERE / "sites_polygons.geojson", [
+        {"type": "Feature", "properties": {"site_id": f"P{i}", "technology": "4G"}, "geometry": poly(i)}
+        for i in range(2)
+    ])  # fmt: skip
+    case("sites_polygons", "a polygon layer with a technology field given as sites: every feature refused, "
+         "exit 2 naming row 1 and the geometry type", sites="sites_polygons.geojson", exit=2,
+         message=["sites_polygons.geojson", "row 1", "expected a Point, got Polygon"])  # fmt: skip
+
+    # ---- sites: row-level problems among good rows (refused into rejected_sites.csv, run goes on)
+    row_cases = [
+        (
+            "sites_text_in_numbers",
+            "text in lat and radius_m columns",
+            ["S900,X,4G,105.1,abc,,,,", "S901,X,4G,105.1,18.4,big,,,"],
+            ["7:lat", "8:radius_m"],
+        ),
+        (
+            "sites_swapped_one_row",
+            "one row with lat/lon exchanged",
+            ["S900,X,4G,18.40,105.10,,,,"],
+            ["7:lat"],
+        ),
+        (
+            "sites_out_of_range",
+            "latitude 95 and longitude 200",
+            ["S900,X,4G,105.1,95,,,,", "S901,X,4G,200,18.4,,,,"],
+            ["7:lat", "8:lon"],
+        ),
+        (
+            "sites_nan_inf_radius",
+            "radius NaN, inf and -inf",
+            ["S900,X,4G,105.1,18.4,NaN,,,", "S901,X,4G,105.1,18.4,inf,,,", "S902,X,4G,105.1,18.4,-inf,,,"],
+            ["7:radius_m", "8:radius_m", "9:radius_m"],
+        ),
+        (
+            "sites_negative_radius",
+            "negative and zero radius",
+            ["S900,X,4G,105.1,18.4,-500,,,", "S901,X,4G,105.1,18.4,0,,,"],
+            ["7:radius_m", "8:radius_m"],
+        ),
+        ("sites_huge_radius", "radius of 10,000 km", ["S900,X,2G,105.1,18.4,10000000,,,"], ["7:radius_m"]),
+        (
+            "sites_unknown_technology",
+            "technologies WiMAX and 6G",
+            ["S900,X,WiMAX,105.1,18.4,,,,", "S901,X,6G,105.1,18.4,,,,"],
+            ["7:technology", "8:technology"],
+        ),
+        (
+            "sites_unknown_status",
+            "status 'decommissioned'",
+            ["S900,X,4G,105.1,18.4,,,,decommissioned"],
+            ["7:status"],
+        ),
+        ("sites_missing_coordinates", "empty lon and lat", ["S900,X,4G,,,,,,"], ["7:lon"]),
+        (
+            "sites_bad_sector",
+            "azimuth 'north' and beamwidth 400",
+            ["S900,X,4G,105.1,18.4,,north,,", "S901,X,4G,105.1,18.4,,90,400,"],
+            ["7:azimuth", "8:beamwidth"],
+        ),
+    ]
+    for name, what, bad, refused in row_cases:
+        case(name, f"{what} among good rows: those rows refused with row and field, the run goes on",
+             sites=_sites(f"{name}.csv", GOOD_SITES + bad), exit=0, refused_sites=refused)  # fmt: skip
+    case("sites_duplicate_ids", "the same site twice (same id, technology, azimuth): kept (a union does not "
+         "double-count), warned naming the site",
+         sites=_sites("sites_duplicate_ids.csv", GOOD_SITES + GOOD_SITES[:2]),
+         exit=0, message=["sites_duplicate_ids.csv", "S001"])  # fmt: skip
+    case("sites_all_bad", "every site row is bad: exit 2 naming the first refused row and field",
+         sites=_sites("sites_all_bad.csv", ["S1,X,WiMAX,105.1,18.4,,,,", "S2,X,4G,105.1,abc,,,,"]), exit=2,
+         message=["sites_all_bad.csv", "row 1", "technology"])  # fmt: skip
+    write_geojson(HERE / "sites_mixed_geometries.geojson", [
+        {"type": "Feature", "properties": {"site_id": "P1", "technology": "4G"},
+         "geometry": {"type": "Point", "coordinates": [105.1, 18.4]}},
+        {"type": "Feature", "properties": {"site_id": "P2", "technology": "4G"}, "geometry": poly(0)},
+        {"type": "Feature", "properties": {"site_id": "P3", "technology": "4G"}, "geometry": None},
+        {"type": "Feature", "properties": {"site_id": "P4", "technology": "5G"},
+         "geometry": {"type": "Point", "coordinates": [105.06, 18.36]}},
+    ])  # fmt: skip
+    case("sites_mixed_geometries", "a sites GeoJSON with a polygon and a null geometry among points: "
+         "those features refused (field geometry)", sites="sites_mixed_geometries.geojson", exit=0,
+         refused_sites=["2:geometry", "3:geometry"])  # fmt: skip
+
+    # ---- areas: file-level problems
+    (HERE / "areas_not_json.geojson").write_text('{"type": "FeatureCollection", "features": [ oops\n',
+                                                 encoding="utf-8")  # fmt: skip
+    case(
+        "areas_not_json",
+        "a .geojson file that is not JSON: exit 2 'not a readable vector file'",
+        areas="areas_not_json.geojson",
+        exit=2,
+        message=["areas_not_json.geojson", "not a readable"],
+    )
+    write_geojson(
+        HERE / "areas_points.geojson",
+        [feature(i, {"type": "Point", "coordinates": [105.05 + 0.03 * i, 18.4]}) for i in range(3)],
+    )
+    case(
+        "areas_points",
+        "points where polygons are expected: every feature refused, exit 2",
+        areas="areas_points.geojson",
+        exit=2,
+        message=["areas_points.geojson", "no usable area", "Point"],
+    )
+    shp = HERE / "areas_no_prj.shp"
+    areas_frame([_box(i) for i in range(4)], crs=None).to_file(shp, engine="pyogrio", encoding="UTF-8")
+    shp.with_suffix(".prj").unlink(missing_ok=True)
+    case(
+        "areas_no_prj",
+        "a shapefile without .prj: exit 2 asking for --areas-crs",
+        areas="areas_no_prj.shp",
+        exit=2,
+        message=["areas_no_prj.shp", "no CRS", "--areas-crs"],
+    )
+    case("areas_no_prj_option", "the same shapefile with --areas-crs EPSG:4326 is read",
+         areas="areas_no_prj.shp", args=["--areas-crs", "EPSG:4326"], exit=0, kind="valid")  # fmt: skip
+    write_geojson(HERE / "areas_all_empty.geojson", [feature(0, None), feature(1, None)])
+    case(
+        "areas_all_null",
+        "every geometry null: exit 2 'no usable area'",
+        areas="areas_all_empty.geojson",
+        exit=2,
+        message=["areas_all_empty.geojson", "no usable area", "missing or empty geometry"],
+    )
+    case(
+        "areas_unknown_field",
+        "--area-id names a field that does not exist: exit 2 listing the fields",
+        args=["--area-id", "code"],
+        exit=2,
+        message=["base_areas.geojson", "'code'", "ma_xa"],
+    )
+
+    # ---- areas: row-level problems and repairs
+    write_geojson(HERE / "areas_null_geometry.geojson", [
+        feature(0, poly(0)), feature(1, None), feature(2, poly(2)),
+        feature(3, {"type": "Polygon", "coordinates": []}),
+    ])  # fmt: skip
+    case(
+        "areas_null_geometry",
+        "a null and an empty geometry among good communes: refused (field geometry)",
+        areas="areas_null_geometry.geojson",
+        exit=0,
+        refused_areas=["2:geometry", "4:geometry"],
+    )
+    line = {"type": "LineString", "coordinates": [[105.02, 18.40], [105.1, 18.45]]}
+    pt = {"type": "Point", "coordinates": [105.1, 18.4]}
+    multi = {"type": "MultiPolygon", "coordinates": [poly(1)["coordinates"], poly(2)["coordinates"]]}
+    write_geojson(
+        HERE / "areas_mixed_types.geojson",
+        [feature(0, poly(0)), feature(1, line), feature(2, multi), feature(3, pt)],
+    )
+    case("areas_mixed_types", "a line and a point among polygons and multipolygons: refused naming the type",
+         areas="areas_mixed_types.geojson", exit=0, refused_areas=["2:geometry", "4:geometry"],
+         message=["LineString"])  # fmt: skip
+    b0 = _box(0).bounds
+    bowtie = {"type": "Polygon", "coordinates": [[[b0[0], b0[1]], [b0[2], b0[3]], [b0[2], b0[1]],
+                                                  [b0[0], b0[3]], [b0[0], b0[1]]]]}  # fmt: skip
+    b1 = _box(1).bounds
+    # a ring that crosses itself once (a figure of eight drawn on the commune's box)
+    cx = (b1[0] + b1[2]) / 2
+    eight = {"type": "Polygon", "coordinates": [[[b1[0], b1[1]], [cx, b1[1]], [b1[2], b1[3]], [b1[2], b1[1]],
+                                                 [cx, b1[3]], [b1[0], b1[3]], [b1[0], b1[1]]]]}  # fmt: skip
+    b2 = _box(2).bounds
+    dupv = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [b2[0], b2[1]],
+                [b2[0], b2[1]],
+                [b2[2], b2[1]],
+                [b2[2], b2[1]],
+                [b2[2], b2[3]],
+                [b2[0], b2[3]],
+                [b2[0], b2[3]],
+                [b2[0], b2[1]],
+            ]
+        ],
+    }
+    write_geojson(
+        HERE / "areas_invalid_geometry.geojson",
+        [feature(0, bowtie), feature(1, eight), feature(2, dupv), feature(3, poly(3))],
+    )
+    case("areas_invalid_geometry", "a bow-tie and a self-intersecting ring (repaired and reported) and "
+         "duplicate vertices (valid, kept): nothing refused", areas="areas_invalid_geometry.geojson",
+         exit=0, repaired=2, message=["repaired 2"])  # fmt: skip
+    write_geojson(HERE / "areas_degenerate.geojson", [
+        feature(0, poly(0)),
+        feature(1, {"type": "Polygon", "coordinates": [[[105.1, 18.4], [105.15, 18.4], [105.12, 18.4],
+                                                         [105.1, 18.4]]]}),
+        feature(2, poly(2)),
+    ])  # fmt: skip
+    case("areas_degenerate", "a zero-area (collapsed) polygon: refused as not repairable",
+         areas="areas_degenerate.geojson", exit=0, refused_areas=["2:geometry"])  # fmt: skip
+    write_geojson(
+        HERE / "areas_duplicate_ids.geojson",
+        [feature(0, poly(0)), feature(1, poly(1), ma_xa="0101"), feature(2, poly(2), ma_xa="")],
+    )
+    case(
+        "areas_duplicate_ids",
+        "a duplicated and an empty commune id: refused (field ma_xa)",
+        areas="areas_duplicate_ids.geojson",
+        exit=0,
+        refused_areas=["2:ma_xa", "3:ma_xa"],
+    )
+
+    # ---- population rasters
+    write_raster(HERE / "raster_no_crs.tif", population_values(), crs=None)
+    case(
+        "raster_no_crs",
+        "a GeoTIFF without CRS: exit 2 saying how to assign one",
+        population="raster_no_crs.tif",
+        exit=2,
+        message=["raster_no_crs.tif", "no CRS"],
+    )
+    write_raster(HERE / "raster_far.tif", population_values(), transform=Affine(RES, 0, 100.0, 0, -RES, 10.0))
+    case(
+        "raster_not_overlapping",
+        "a raster far from the communes: exit 2 'does not overlap'",
+        population="raster_far.tif",
+        exit=2,
+        message=["raster_far.tif", "does not overlap"],
+    )
+    neg = population_values().copy()
+    neg[:3, :] = -9999.0
+    neg[5, 5] = -3.0
+    write_raster(HERE / "raster_negative_no_nodata.tif", neg, nodata=None)
+    case("raster_negative_no_nodata", "nodata unset, -9999 fill and a negative pixel: counted as 0 people, "
+         "warned with the number of pixels", population="raster_negative_no_nodata.tif", exit=0,
+         message=["negative pixels counted as 0"])  # fmt: skip
+    (HERE / "raster_not_a_raster.tif").write_text("this is not a GeoTIFF\n", encoding="utf-8")
+    case(
+        "raster_not_a_raster",
+        "a text file named .tif: exit 2 'not a readable raster'",
+        population="raster_not_a_raster.tif",
+        exit=2,
+        message=["raster_not_a_raster.tif", "not a readable"],
+    )
+    # 400,000 x 250,000 = 10^11 pixels of 1e-6 degree (10 cm): a VRT of a few hundred bytes
+    (HERE / "raster_too_large.vrt").write_text(
+        '<VRTDataset rasterXSize="400000" rasterYSize="250000">\n'
+        "  <SRS>EPSG:4326</SRS>\n"
+        "  <GeoTransform>105.0, 1e-6, 0, 18.5, 0, -1e-6</GeoTransform>\n"
+        '  <VRTRasterBand dataType="Float32" band="1"><NoDataValue>-1</NoDataValue></VRTRasterBand>\n'
+        "</VRTDataset>\n",
+        encoding="utf-8",
+    )
+    case(
+        "raster_too_large",
+        "a VRT of 10^11 pixels: exit 3 (estimated before allocating), naming the file",
+        population="raster_too_large.vrt",
+        exit=3,
+        message=["raster_too_large.vrt", "pixels"],
+    )
+
+    # ---- valid but unusual inputs: must simply work
+    utm = rasterio.warp.transform_bounds(
+        "EPSG:4326", "EPSG:32648", WEST, NORTH - N * RES, WEST + N * RES, NORTH
+    )
+    write_raster(HERE / "raster_utm.tif", np.full((25, 25), 100.0, dtype=np.float32), crs="EPSG:32648",
+                 transform=Affine(1000.0, 0, math.floor(utm[0]), 0, -1000.0, math.ceil(utm[3])))  # fmt: skip
+    case("raster_projected", "a raster in UTM 48N (1 km pixels): warped with sum resampling, totals kept",
+         population="raster_utm.tif", exit=0, kind="valid")  # fmt: skip
+    names = ["Xã Kỳ Anh", "Phường Hồng Lĩnh", "Xã Đức Thọ", "Thị trấn Nghèn"]
+    write_geojson(
+        HERE / "areas_unicode.geojson",
+        [feature(i, poly(i), ma_xa=f"{i + 1:05d}", ten_xa=n) for i, n in enumerate(names)],
+    )
+    case("areas_unicode_leading_zeros", "Vietnamese names and ids with leading zeros: kept exactly as text",
+         areas="areas_unicode.geojson", exit=0, kind="valid")  # fmt: skip
+    hostile = ["../../x", '=HYPERLINK("http://evil","x")', "<script>alert(1)</script>", "@SUM(A1)"]
+    write_geojson(
+        HERE / "areas_hostile_names.geojson",
+        [feature(i, poly(i), ma_xa=f"+{i}", ten_xa=n) for i, n in enumerate(hostile)],
+    )
+    case("areas_hostile_names", "names that look like paths, formulas and HTML: plain text, never paths; "
+         "--excel-safe neutralizes formulas in CSV", areas="areas_hostile_names.geojson",
+         args=["--excel-safe", "--map"], exit=0, kind="valid")  # fmt: skip
+    # ---- points of interest (--poi NAME=FILE): bad rows refused into rejected_pois.csv
+    (HERE / "pois_mixed.csv").write_text(
+        "village,lon,lat\nThôn 1,105.06,18.36\nThôn 2,abc,18.40\nThôn 3,105.14,95\nThôn 4,105.12,18.44\n"
+        "Thôn 5,,\n",
+        encoding="utf-8",
+    )
+    case("pois_mixed", "villages with text, out-of-range and empty coordinates among good rows: refused "
+         "into rejected_pois.csv with row and field", args=["--poi", "villages=@pois_mixed.csv"], exit=0,
+         refused_pois=["2:lon", "3:lat", "5:lon"], message=["3 of 5 rows refused"])  # fmt: skip
+
+    # ---- plan files for ``telecov targets`` (the same good world)
+    (HERE / "plan_ok.toml").write_text(
+        'name = "plan"\n\n[[target]]\ntechnology = "4G"\nmetric = "population"\nat_least = 50\n'
+        'scope = "total"\n',
+        encoding="utf-8",
+    )
+    case("plan_ok", "a valid plan: targets checked", command="targets", plan="plan_ok.toml", exit=0,
+         kind="valid")  # fmt: skip
+    (HERE / "plan_syntax_error.toml").write_text(
+        'name = "plan"\n\n[[target]]\ntechnology = "4G\nmetric = population\nat_least = 99\n',
+        encoding="utf-8",
+    )
+    case("plan_syntax_error", "a plan that is not valid TOML (unclosed string): exit 2 naming file and line",
+         command="targets", plan="plan_syntax_error.toml", exit=2,
+         message=["plan_syntax_error.toml", "not valid TOML", "line 4"])  # fmt: skip
+    (HERE / "plan_bad_values.toml").write_text(
+        'name = "plan"\n\n[[target]]\ntechnology = "6G"\nmetric = "population"\nat_least = 99\n',
+        encoding="utf-8",
+    )
+    case("plan_bad_values", "a plan naming an unknown technology: exit 2 naming the file, line and value",
+         command="targets", plan="plan_bad_values.toml", exit=2,
+         message=["plan_bad_values.toml:4", "6G"])  # fmt: skip
+    case("areas_million_vertices", "a commune with a 1,000,000-vertex boundary (written at test time)",
+         areas="@million_vertices.gpkg", exit=0, kind="valid")  # fmt: skip
+    return cases
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(type(value))
+
+
+def write_manifest(cases: list[dict[str, Any]]) -> None:
+    """Write ``CASES.toml`` (one ``[[case]]`` table per case)."""
+    lines = ["# Generated by make_corpus.py: one [[case]] per input; see tests/test_bad_inputs.py", ""]
+    for c in cases:
+        lines.append("[[case]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in c.items()]
+        lines.append("")
+    (HERE / "CASES.toml").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> int:
+    """Regenerate the corpus in place."""
+    write_manifest(build())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
