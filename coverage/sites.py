@@ -34,6 +34,8 @@ SITE_COLUMNS = (
     "site_id", "technology", "operator", "radius_m", "azimuth", "beamwidth", "status",
     "counted", "row", "geometry",
 )  # fmt: skip
+DECIMAL_SAMPLE = 2000
+"""Rows looked at to recognise decimal commas (a file uses one convention throughout)."""
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 
 
@@ -101,7 +103,7 @@ def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_decimal_commas(table: pd.DataFrame, columns: list[str], name: str) -> None:
     for col in columns:
-        text = table[col].astype(str)
+        text = table[col].astype(str).head(DECIMAL_SAMPLE)
         filled = text[text.str.strip() != ""]
         if len(filled) and filled.str.match(_DECIMAL_COMMA).mean() > 0.5:
             raise InputError(
@@ -159,12 +161,12 @@ def read_sites(
     if decimal != ".":
         for col in cols:
             table[col] = table[col].str.replace(decimal, ".", regex=False)
-    reasons: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    reasons: dict[int, tuple[str, str]] = {}  # row index -> (field, reason): the first problem
 
     def refuse(mask: np.ndarray, field: str, reason: str | Callable[[int], str]) -> None:
         for i in map(int, np.flatnonzero(mask)):
-            if not reasons[i]:
-                reasons[i].append((field, reason if isinstance(reason, str) else reason(i)))
+            if i not in reasons:
+                reasons[i] = (field, reason if isinstance(reason, str) else reason(i))
 
     if gx is not None and gy is not None:
         lon, lat = gx, gy
@@ -276,12 +278,13 @@ def read_sites(
         else np.full(n, "unknown", dtype=object)
     )
 
-    refused = np.array([bool(r) for r in reasons])
+    refused = np.zeros(n, dtype=bool)
+    refused[list(reasons)] = True
     row = np.arange(1, n + 1)
     rejected = table.loc[refused].copy()
     rejected["row"] = row[refused]
-    rejected["field"] = [reasons[i][0][0] for i in np.flatnonzero(refused)]
-    rejected["reason"] = [reasons[i][0][1] for i in np.flatnonzero(refused)]
+    rejected["field"] = [reasons[i][0] for i in map(int, np.flatnonzero(refused))]
+    rejected["reason"] = [reasons[i][1] for i in map(int, np.flatnonzero(refused))]
     ok = ~refused
     accepted = gpd.GeoDataFrame(
         {
