@@ -31,6 +31,9 @@ _LAZY = {
     "crosswalk": "boundaries",
     "reaggregate": "boundaries",
     "export_result": "exports",
+    "coverage_map": "maps",
+    "save_map": "maps",
+    "coverage_png": "maps",
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from .boundaries import crosswalk, reaggregate
     from .errors import InputError, StrictError, TooLargeError
     from .exports import export_result
+    from .maps import coverage_map, coverage_png, save_map
     from .opencellid import import_cells
     from .pois import poi_coverage
     from .targets import check_targets, read_plan
@@ -54,6 +58,8 @@ __all__ = [
     "__version__",
     "analyze",
     "check_targets",
+    "coverage_map",
+    "coverage_png",
     "crosswalk",
     "export_result",
     "gap_polygons",
@@ -63,6 +69,7 @@ __all__ = [
     "read_plan",
     "reaggregate",
     "sample_path",
+    "save_map",
 ]
 
 

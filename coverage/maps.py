@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -479,7 +479,7 @@ _RUNTIME_JS = """
       var c = this.cfg;
       var h = '<div class="tc-tip"><div class="tc-name">' + p.n + '</div><div class="tc-parent">';
       h += (p.p ? p.p + ' · ' : '') + 'code ' + p.id + ' · population ' + p.v + '</div>';
-      h += '<table><thead><tr><th>Technology</th><th>' + c.metric + ' covered</th>';
+      h += '<table><thead><tr><th>Technology</th><th>Covered (' + c.metric + ')</th>';
       h += '<th>Uncovered people</th></tr></thead>';
       for (var i = 0; i < c.techs.length; i++) {
         var m = p.m[i];
@@ -592,7 +592,7 @@ _RUNTIME_JS = """
 
   /* Footprints of many sites as one canvas path: discs and sectors filled with the nonzero
      rule, so that overlaps show as their union. Rows as in TC.sites; a sector spans
-     azimuth .. azimuth + width, clockwise from north (as telecov.footprints). */
+     azimuth ± width / 2 (azimuth: the boresight, clockwise from north, as telecov.footprints). */
   TC.Discs = L.Path.extend({
     options: {stroke: false, fill: true, fillRule: "nonzero", interactive: false},
     initialize: function (rows, options) { L.setOptions(this, options); this._rows = rows; },
@@ -622,8 +622,9 @@ _RUNTIME_JS = """
           continue;
         }
         if (r.length > 6 && r[7] < 360) {
+          var a0 = (r[6] - r[7] / 2 - 90) * d;
           ctx.moveTo(x, y);
-          ctx.arc(x, y, rad, (r[6] - 90) * d, (r[6] + r[7] - 90) * d, false);
+          ctx.arc(x, y, rad, a0, a0 + r[7] * d, false);
           ctx.closePath();
         } else {
           ctx.moveTo(x + rad, y);
@@ -984,9 +985,16 @@ def _text_color(color: str) -> str:
     return "#111" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#fff"
 
 
-def _attribute_html(frame: pd.DataFrame, *, heading: str, limit: int = 8) -> list[str]:
-    """Escaped ``<table>`` of a few attributes per row, for tooltips of gaps and POIs."""
-    columns = [c for c in frame.columns if c != frame.geometry.name][:limit]
+def _attribute_html(
+    frame: pd.DataFrame, *, heading: str, first: Sequence[str] = (), skip: Sequence[str] = (), limit: int = 8
+) -> list[str]:
+    """Escaped ``<table>`` of a few attributes per row, for tooltips of gaps and POIs.
+
+    Columns in ``first`` come first; names ending with a suffix in ``skip`` are left out.
+    """
+    rest = [c for c in frame.columns if c != frame.geometry.name and c not in first]
+    rest = [c for c in rest if not str(c).endswith(tuple(skip))]
+    columns = [*(c for c in first if c in frame.columns), *rest][:limit]
     values = {c: frame[c].tolist() for c in columns}
     out = []
     for i in range(len(frame)):
@@ -1126,7 +1134,19 @@ def coverage_map(
     )
     fmap.add_child(communes)
     fmap.add_child(_Box("topleft", "tc-info", _info_html(title)))
-    fmap.add_child(_Box("bottomright", "tc-legend", _legend_html(result.sites, metric)))
+    fmap.add_child(
+        _Box(
+            "bottomright",
+            "tc-legend",
+            _legend_html(
+                result.sites,
+                metric,
+                gaps=gaps is not None and len(gaps) > 0,
+                pois=pois,
+                tech=tech,
+            ),
+        )
+    )
     for i, t in enumerate(techs):
         fmap.add_child(_TechLayer(f"{_esc(t)} coverage", communes, i, show=i == chosen))
 
@@ -1152,7 +1172,9 @@ def _info_html(title: str | None) -> str:
     return f'<div class="tc-title">{_esc(title)}</div><div class="tc-sub tc-totals"></div>'
 
 
-def _legend_html(sites: pd.DataFrame, metric: str) -> str:
+def _legend_html(
+    sites: pd.DataFrame, metric: str, *, gaps: bool, pois: gpd.GeoDataFrame | None, tech: str
+) -> str:
     rows = ['<div class="tc-head tc-legend-head"></div>']
     for color, label in zip(reversed(CLASS_COLORS), reversed(CLASS_LABELS), strict=True):
         rows.append(f'<div><i class="tc-swatch" style="background:{color}"></i>{_esc(label)}</div>')
@@ -1165,6 +1187,19 @@ def _legend_html(sites: pd.DataFrame, metric: str) -> str:
     if techs:
         dots = " ".join(f"{_dot(TECHNOLOGY_COLORS[t])}{_esc(t)}" for t in techs)
         rows.append(f'<div class="tc-sites">Sites: {dots}<br>hollow = planned</div>')
+    extra = []
+    if gaps:
+        extra.append('<i class="tc-swatch tc-nodata" style="background:#7f7f7f"></i>coverage gaps')
+    if pois is not None and len(pois):
+        if any(c in pois.columns for c in (f"{tech}_covered", "covered")):
+            extra.append(
+                f"Points of interest: {_dot(CLASS_COLORS[-1])}covered {_dot(CLASS_COLORS[0])}not"
+                f" covered by {_esc(tech)}"
+            )
+        else:
+            extra.append(f"{_dot('#444')}points of interest")
+    if extra:
+        rows.append(f'<div class="tc-sites">{"<br>".join(extra)}</div>')
     return "".join(rows)
 
 
@@ -1212,7 +1247,7 @@ def _add_gaps(fmap: folium.Map, gaps: gpd.GeoDataFrame, *, tolerance: float) -> 
     gaps = _to_lonlat(gaps)
     geoms = np.asarray(gaps.geometry.to_numpy(), dtype=object)
     if tolerance > 0:
-        geoms = shapely.simplify(geoms, tolerance / 2, preserve_topology=True)
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
     tips = _attribute_html(gaps, heading="Coverage gap")
     payload = _feature_collection(geoms, [{"t": t} for t in tips], COORD_DECIMALS)
     config = {
@@ -1229,7 +1264,11 @@ def _add_pois(fmap: folium.Map, pois: gpd.GeoDataFrame, tech: str) -> None:
     pois = _to_lonlat(pois)
     geoms = pois.geometry.to_numpy()
     points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    tips = _attribute_html(pois, heading="Point of interest")
+    # other technologies' columns (``5G_covered``, ``5G_area_pct``...) would crowd the tooltip
+    tips = _attribute_html(
+        pois, heading="Point of interest", first=[f"{tech}_covered", f"{tech}_population_pct"],
+        skip=["_covered", "_pct"],
+    )  # fmt: skip
     styles = _poi_style(pois, tech)
     props = [{"t": t, "s": s} for t, s in zip(tips, styles, strict=True)]
     payload = _feature_collection(points, props, COORD_DECIMALS)

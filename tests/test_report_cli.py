@@ -189,3 +189,14 @@ def test_raster_too_large_exits_3(tmp_path) -> None:
     )  # fmt: skip
     assert proc.returncode == 3, proc.stderr
     assert "huge.tif" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_map_command_writes_html_and_png(tmp_path) -> None:
+    proc = run("map", "--technology", "5G", "--metric", "residential", "--png", "--out", "m", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "m" / "coverage.html").read_text(encoding="utf-8")
+    assert "L.map(" in html or "L.map (" in html
+    assert 'src="http' not in html  # no script or image loaded from the network
+    assert (tmp_path / "m" / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run("map", "--technology", "6G", "--out", "m2", cwd=tmp_path)
+    assert bad.returncode == 2 and "6G" in bad.stderr and "Traceback" not in bad.stderr
