@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from .errors import TooLargeError
 from .geodesy import band_area_per_degree, degrees_lat_for, meridian_radius
-from .kernels import N_BASE, scan_band
+from .kernels import N_BASE, residential_mask, scan_band
 from .population import PopulationRaster
 
 log = logging.getLogger(__name__)
@@ -252,11 +252,15 @@ def few_small_members(footprints: Footprints, layers: Sequence[NDArray[np.int64]
     average out (0.01 % of covered people with 400 sites on Hà Tĩnh); only a layer with a few
     small footprints (a first 5G roll-out) needs its tips resolved exactly.
     """
-    chosen = [
-        ix[footprints.radius[ix] <= CAP_RADIUS_M]
-        for ix in layers
-        if 0 < int((footprints.radius[ix] <= CAP_RADIUS_M).sum()) < CAP_MAX_PER_LAYER
-    ]
+    fields = np.column_stack(
+        [footprints.lon, footprints.lat, footprints.radius, footprints.azimuth, footprints.width]
+    )
+    chosen = []
+    for ix in layers:
+        small = np.asarray(ix, dtype=np.int64)[footprints.radius[ix] <= CAP_RADIUS_M]
+        distinct = np.unique(fields[small], axis=0).shape[0]  # duplicates decide nothing
+        if 0 < distinct < CAP_MAX_PER_LAYER:
+            chosen.append(small)
     return np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
@@ -399,11 +403,11 @@ def bands(
             area_deg = band_area_per_degree(tops, bottoms)
             row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
             pixel_km2 = row_area_deg * dx / 1e6
-            res = (pop >= residential_density * pixel_km2[:, None]) & (pop > 0)
+            res = residential_mask(pop, pixel_km2, residential_density)
             yield Band(
                 b0=b0, rows=h, sptr=sptr, tops=tops, bottoms=bottoms, mids=0.5 * (tops + bottoms),
                 area_deg=area_deg, weight=area_deg / row_area_deg[row_of],
-                lon0=raster.lon0 + col0 * dx, dx=dx, pop=pop, res=res.astype(np.float64),
+                lon0=raster.lon0 + col0 * dx, dx=dx, pop=pop, res=res,
                 edges=(
                     regions.x0[emask], regions.y0[emask], regions.x1[emask], regions.y1[emask],
                     regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,

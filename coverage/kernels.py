@@ -620,3 +620,37 @@ def scan_band(
     for t in range(n_chunks):
         base += base_t[t]
         cov += cov_t[t]
+
+
+@njit(cache=True, nogil=True)
+def clean_into(
+    block: np.ndarray, out: np.ndarray, r_off: int, c_off: int, nodata: float, use_nodata: bool
+) -> int:
+    """Copy people per pixel into ``out`` at an offset; nodata, NaN and negatives become 0.
+
+    Returns the number of negative pixels (counted as 0 people).
+    """
+    negatives = 0
+    for r in range(block.shape[0]):
+        for c in range(block.shape[1]):
+            v = float(block[r, c])
+            if not math.isfinite(v) or (use_nodata and v == nodata):
+                v = 0.0
+            elif v < 0.0:
+                negatives += 1
+                v = 0.0
+            out[r + r_off, c + c_off] = v
+    return negatives
+
+
+@njit(cache=True, nogil=True)
+def residential_mask(pop: np.ndarray, pixel_km2: np.ndarray, density: float) -> np.ndarray:
+    """1.0 where a pixel's density reaches ``density`` people per km² (and it has people)."""
+    res = np.zeros(pop.shape, np.float64)
+    for r in range(pop.shape[0]):
+        limit = density * pixel_km2[r]
+        for c in range(pop.shape[1]):
+            v = pop[r, c]
+            if v > 0.0 and v >= limit:
+                res[r, c] = 1.0
+    return res

@@ -18,6 +18,7 @@ from rasterio.windows import Window
 
 from .errors import InputError
 from .geodesy import LONLAT, is_lonlat
+from .kernels import clean_into
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +62,13 @@ class PopulationRaster:
         if r1 <= r0 or c1 <= c0:
             return out
         try:
-            block = self.dataset.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=False)
+            with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
+                block = self.dataset.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=False)
         except RasterioIOError as exc:
             raise InputError(f"{self.name}: cannot read population raster: {exc}") from exc
-        block = block.astype(np.float64, copy=False)
-        bad = ~np.isfinite(block)
-        if self.nodata is not None and not math.isnan(self.nodata):
-            bad |= block == self.nodata
-        negative = (block < 0) & ~bad
-        if negative.any():
-            self.negative_pixels += int(negative.sum())
-            bad |= negative
-        block = np.where(bad, 0.0, block)
-        out[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = block
+        use_nodata = self.nodata is not None and not math.isnan(self.nodata)
+        nodata = float(self.nodata) if use_nodata and self.nodata is not None else 0.0
+        self.negative_pixels += clean_into(block, out, r0 - row0, c0 - col0, nodata, use_nodata)
         return out
 
     def close(self) -> None:
