@@ -318,3 +318,27 @@ def _reaggregate_table(table: pd.DataFrame, cw: pd.DataFrame, *, has_pop: bool) 
     out.insert(3, "parent", "")
     ordered = [c for c in table.columns if c in out.columns]
     return out[ordered].reset_index(drop=True)
+
+
+def read_crosswalk(path: str | Path) -> pd.DataFrame:
+    """Read a crosswalk CSV written by ``telecov crosswalk`` (ids kept as text).
+
+    Raises
+    ------
+    InputError
+        Missing file, or no ``from_id``/``to_id``/weight columns.
+
+    """
+    from .io import read_csv_text
+
+    table = read_csv_text(Path(path))
+    missing = [c for c in ("from_id", "to_id") if c not in table.columns]
+    if missing or not {"area_weight", "population_weight"} & set(table.columns):
+        raise InputError(
+            f"{path}: not a crosswalk: needs from_id, to_id and area_weight or population_weight "
+            f"(columns: {', '.join(table.columns)})"
+        )
+    for col in ("area_weight", "population_weight", "intersection_km2", "area_share", "population"):
+        if col in table.columns:
+            table[col] = pd.to_numeric(table[col].replace("", np.nan), errors="coerce")
+    return table

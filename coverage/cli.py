@@ -341,6 +341,13 @@ def report(
         list[str] | None,
         typer.Option("--poi", help="Points/zones of interest NAME=FILE (repeatable): poi_coverage.csv."),
     ] = None,
+    crosswalk: Annotated[
+        Path | None,
+        typer.Option(
+            "--crosswalk",
+            help="Old → new crosswalk CSV (telecov crosswalk): adds coverage_reaggregated.csv.",
+        ),
+    ] = None,
 ) -> None:
     """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
     check_target(target)
@@ -361,6 +368,12 @@ def report(
         pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
         extra = {"poi_coverage.csv": csv_text(pois.table, excel_safe=excel_safe),
                  "rejected_pois.csv": csv_text(pois.rejected, excel_safe=excel_safe)}  # fmt: skip
+    if crosswalk is not None:
+        from .boundaries import read_crosswalk, reaggregate
+        from .export import csv_text
+
+        moved = reaggregate(result.table, read_crosswalk(crosswalk))
+        extra = {**(extra or {}), "coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
     write_report(
         result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
     )

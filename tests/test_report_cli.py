@@ -200,3 +200,29 @@ def test_map_command_writes_html_and_png(tmp_path) -> None:
     assert (tmp_path / "m" / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run("map", "--technology", "6G", "--out", "m2", cwd=tmp_path)
     assert bad.returncode == 2 and "6G" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_report_reaggregates_onto_new_boundaries(tmp_path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    sample = telecov.sample_path
+    old = gpd.read_file(sample("communes.gpkg"))
+    merged = gpd.GeoDataFrame({"id": ["N1"]}, geometry=[shapely.union_all(old.geometry.values)], crs=old.crs)
+    merged.to_file(tmp_path / "new.gpkg")
+    cw = run(
+        "crosswalk", "--from", str(sample("communes.gpkg")), "--from-id", "commune_code",
+        "--to", "new.gpkg", "--to-id", "id", "--population", str(sample("population.tif")),
+        "--output", "cw.csv", cwd=tmp_path,
+    )  # fmt: skip
+    assert cw.returncode == 0, cw.stderr
+    proc = run("report", "--no-map", "--crosswalk", "cw.csv", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    moved = pd.read_csv(tmp_path / "out" / "coverage_reaggregated.csv", dtype={"area_id": str})
+    table = pd.read_csv(tmp_path / "out" / "coverage.csv", dtype={"area_id": str})
+    total = table[(table["level"] == "total") & (table["technology"] == "4G")].iloc[0]
+    new = moved[(moved["area_id"] == "N1") & (moved["technology"] == "4G")].iloc[0]
+    assert new["population"] == pytest.approx(total["population"], rel=1e-6)
+    assert new["covered_population"] == pytest.approx(total["covered_population"], rel=1e-3)
+    bad = run("report", "--no-map", "--crosswalk", str(sample("sites.csv")), cwd=tmp_path)
+    assert bad.returncode == 2 and "not a crosswalk" in bad.stderr
