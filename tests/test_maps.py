@@ -307,8 +307,8 @@ def test_ring_encoding_round_trips() -> None:
         return [tuple(p) for p in xy.tolist()]
 
     first, second = encoded[0]
-    assert decode(first[0]) == pytest.approx(shell)
-    assert decode(first[1]) == pytest.approx(hole)
+    np.testing.assert_allclose(decode(first[0]), shell, atol=1e-9)
+    np.testing.assert_allclose(decode(first[1]), hole, atol=1e-9)
     assert len(decode(second[0])) == 4  # closing vertex dropped
 
 
