@@ -22,21 +22,14 @@ from .kernels import (
     area_intervals,
     build_row_index,
     footprint_intervals,
-    line_constants,
+    line_table,
+    row_prefix_sums,
 )
 
 
 @njit(cache=True)
-def _grow_f(x: np.ndarray, n: int) -> np.ndarray:
-    if n < x.shape[0]:
-        return x
-    out = np.empty(max(16, 2 * x.shape[0]), x.dtype)
-    out[: x.shape[0]] = x
-    return out
-
-
-@njit(cache=True)
-def _grow_i(x: np.ndarray, n: int) -> np.ndarray:
+def _grow(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` itself while index ``n`` fits, else a copy twice as long (any dtype)."""
     if n < x.shape[0]:
         return x
     out = np.empty(max(16, 2 * x.shape[0]), x.dtype)
@@ -113,33 +106,14 @@ def gap_band(
     west and east longitude, people and m², and the count. ``base[area]`` receives the
     engine's population and residential population sums (columns 0 and 1) for checks.
     """
-    ncols = pop.shape[1]
-    cum = np.zeros((nrows, ncols + 1, 3), np.float64)
-    for r in range(nrows):
-        acc_p = 0.0
-        acc_r = 0.0
-        acc_rp = 0.0
-        for c in range(ncols):
-            acc_p += pop[r, c]
-            acc_r += res[r, c]
-            acc_rp += pop[r, c] * res[r, c]
-            cum[r, c + 1, 0] = acc_p
-            cum[r, c + 1, 1] = acc_r
-            cum[r, c + 1, 2] = acc_rp
+    cum = row_prefix_sums(pop, res)
     run_ptr, run_start, run_end = _residential_runs(res)
     run_end_f = run_end.astype(np.float64)
     no_key = np.zeros(erow0.shape[0], np.int64)
     eptr, eidx = build_row_index(erow0, erow1, nrows, 1, no_key)
     fkey = np.zeros(frow0.shape[0], np.int64)
     fptr, fidx = build_row_index(frow0, frow1, nrows, 1, fkey)
-    n_lines = lat_mid.shape[0]
-    line_k = np.empty((n_lines, 4), np.float64)
-    for s in range(n_lines):
-        m_l, n_l, c_l, s_l = line_constants(lat_mid[s])
-        line_k[s, 0] = m_l
-        line_k[s, 1] = n_l
-        line_k[s, 2] = c_l
-        line_k[s, 3] = s_l
+    line_k = line_table(lat_mid)
     max_edges = 1
     max_fp = 1
     for r in range(nrows):
@@ -167,7 +141,7 @@ def gap_band(
     opp = np.empty(cap, np.float64)
     oar = np.empty(cap, np.float64)
     no = 0
-    nn = ncols
+    nn = pop.shape[1]
     for r in range(nrows):
         e0 = eptr[r]
         e1 = eptr[r + 1]
@@ -238,12 +212,12 @@ def gap_band(
                                         ohi[no - 1] = hi
                                     opp[no - 1] += people
                                 else:
-                                    oc = _grow_i(oc, no)
-                                    os_ = _grow_i(os_, no)
-                                    olo = _grow_f(olo, no)
-                                    ohi = _grow_f(ohi, no)
-                                    opp = _grow_f(opp, no)
-                                    oar = _grow_f(oar, no)
+                                    oc = _grow(oc, no)
+                                    os_ = _grow(os_, no)
+                                    olo = _grow(olo, no)
+                                    ohi = _grow(ohi, no)
+                                    opp = _grow(opp, no)
+                                    oar = _grow(oar, no)
                                     oc[no] = c
                                     os_[no] = gs
                                     olo[no] = lo
@@ -378,9 +352,9 @@ def merge_and_node(
                     other = f if q < 2 else e
                     x = mlo[other] if q % 2 == 0 else mhi[other]
                     if mlo[rect] < x < mhi[rect]:
-                        nd_r = _grow_i(nd_r, nnode)
-                        nd_e = _grow_i(nd_e, nnode)
-                        nd_x = _grow_f(nd_x, nnode)
+                        nd_r = _grow(nd_r, nnode)
+                        nd_e = _grow(nd_e, nnode)
+                        nd_x = _grow(nd_x, nnode)
                         nd_r[nnode] = rect
                         nd_e[nnode] = 0 if q < 2 else 1
                         nd_x[nnode] = x

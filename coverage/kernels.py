@@ -542,6 +542,41 @@ def _scan_rows(
                         j += 1
 
 
+@njit(cache=True)
+def row_prefix_sums(pop: np.ndarray, res: np.ndarray) -> np.ndarray:
+    """Per pixel row, integrals from the left edge to each pixel edge (see :func:`_accumulate`).
+
+    ``cum[r, k]`` holds population, residential indicator and residential population.
+    """
+    nrows, ncols = pop.shape
+    cum = np.zeros((nrows, ncols + 1, 3), np.float64)
+    for r in range(nrows):
+        acc_p = 0.0
+        acc_r = 0.0
+        acc_rp = 0.0
+        for c in range(ncols):
+            acc_p += pop[r, c]
+            acc_r += res[r, c]
+            acc_rp += pop[r, c] * res[r, c]
+            cum[r, c + 1, 0] = acc_p
+            cum[r, c + 1, 1] = acc_r
+            cum[r, c + 1, 2] = acc_rp
+    return cum
+
+
+@njit(cache=True)
+def line_table(lat_mid: np.ndarray) -> np.ndarray:
+    """:func:`line_constants` of every scan line, one row per line."""
+    line_k = np.empty((lat_mid.shape[0], 4), np.float64)
+    for s in range(lat_mid.shape[0]):
+        m_l, n_l, c_l, s_l = line_constants(lat_mid[s])
+        line_k[s, 0] = m_l
+        line_k[s, 1] = n_l
+        line_k[s, 2] = c_l
+        line_k[s, 3] = s_l
+    return line_k
+
+
 @njit(cache=True, parallel=True)
 def scan_band(
     n_chunks: int,
@@ -582,29 +617,11 @@ def scan_band(
     Footprint memberships are given as pairs (``ffp[k]`` footprint, ``flayer[k]`` layer) with
     the row span ``frow0[k]..frow1[k]`` of that footprint within the band.
     """
-    ncols = pop.shape[1]
-    cum = np.zeros((nrows, ncols + 1, 3), np.float64)
-    for r in range(nrows):
-        acc_p = 0.0
-        acc_r = 0.0
-        acc_rp = 0.0
-        for c in range(ncols):
-            acc_p += pop[r, c]
-            acc_r += res[r, c]
-            acc_rp += pop[r, c] * res[r, c]
-            cum[r, c + 1, 0] = acc_p
-            cum[r, c + 1, 1] = acc_r
-            cum[r, c + 1, 2] = acc_rp
+    cum = row_prefix_sums(pop, res)
     no_key = np.zeros(erow0.shape[0], np.int64)
     eptr, eidx = build_row_index(erow0, erow1, nrows, 1, no_key)
     fptr, fidx = build_row_index(frow0, frow1, nrows, n_layers, flayer)
-    line_k = np.empty((lat_mid.shape[0], 4), np.float64)
-    for s in range(lat_mid.shape[0]):
-        m_l, n_l, c_l, s_l = line_constants(lat_mid[s])
-        line_k[s, 0] = m_l
-        line_k[s, 1] = n_l
-        line_k[s, 2] = c_l
-        line_k[s, 3] = s_l
+    line_k = line_table(lat_mid)
     n_regions = base.shape[0]
     base_t = np.zeros((n_chunks, n_regions, N_BASE), np.float64)
     cov_t = np.zeros((n_chunks, n_regions, n_layers, N_BASE), np.float64)
