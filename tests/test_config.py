@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
-import sys
 import tomllib
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from telecov.cli import _register_commands, app
 from telecov.config import config_template, default_map_from_args, load_config
 from telecov.errors import InputError
 
+from _cli import main_in_process as _main
 from _worlds import Grid, write_raster
 
 
@@ -26,24 +25,6 @@ from _worlds import Grid, write_raster
 def group():
     _register_commands()
     return typer.main.get_command(app)
-
-
-def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str):
-    """Run the console script in-process; logging configured by the CLI is restored afterwards."""
-    from telecov.cli import main
-
-    root, package = logging.getLogger(), logging.getLogger("telecov")
-    saved = (root.handlers[:], root.level, package.level)
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["telecov", *args])
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        root.handlers[:], root.level = saved[0], saved[1]
-        package.setLevel(saved[2])
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 def test_top_level_and_command_tables(group, tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +15,7 @@ import telecov
 from telecov.boundaries import crosswalk, reaggregate
 from telecov.errors import InputError
 
+from _cli import main_in_process as _main
 from _worlds import Grid, write_raster
 from conftest import require_shared
 
@@ -159,24 +158,6 @@ def test_real_ha_tinh_2009_to_2025() -> None:
     assert moved["population_2009"].sum() == pytest.approx(old["population_2009"].sum(), rel=1e-9)
     assert len(moved) == 69
     assert result.summary["population"] == pytest.approx(table["population"].sum())
-
-
-def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str):
-    """Run the console script in-process; logging configured by the CLI is restored afterwards."""
-    from telecov.cli import main
-
-    root, package = logging.getLogger(), logging.getLogger("telecov")
-    saved = (root.handlers[:], root.level, package.level)
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["telecov", *args])
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        root.handlers[:], root.level = saved[0], saved[1]
-        package.setLevel(saved[2])
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 def test_cli_writes_the_crosswalk(boundaries: dict[str, Path], tmp_path: Path, monkeypatch, capsys) -> None:

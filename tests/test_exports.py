@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +19,7 @@ import telecov
 from telecov.errors import InputError
 from telecov.exports import export_result, write_exports, write_xlsx
 
+from _cli import main_in_process as _main
 from _worlds import Grid, write_raster
 
 HEADER = "site_id,operator,technology,lon,lat,radius_m,azimuth,beamwidth,status\n"
@@ -163,24 +162,6 @@ def test_single_file_export_and_unwritable_paths(result: telecov.Result, tmp_pat
         write_exports(result, tmp_path / "file", ["csv"])
     with pytest.raises(InputError, match="unknown format"):
         write_exports(result, tmp_path, ["shp"])
-
-
-def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str):
-    """Run the console script in-process; logging configured by the CLI is restored afterwards."""
-    from telecov.cli import main
-
-    root, package = logging.getLogger(), logging.getLogger("telecov")
-    saved = (root.handlers[:], root.level, package.level)
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["telecov", *args])
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        root.handlers[:], root.level = saved[0], saved[1]
-        package.setLevel(saved[2])
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 def test_report_cli_export_option(world: dict[str, Path], tmp_path: Path, monkeypatch, capsys) -> None:

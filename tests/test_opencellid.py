@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import logging
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ from telecov.errors import InputError
 from telecov.opencellid import OPENCELLID_COLUMNS, SITE_COLUMNS, import_cells, operator_name
 from telecov.sites import read_sites
 
+from _cli import main_in_process as _main
 from conftest import require_shared
 
 GEOD = Geod(ellps="WGS84")
@@ -176,24 +175,6 @@ def test_operator_table() -> None:
     assert operator_name(452, 4) == "Viettel" and operator_name(452, 2) == "VinaPhone"
     assert operator_name(748, 7) == "Movistar" and operator_name(748, 10) == "Claro"
     assert operator_name(208, 1) == "208-01"
-
-
-def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str):
-    """Run the console script in-process; logging configured by the CLI is restored afterwards."""
-    from telecov.cli import main
-
-    root, package = logging.getLogger(), logging.getLogger("telecov")
-    saved = (root.handlers[:], root.level, package.level)
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["telecov", *args])
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-    finally:
-        root.handlers[:], root.level = saved[0], saved[1]
-        package.setLevel(saved[2])
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 def test_cli_writes_sites_and_rejects(tmp_path: Path, monkeypatch, capsys) -> None:
