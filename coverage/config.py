@@ -352,9 +352,7 @@ def config_template(group: Group) -> str:
     # a key that names a command (report's --crosswalk vs the crosswalk command) stays in its
     # command's table: TOML cannot hold both a top-level value and a [table] of that name
     shared = sorted(
-        k
-        for k, n in counts.items()
-        if (n > 1 or k in main) and k not in COMMAND_ONLY and k not in canonical
+        k for k, n in counts.items() if (n > 1 or k in main) and k not in COMMAND_ONLY and k not in canonical
     )
     lines = [
         "# telecov configuration — every option of every command can be set here.",
