@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import telecov
-from telecov.maps import coverage_map, coverage_png, save_map
+from telecov.maps.html import coverage_map, coverage_png, save_map
 
 ROOT = Path(__file__).resolve().parents[1]
 

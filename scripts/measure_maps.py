@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 import telecov
-from telecov.maps import coverage_map, save_map
+from telecov.maps.html import coverage_map, save_map
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

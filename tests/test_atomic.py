@@ -26,7 +26,7 @@ SET = ("coverage.csv", "coverage.geojson", "rejected_areas.csv", "rejected_sites
 CONFIGS = {"A": [], "B": ["--radius", "4G=1000"]}
 HOOK = """
 import os, signal, sys
-import telecov.export as ex
+import telecov.io.outputs as ex
 kill_write, kill_replace = int(os.environ["KILL_WRITE"]), int(os.environ["KILL_REPLACE"])
 kill_after = os.environ["KILL_AFTER"] == "1"
 out = os.path.abspath("out")

@@ -13,8 +13,8 @@ import pytest
 import shapely
 import typer
 
-from telecov.cli import _register_commands, app
-from telecov.config import config_template, default_map_from_args, load_config
+from telecov.cli.app import _register_commands, app
+from telecov.cli.config import config_template, default_map_from_args, load_config
 from telecov.errors import InputError
 
 from _cli import main_in_process as _main

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 import telecov
-from telecov.boundaries import crosswalk, reaggregate
+from telecov.crosswalk import crosswalk, reaggregate
 from telecov.errors import InputError
 
 from _cli import main_in_process as _main

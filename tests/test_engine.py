@@ -10,10 +10,10 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from telecov import engine
-from telecov.engine import Footprints, measure, regions_from_geometries
-from telecov.kernels import footprint_intervals, line_constants
-from telecov.population import open_population
+from telecov.engine import scan as engine
+from telecov.engine.scan import Footprints, measure, regions_from_geometries
+from telecov.engine.kernels import footprint_intervals, line_constants
+from telecov.io.population import open_population
 
 from _worlds import Grid, box_km, write_raster
 

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 import telecov
-from telecov.uncovered import GAP_COLUMNS, ZONE_COLUMNS, gap_polygons, gaps
+from telecov.gaps import GAP_COLUMNS, ZONE_COLUMNS, gap_polygons, gaps
 
 from _worlds import GEOD, Grid, site, write_world
 
@@ -191,7 +191,7 @@ def test_cli_json_and_exports(world, tmp_path) -> None:
 def test_cli_unknown_technology_exits_2() -> None:
     from typer.testing import CliRunner
 
-    from telecov.cli import _register_commands, app
+    from telecov.cli.app import _register_commands, app
 
     _register_commands()
     res = CliRunner().invoke(app, ["gaps", "--technology", "6G"])

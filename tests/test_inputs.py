@@ -9,9 +9,9 @@ import pytest
 import shapely
 
 import telecov
-from telecov.areas import read_areas
+from telecov.io.areas import read_areas
 from telecov.errors import InputError
-from telecov.sites import read_sites
+from telecov.io.sites import read_sites
 
 from _worlds import Grid, write_raster
 

@@ -14,9 +14,9 @@ import pytest
 import shapely
 
 import telecov
-from telecov import maps
+from telecov.maps import html as maps
 from telecov.errors import InputError
-from telecov.maps import (
+from telecov.maps.html import (
     CLASS_COLORS,
     coverage_classes,
     coverage_map,
@@ -24,7 +24,7 @@ from telecov.maps import (
     save_map,
     simplify_areas,
 )
-from telecov.settings import BASE_TECHNOLOGIES
+from telecov.vocabulary import BASE_TECHNOLOGIES
 
 INJECTED = "<img src=x onerror=alert(1)>"
 SCRIPT_CLOSE = "</script><script>window.__xss = 2</script>"

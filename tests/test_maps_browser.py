@@ -20,8 +20,8 @@ import pytest
 import shapely
 
 import telecov
-from telecov.maps import CLASS_COLORS, NO_DATA_COLOR, coverage_classes, coverage_map, save_map
-from telecov.settings import BASE_TECHNOLOGIES
+from telecov.maps.html import CLASS_COLORS, NO_DATA_COLOR, coverage_classes, coverage_map, save_map
+from telecov.vocabulary import BASE_TECHNOLOGIES
 
 pytestmark = pytest.mark.browser
 

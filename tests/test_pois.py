@@ -128,7 +128,7 @@ def test_bad_poi_files(world, result, tmp_path) -> None:
 def test_report_writes_poi_coverage(world, tmp_path) -> None:
     from typer.testing import CliRunner
 
-    from telecov.cli import _register_commands, app
+    from telecov.cli.app import _register_commands, app
 
     w, csv, parks = world
     _register_commands()

@@ -17,7 +17,7 @@ from rasterio.transform import from_origin
 
 import telecov
 from telecov.metrics import table_columns
-from telecov.settings import BASE_TECHNOLOGIES
+from telecov.vocabulary import BASE_TECHNOLOGIES
 
 TELECOV = [sys.executable, "-c", "from telecov.cli import main; main()"]
 

@@ -138,7 +138,7 @@ def test_sample_plan_parses() -> None:
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    from telecov.cli import _register_commands, app
+    from telecov.cli.app import _register_commands, app
 
     _register_commands()
     res = CliRunner().invoke(app, list(args))

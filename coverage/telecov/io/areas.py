@@ -13,9 +13,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .errors import InputError
-from .geodesy import LONLAT, is_lonlat
-from .io import find_column, read_vector
+from ..errors import InputError
+from ..geodesy import LONLAT, is_lonlat
+from .tables import find_column, read_vector
 
 log = logging.getLogger(__name__)
 

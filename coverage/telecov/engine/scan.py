@@ -25,10 +25,10 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from .errors import TooLargeError
-from .geodesy import band_area_per_degree, degrees_lat_for, meridian_radius
+from ..errors import TooLargeError
+from ..geodesy import band_area_per_degree, degrees_lat_for, meridian_radius
 from .kernels import N_BASE, residential_mask, scan_band
-from .population import PopulationRaster
+from ..io.population import PopulationRaster
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
-from .errors import InputError, StrictError, TooLargeError
-from .settings import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
+from .. import __version__
+from ..errors import InputError, StrictError, TooLargeError
+from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
 
 if TYPE_CHECKING:
-    from .analysis import Result
+    from ..analysis import Result
 
 EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -178,7 +178,7 @@ def summary_table(result: Result, *, target: float) -> Table:
 
 
 def _print(result: Result, fmt: Format, *, target: float, excel_safe: bool = False) -> None:
-    from .export import csv_text, json_text, records
+    from ..io.outputs import csv_text, json_text, records
 
     if fmt is Format.csv:
         sys.stdout.write(csv_text(result.table, excel_safe=excel_safe))
@@ -204,7 +204,7 @@ def write_report(
     extra: dict[str, str] | None = None,
 ) -> None:
     """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
-    from .export import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
+    from ..io.outputs import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
 
     with output_set(out_dir, name="report") as gen:
         write_text_file(gen / "coverage.csv", csv_text(result.table, excel_safe=excel_safe))
@@ -215,11 +215,11 @@ def write_report(
         for fname, text in (extra or {}).items():
             write_text_file(gen / fname, text)
         if map_:
-            from .maps import coverage_map, save_map
+            from ..maps.html import coverage_map, save_map
 
             save_map(coverage_map(result), gen / "coverage.html")
         if exports:
-            from .exports import write_exports
+            from ..exports import write_exports
 
             write_exports(result, gen, [e.value for e in exports], excel_safe=excel_safe)
         run = dict(result.run)
@@ -286,8 +286,8 @@ def run_analysis(*, out_dir: Path, command: str, **options: Any) -> Result:
     With ``strict`` and refused rows, the rejects are written into ``out_dir`` (as the
     ``command``'s output set) before the error propagates.
     """
-    from .analysis import analyze
-    from .export import csv_text, output_set, rejects_frame, write_text_file
+    from ..analysis import analyze
+    from ..io.outputs import csv_text, output_set, rejects_frame, write_text_file
 
     by = options.pop("by", None)
     radius = options.pop("radius", None)
@@ -362,15 +362,15 @@ def report(
     )  # fmt: skip
     extra = None
     if poi:
-        from .export import csv_text
-        from .pois import parse_poi_options, poi_coverage
+        from ..io.outputs import csv_text
+        from ..pois import parse_poi_options, poi_coverage
 
         pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
         extra = {"poi_coverage.csv": csv_text(pois.table, excel_safe=excel_safe),
                  "rejected_pois.csv": csv_text(pois.rejected, excel_safe=excel_safe)}  # fmt: skip
     if crosswalk is not None:
-        from .boundaries import read_crosswalk, reaggregate
-        from .export import csv_text
+        from ..crosswalk import read_crosswalk, reaggregate
+        from ..io.outputs import csv_text
 
         moved = reaggregate(result.table, read_crosswalk(crosswalk))
         extra = {**(extra or {}), "coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
@@ -397,7 +397,5 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    """Import the ``cli_<command>`` modules of this package; each adds commands to :data:`app`."""
-    package = Path(__file__).parent
-    for path in sorted(package.glob("cli_*.py")):
-        importlib.import_module(f".{path.stem}", __package__)
+    """Import the command modules of this package; each adds its commands to :data:`app`."""
+    from . import crosswalk, gaps, import_cells, init, map, targets  # noqa: F401

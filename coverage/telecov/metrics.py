@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .engine import Measures
+from .engine.scan import Measures
 from .footprints import Layer
-from .settings import BASE_TECHNOLOGIES, COMBINED_LAYERS
+from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS
 
 VALUE_COLUMNS = (
     "area_km2", "covered_km2", "area_pct",

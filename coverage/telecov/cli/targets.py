@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import (
+from .app import (
     EXIT_UNMET,
     AreaIdOpt,
     AreaNameOpt,
@@ -37,7 +37,7 @@ from .cli import (
     out,
     run_analysis,
 )
-from .settings import DEFAULT_RESIDENTIAL_DENSITY
+from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,11 +77,11 @@ def targets(
     decimal: DecimalOpt = ".",
 ) -> None:
     """Whether each target of the plan is met: achieved value, shortfall and failing communes."""
-    from .errors import InputError
-    from .export import csv_text, json_text, records
-    from .pois import parse_poi_options, poi_coverage
-    from .targets import check_targets, read_plan
-    from .uncovered import needs_combined
+    from ..errors import InputError
+    from ..io.outputs import csv_text, json_text, records
+    from ..pois import parse_poi_options, poi_coverage
+    from ..targets import check_targets, read_plan
+    from ..gaps import needs_combined
 
     the_plan = read_plan(plan)
     poi_files = {**the_plan.pois, **parse_poi_options(poi)}
@@ -118,7 +118,7 @@ def targets(
 
 
 def _table(frame: pd.DataFrame, *, title: str) -> Table:
-    from .export import records
+    from ..io.outputs import records
 
     met = int(frame["met"].sum())
     table = Table(title=f"{escape(title)}: {met} of {len(frame)} targets met")

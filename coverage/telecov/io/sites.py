@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .errors import InputError
-from .geodesy import LONLAT
-from .io import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
-from .settings import (
+from ..errors import InputError
+from ..geodesy import LONLAT
+from .tables import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
+from ..vocabulary import (
     DEFAULT_BEAMWIDTH_DEG,
     DEFAULT_RADIUS_M,
     EXISTING_STATUSES,

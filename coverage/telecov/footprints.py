@@ -9,9 +9,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from .engine import Footprints
+from .engine.scan import Footprints
 from .geodesy import GEOD, LONLAT
-from .settings import BASE_TECHNOLOGIES, COMBINED_LAYERS
+from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .io import _decode
+from .io.tables import _decode
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import app, err, guard
-from .errors import InputError
+from .app import app, err, guard
+from ..errors import InputError
 
 
 @app.command("init")
@@ -21,7 +21,7 @@ def init_command(
 ) -> None:
     """Write a commented telecov.toml listing every option (flags given later override it)."""
     from .config import config_template
-    from .export import write_file_atomic, write_text_file
+    from ..io.outputs import write_file_atomic, write_text_file
 
     if output.exists() and not force:
         raise InputError(f"--output {output}: already exists (pass --force to replace it)")

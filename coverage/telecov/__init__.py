@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+from types import ModuleType
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -22,18 +24,18 @@ _LAZY = {
     "analyze": "analysis",
     "Result": "analysis",
     "sample_path": "analysis",
-    "gaps": "uncovered",
-    "gap_polygons": "uncovered",
+    "gaps": "gaps",
+    "gap_polygons": "gaps",
     "poi_coverage": "pois",
     "read_plan": "targets",
     "check_targets": "targets",
     "import_cells": "opencellid",
-    "crosswalk": "boundaries",
-    "reaggregate": "boundaries",
+    "crosswalk": "crosswalk",
+    "reaggregate": "crosswalk",
     "export_result": "exports",
-    "coverage_map": "maps",
-    "save_map": "maps",
-    "coverage_png": "maps",
+    "coverage_map": "maps.html",
+    "save_map": "maps.html",
+    "coverage_png": "maps.html",
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
@@ -41,14 +43,14 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .analysis import Result, analyze, sample_path
-    from .boundaries import crosswalk, reaggregate
+    from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TooLargeError
     from .exports import export_result
-    from .maps import coverage_map, coverage_png, save_map
+    from .maps.html import coverage_map, coverage_png, save_map
     from .opencellid import import_cells
     from .pois import poi_coverage
     from .targets import check_targets, read_plan
-    from .uncovered import gap_polygons, gaps
+    from .gaps import gap_polygons, gaps
 
 __all__ = [
     "InputError",
@@ -79,3 +81,25 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _verb(name: str) -> property:
+    """``telecov.<name>``: the function of the same-named module, whatever was imported before."""
+
+    def get(_package: ModuleType) -> Any:
+        return getattr(importlib.import_module(f".{name}", __name__), name)
+
+    def keep(_package: ModuleType, _module: Any) -> None:
+        """Importing the submodule sets it on its package: the function stays the attribute."""
+
+    return property(get, keep)
+
+
+class _Package(ModuleType):
+    """The package's own module type: ``gaps`` and ``crosswalk`` are functions and modules alike."""
+
+    gaps = _verb("gaps")
+    crosswalk = _verb("crosswalk")
+
+
+sys.modules[__name__].__class__ = _Package

@@ -20,17 +20,17 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine import bands, few_small_members, regions_from_geometries
+from .engine.scan import bands, few_small_members, regions_from_geometries
 from .errors import InputError
 from .footprints import footprints_of
-from .gapkernel import gap_band, merge_and_node, rings
+from .engine.gap_kernels import gap_band, merge_and_node, rings
 from .geodesy import LONLAT
-from .population import PopulationRaster, open_population
-from .settings import COMBINED_LAYERS, DEFAULT_TARGET_PCT, METRICS, normalize_layer
+from .io.population import PopulationRaster, open_population
+from .vocabulary import COMBINED_LAYERS, DEFAULT_TARGET_PCT, METRICS, normalize_layer
 
 if TYPE_CHECKING:
     from .analysis import Result
-    from .engine import Footprints, Regions
+    from .engine.scan import Footprints, Regions
 
 log = logging.getLogger(__name__)
 

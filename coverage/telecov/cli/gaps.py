@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import (
+from .app import (
     AreaIdOpt,
     AreaNameOpt,
     AreasCrsOpt,
@@ -43,12 +43,12 @@ from .cli import (
     run_analysis,
     state,
 )
-from .settings import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
+from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .analysis import Result
+    from ..analysis import Result
 
 
 class Metric(StrEnum):
@@ -111,14 +111,14 @@ def gaps(
     decimal: DecimalOpt = ".",
 ) -> None:
     """Communes under the target for one technology, most uncovered people first."""
-    from .export import csv_text, json_text, records
-    from .uncovered import check_technology, needs_combined
-    from .uncovered import gaps as find_gaps
+    from ..io.outputs import csv_text, json_text, records
+    from ..gaps import check_technology, needs_combined
+    from ..gaps import gaps as find_gaps
 
     tech = check_technology(technology)
     check_target(target)
     if min_people < 0:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(f"--min-people {min_people:g}: must be a non-negative number")
     result = run_analysis(
@@ -166,8 +166,8 @@ def _table(frame: pd.DataFrame, *, tech: str, target: float, metric: str) -> Tab
 def _export(result: Result, tech: str, formats: list[GapExport], *, out_dir: Path, min_people: float) -> None:
     import pyogrio
 
-    from .export import csv_text, geojson_text, output_set, rejects_frame, write_text_file
-    from .uncovered import gap_polygons
+    from ..io.outputs import csv_text, geojson_text, output_set, rejects_frame, write_text_file
+    from ..gaps import gap_polygons
 
     zones = gap_polygons(result, technology=tech, min_people=min_people)
     with output_set(out_dir, name="gaps") as gen:

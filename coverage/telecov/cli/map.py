@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import (
+from .app import (
     AreaIdOpt,
     AreaNameOpt,
     AreasCrsOpt,
@@ -32,8 +32,8 @@ from .cli import (
     guard,
     run_analysis,
 )
-from .errors import InputError
-from .settings import COMBINED_LAYERS, DEFAULT_RESIDENTIAL_DENSITY, METRICS, normalize_layer
+from ..errors import InputError
+from ..vocabulary import COMBINED_LAYERS, DEFAULT_RESIDENTIAL_DENSITY, METRICS, normalize_layer
 
 
 @app.command("map")
@@ -81,8 +81,8 @@ def map_command(
         areas_crs=areas_crs, by=by, combined=tech in COMBINED_LAYERS, resolution=resolution,
         strict=strict, encoding=encoding, decimal=decimal,
     )  # fmt: skip
-    from .export import output_set
-    from .maps import coverage_map, coverage_png, save_map
+    from ..io.outputs import output_set
+    from ..maps.html import coverage_map, coverage_png, save_map
 
     with output_set(out_dir, name="map") as gen:
         save_map(coverage_map(result, technology=tech, metric=metric, tiles=tiles), gen / "coverage.html")

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .boundaries import DEFAULT_MIN_SHARE
-from .cli import Format, FormatOpt, app, guard, out
-from .errors import InputError
+from ..crosswalk import DEFAULT_MIN_SHARE
+from .app import Format, FormatOpt, app, guard, out
+from ..errors import InputError
 
 
 @app.command("crosswalk")
@@ -40,8 +40,8 @@ def crosswalk_command(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Which share of each old area (area and people) lies in each new area."""
-    from .boundaries import crosswalk
-    from .export import csv_text, write_file_atomic, write_text_file
+    from ..crosswalk import crosswalk
+    from ..io.outputs import csv_text, write_file_atomic, write_text_file
 
     if output.is_dir():
         raise InputError(f"--output {output}: is a folder; give a file name such as crosswalk.csv")

@@ -77,7 +77,7 @@ def _read(
     select: str | None,
     role: str,
 ) -> Any:
-    from .areas import read_areas
+    from .io.areas import read_areas
 
     table = read_areas(source, area_id=id_field, area_name=name_field, select=select)
     if len(table.accepted) == 0:
@@ -92,8 +92,8 @@ def _read(
 
 
 def _piece_population(pieces: np.ndarray, population: Any, *, resolution_m: float) -> np.ndarray:
-    from .engine import Footprints, measure, regions_from_geometries
-    from .population import open_population
+    from .engine.scan import Footprints, measure, regions_from_geometries
+    from .io.population import open_population
 
     raster = open_population(population)
     try:
@@ -105,7 +105,7 @@ def _piece_population(pieces: np.ndarray, population: Any, *, resolution_m: floa
         )  # fmt: skip
     finally:
         raster.close()
-    from .engine import BASE_FIELDS
+    from .engine.scan import BASE_FIELDS
 
     return np.asarray(measures.base[: len(pieces), BASE_FIELDS.index("population")], dtype=np.float64)
 
@@ -329,7 +329,7 @@ def read_crosswalk(path: str | Path) -> pd.DataFrame:
         Missing file, or no ``from_id``/``to_id``/weight columns.
 
     """
-    from .io import read_csv_text
+    from .io.tables import read_csv_text
 
     table = read_csv_text(Path(path))
     missing = [c for c in ("from_id", "to_id") if c not in table.columns]

@@ -23,14 +23,14 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from .engine import measure, regions_from_geometries
+from .engine.scan import measure, regions_from_geometries
 from .errors import InputError
 from .footprints import footprints_of
 from .geodesy import GEOD, LONLAT, is_lonlat
-from .io import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
+from .io.tables import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
 from .metrics import LEVEL_ORDER, TECH_ORDER
-from .population import open_population
-from .sites import LAT_NAMES, LON_NAMES
+from .io.population import open_population
+from .io.sites import LAT_NAMES, LON_NAMES
 
 if TYPE_CHECKING:
     from .analysis import Result
@@ -395,7 +395,7 @@ def _measure_zones(
     population: str | Path | Any | None,
 ) -> NDArray[np.float64]:
     """Engine measures of polygons: per polygon and layer (area, covered area, pop, covered pop)."""
-    from .uncovered import _population_source
+    from .gaps import _population_source
 
     options = result.run["options"]
     regions = regions_from_geometries(geoms)

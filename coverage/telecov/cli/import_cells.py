@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import EncodingOpt, Format, FormatOpt, app, guard, out
-from .errors import InputError
-from .opencellid import DEFAULT_GROUP_DISTANCE_M, DEFAULT_NR_GNB_BITS
+from .app import EncodingOpt, Format, FormatOpt, app, guard, out
+from ..errors import InputError
+from ..opencellid import DEFAULT_GROUP_DISTANCE_M, DEFAULT_NR_GNB_BITS
 
 
 def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -55,8 +55,8 @@ def import_cells_command(
 
     Writes the sites file and rejected_cells.csv beside it; prints cells → sites per technology.
     """
-    from .export import csv_text, rejects_frame, write_file_atomic, write_text_file
-    from .opencellid import import_cells
+    from ..io.outputs import csv_text, rejects_frame, write_file_atomic, write_text_file
+    from ..opencellid import import_cells
 
     result = import_cells(
         cells, mcc=mcc or None, bbox=_parse_bbox(bbox), use_range=use_range,

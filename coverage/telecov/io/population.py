@@ -10,17 +10,38 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from numba import njit
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from .errors import InputError
-from .geodesy import LONLAT, is_lonlat
-from .kernels import clean_into
+from ..errors import InputError
+from ..geodesy import LONLAT, is_lonlat
 
 log = logging.getLogger(__name__)
+
+
+@njit(cache=True, nogil=True)
+def clean_into(
+    block: np.ndarray, out: np.ndarray, r_off: int, c_off: int, nodata: float, use_nodata: bool
+) -> int:
+    """Copy people per pixel into ``out`` at an offset; nodata, NaN and negatives become 0.
+
+    Returns the number of negative pixels (counted as 0 people).
+    """
+    negatives = 0
+    for r in range(block.shape[0]):
+        for c in range(block.shape[1]):
+            v = float(block[r, c])
+            if not math.isfinite(v) or (use_nodata and v == nodata):
+                v = 0.0
+            elif v < 0.0:
+                negatives += 1
+                v = 0.0
+            out[r + r_off, c + c_off] = v
+    return negatives
 
 
 @dataclass

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .geodesy import WGS84_A, WGS84_E2
+from ..geodesy import WGS84_A, WGS84_E2
 
 N_BASE = 4  # area m², population, residential m², residential population
 
@@ -637,27 +637,6 @@ def scan_band(
     for t in range(n_chunks):
         base += base_t[t]
         cov += cov_t[t]
-
-
-@njit(cache=True, nogil=True)
-def clean_into(
-    block: np.ndarray, out: np.ndarray, r_off: int, c_off: int, nodata: float, use_nodata: bool
-) -> int:
-    """Copy people per pixel into ``out`` at an offset; nodata, NaN and negatives become 0.
-
-    Returns the number of negative pixels (counted as 0 people).
-    """
-    negatives = 0
-    for r in range(block.shape[0]):
-        for c in range(block.shape[1]):
-            v = float(block[r, c])
-            if not math.isfinite(v) or (use_nodata and v == nodata):
-                v = 0.0
-            elif v < 0.0:
-                negatives += 1
-                v = 0.0
-            out[r + r_off, c + c_off] = v
-    return negatives
 
 
 @njit(cache=True, nogil=True)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from .errors import InputError
+from ..errors import InputError
 
 log = logging.getLogger(__name__)
 

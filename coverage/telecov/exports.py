@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .export import csv_text, geojson_text, neutralize_formulas, rejects_frame, write_text_file
+from .io.outputs import csv_text, geojson_text, neutralize_formulas, rejects_frame, write_text_file
 
 if TYPE_CHECKING:
     from .analysis import Result
@@ -299,7 +299,7 @@ def export_result(result: Result, path: str | Path, *, gaps: gpd.GeoDataFrame | 
     ``.parquet`` hold the areas with metrics, ``.csv`` the contract table; a GeoPackage holds
     every layer, a workbook every table.
     """
-    from .export import write_file_atomic
+    from .io.outputs import write_file_atomic
 
     target = Path(path)
     suffix = target.suffix.lower()

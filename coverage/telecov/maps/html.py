@@ -35,8 +35,8 @@ from folium.map import Layer
 from folium.template import Template
 from numpy.typing import ArrayLike, NDArray
 
-from .errors import InputError
-from .settings import BASE_TECHNOLOGIES, COMBINED_LAYERS, METRICS, normalize_layer
+from ..errors import InputError
+from ..vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS, METRICS, normalize_layer
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Maps: the offline interactive HTML map and the static PNG."""
