@@ -39,12 +39,14 @@ _LAZY = {
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
+    "TelecovError": "errors",
+    "TelecovWarning": "errors",
 }
 
 if TYPE_CHECKING:
     from .analysis import Result, analyze, sample_path
     from .crosswalk import crosswalk, reaggregate
-    from .errors import InputError, StrictError, TooLargeError
+    from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
     from .maps.html import coverage_map, coverage_png, save_map
     from .opencellid import import_cells
@@ -56,6 +58,8 @@ __all__ = [
     "InputError",
     "Result",
     "StrictError",
+    "TelecovError",
+    "TelecovWarning",
     "TooLargeError",
     "__version__",
     "analyze",

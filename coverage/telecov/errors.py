@@ -1,11 +1,22 @@
-"""Exceptions raised by telecov; each inherits a builtin so callers can catch broadly."""
+"""Exceptions and warnings raised by telecov.
+
+Every exception derives from :class:`TelecovError` and from the builtin it stands for, so
+callers can catch ``TelecovError``, or ``ValueError``/``MemoryError`` as usual. Data warnings a
+user must see (partial raster overlap, repaired geometries, duplicate sites, ...) are issued
+with :func:`warnings.warn` as :class:`TelecovWarning`, as geopandas and rasterio do; progress and
+diagnostics go to :mod:`logging`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class InputError(ValueError):
+class TelecovError(Exception):
+    """Base class of every error telecov raises on purpose."""
+
+
+class InputError(TelecovError, ValueError):
     """A file-level problem with an input: missing, unreadable, no CRS, nothing usable.
 
     Parameters
@@ -16,7 +27,7 @@ class InputError(ValueError):
     """
 
 
-class TooLargeError(MemoryError):
+class TooLargeError(TelecovError, MemoryError):
     """The input would need more memory than this machine has (estimated before allocating)."""
 
 
@@ -26,3 +37,7 @@ class StrictError(InputError):
     def __init__(self, message: str, rejected: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.rejected = rejected or {}
+
+
+class TelecovWarning(UserWarning):
+    """Something in the data a user should know about; the run goes on."""
