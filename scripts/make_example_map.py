@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import telecov
-from telecov.maps.html import coverage_map, coverage_png, save_map
+from telecov.maps.html import coverage_map, save_map
+from telecov.maps.png import coverage_png
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,16 +14,12 @@ import pytest
 import shapely
 
 import telecov
-from telecov.maps import html as maps
 from telecov.errors import InputError
-from telecov.maps.html import (
-    CLASS_COLORS,
-    coverage_classes,
-    coverage_map,
-    coverage_png,
-    save_map,
-    simplify_areas,
-)
+from telecov.maps.formatting import format_count, format_km2, format_pct
+from telecov.maps.geometry import encode_polygons, simplify_areas
+from telecov.maps.html import coverage_map, save_map
+from telecov.maps.png import coverage_png
+from telecov.maps.styles import CLASS_COLORS, coverage_classes
 from telecov.vocabulary import BASE_TECHNOLOGIES
 
 INJECTED = "<img src=x onerror=alert(1)>"
@@ -125,15 +121,15 @@ def test_classes_follow_the_targets(pct: float, expected: int) -> None:
 
 
 def test_numbers_are_formatted_for_reading() -> None:
-    assert maps._fmt_count(1234567.4) == "1,234,567"
-    assert maps._fmt_count(np.nan) == "–"
+    assert format_count(1234567.4) == "1,234,567"
+    assert format_count(np.nan) == "–"
     # rounded down: 98.96 % must not read as the 99 % target it misses
-    assert maps._fmt_pct(98.96) == "98.9 %"
-    assert maps._fmt_pct(99.0) == "99.0 %"
-    assert maps._fmt_pct(100.0) == "100.0 %"
-    assert maps._fmt_pct(np.nan) == "no data"
-    assert maps._fmt_km2(0.456) == "0.46 km²"
-    assert maps._fmt_km2(1234.56) == "1,234.6 km²"
+    assert format_pct(98.96) == "98.9 %"
+    assert format_pct(99.0) == "99.0 %"
+    assert format_pct(100.0) == "100.0 %"
+    assert format_pct(np.nan) == "no data"
+    assert format_km2(0.456) == "0.46 km²"
+    assert format_km2(1234.56) == "1,234.6 km²"
 
 
 # --------------------------------------------------------------------------- offline, escaped HTML
@@ -190,8 +186,8 @@ def test_tooltip_fields(sample, sample_html: str) -> None:
     techs = list(BASE_TECHNOLOGIES)
     cls, pct, uncovered = first["m"][techs.index("4G")]
     assert cls == coverage_classes([row["4G_population_pct"]])[0]
-    assert pct == maps._fmt_pct(row["4G_population_pct"])
-    assert uncovered == maps._fmt_count(row["4G_population"] - row["4G_covered_population"])
+    assert pct == format_pct(row["4G_population_pct"])
+    assert uncovered == format_count(row["4G_population"] - row["4G_covered_population"])
 
 
 def test_no_data_and_metrics() -> None:
@@ -299,7 +295,7 @@ def test_ring_encoding_round_trips() -> None:
     shell = [(105.1, 18.1), (105.3, 18.1), (105.3, 18.3), (105.1, 18.3)]
     hole = [(105.15, 18.15), (105.2, 18.15), (105.2, 18.2)]
     multi = shapely.MultiPolygon([shapely.Polygon(shell, [hole]), shapely.box(106, 18, 106.1, 18.1)])
-    encoded = maps._encode_polygons(np.array([multi, None], dtype=object), 5)
+    encoded = encode_polygons(np.array([multi, None], dtype=object), 5)
     assert encoded[1] == []
 
     def decode(ring: list[int]) -> list[tuple[float, float]]:

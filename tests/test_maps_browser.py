@@ -20,7 +20,8 @@ import pytest
 import shapely
 
 import telecov
-from telecov.maps.html import CLASS_COLORS, NO_DATA_COLOR, coverage_classes, coverage_map, save_map
+from telecov.maps.html import coverage_map, save_map
+from telecov.maps.styles import CLASS_COLORS, NO_DATA_COLOR, coverage_classes
 from telecov.vocabulary import BASE_TECHNOLOGIES
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,123 @@
+"""Overlays of the HTML map: sites, their footprints, coverage gaps and points of interest."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ..vocabulary import BASE_TECHNOLOGIES
+from .elements import DataLayer, FootprintLayer
+from .formatting import escape
+from .geometry import COORD_DECIMALS, feature_collection, to_lonlat
+from .payload import attribute_html, poi_styles, site_rows, text_column
+from .styles import dot_html, technology_color, text_color
+
+__all__ = ["add_overlays"]
+
+SITE_STATUS = ["existing", "planned (not counted)", "planned (counted)", "not counted"]
+"""Popup text of each site status code (see :func:`telecov.maps.payload.site_rows`)."""
+
+
+def add_overlays(
+    fmap: folium.Map,
+    sites: gpd.GeoDataFrame,
+    technology: str,
+    *,
+    gaps: gpd.GeoDataFrame | None,
+    pois: gpd.GeoDataFrame | None,
+    footprints: bool,
+    tolerance: float,
+) -> None:
+    """Add the sites (``technology`` shown), their footprints, the gaps and the POIs, in this order."""
+    site_layers = _add_sites(fmap, sites, technology)
+    if footprints:
+        _add_footprints(fmap, site_layers)
+    if gaps is not None and len(gaps):
+        _add_gaps(fmap, gaps, tolerance=tolerance)
+    if pois is not None and len(pois):
+        _add_pois(fmap, pois, technology)
+
+
+def _add_sites(fmap: folium.Map, sites: gpd.GeoDataFrame, chosen: str) -> dict[str, DataLayer]:
+    """One clustered marker layer per technology (``chosen`` shown); the layers by technology."""
+    layers: dict[str, DataLayer] = {}
+    if sites is None or not len(sites):
+        return layers
+    sites = to_lonlat(sites)
+    sites = sites[~(sites.geometry.is_empty | sites.geometry.isna())]
+    tech_col = sites["technology"].astype(str)
+    order = [*BASE_TECHNOLOGIES, *sorted(set(tech_col) - set(BASE_TECHNOLOGIES))]
+    for tech in order:
+        subset = sites[tech_col == tech]
+        if not len(subset):
+            continue
+        names = sorted(set(text_column(subset, "operator")))
+        operators = {name: i for i, name in enumerate(names)}
+        color = technology_color(tech)
+        config = {
+            "tech": escape(tech),
+            "color": color,
+            "text": text_color(color),
+            "ops": [n or "–" for n in names],
+            "status": SITE_STATUS,
+        }
+        label = f"{dot_html(color)}{escape(tech)} sites ({len(subset):,})"
+        layer = DataLayer(label, "sites", site_rows(subset, operators), config, show=tech == chosen)
+        fmap.add_child(layer)
+        layers[tech] = layer
+    return layers
+
+
+def _add_footprints(fmap: folium.Map, site_layers: dict[str, DataLayer]) -> None:
+    """Add a hidden footprint layer per sites layer with counted sites, drawn from its rows."""
+    for tech, source in site_layers.items():
+        counted = sum(row[5] in (0, 2) for row in source.payload)
+        if not counted:
+            continue
+        color = technology_color(tech)
+        config = {"color": color}
+        label = f"{dot_html(color, square=True)}{escape(tech)} footprints ({counted:,})"
+        fmap.add_child(FootprintLayer(label, source, config))
+
+
+def _add_gaps(fmap: folium.Map, gaps: gpd.GeoDataFrame, *, tolerance: float) -> None:
+    """Gap polygons, simplified by ``tolerance`` degrees, with their attributes as tooltips."""
+    gaps = to_lonlat(gaps)
+    geoms = np.asarray(gaps.geometry.to_numpy(), dtype=object)
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    tips = attribute_html(gaps, heading="Coverage gap")
+    payload = feature_collection(geoms, [{"t": t} for t in tips], COORD_DECIMALS)
+    config = {
+        "pane": "tcGaps",
+        "interactive": True,
+        "style": {"color": "#000", "weight": 1.5, "dashArray": "4 3", "fillColor": "#000",
+                  "fillOpacity": 0.25},
+    }  # fmt: skip
+    label = f"{dot_html('#000', square=True)}Coverage gaps ({len(payload['features']):,})"
+    fmap.add_child(DataLayer(label, "geo", payload, config, show=True))
+
+
+def _add_pois(fmap: folium.Map, pois: gpd.GeoDataFrame, tech: str) -> None:
+    """Points of interest (polygons at a point on their surface), coloured by ``tech`` coverage."""
+    pois = to_lonlat(pois)
+    geoms = pois.geometry.to_numpy()
+    points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    # other technologies' columns (``5G_covered``, ``5G_area_pct``...) would crowd the tooltip
+    tips = attribute_html(
+        pois, heading="Point of interest", first=[f"{tech}_covered", f"{tech}_population_pct"],
+        skip=["_covered", "_pct"],
+    )  # fmt: skip
+    styles = poi_styles(pois, tech)
+    props = [{"t": t, "s": s} for t, s in zip(tips, styles, strict=True)]
+    payload = feature_collection(points, props, COORD_DECIMALS)
+    config = {
+        "pane": "tcPois",
+        "interactive": True,
+        "style": {"radius": 5, "color": "#fff", "weight": 1.5, "fillColor": "#444",
+                  "fillOpacity": 0.95},
+    }  # fmt: skip
+    label = f"{dot_html('#444')}Points of interest ({len(payload['features']):,})"
+    fmap.add_child(DataLayer(label, "geo", payload, config, show=True))
