@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -147,6 +150,20 @@ def test_map_is_self_contained_and_offline(sample_html: str) -> None:
     assert "BSD 2-Clause License" in html  # licences travel with the inlined code
     assert "Copyright 2012 David Leaver" in html
     assert "charset=UTF-8" in html
+
+
+def test_page_code_comes_from_the_static_files(sample_html: str) -> None:
+    static = resources.files("telecov.maps").joinpath("static")
+    js = static.joinpath("telecov-map.js").read_text(encoding="utf-8")
+    css = static.joinpath("telecov-map.css").read_text(encoding="utf-8")
+    assert "window.telecov" in js and ".tc-legend" in css
+    assert f"<style>\n{css}</style>\n<script>\n{js}</script>" in sample_html
+
+
+def test_html_maps_do_not_import_matplotlib() -> None:
+    code = "import sys, telecov.maps, telecov.maps.html; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert telecov.maps.coverage_png is coverage_png
 
 
 def test_tiles_are_optional(sample) -> None:
