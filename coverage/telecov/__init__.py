@@ -35,7 +35,7 @@ _LAZY = {
     "export_result": "exports",
     "coverage_map": "maps.html",
     "save_map": "maps.html",
-    "coverage_png": "maps.html",
+    "coverage_png": "maps.png",
     "InputError": "errors",
     "StrictError": "errors",
     "TooLargeError": "errors",
@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
-    from .maps.html import coverage_map, coverage_png, save_map
+    from .maps.html import coverage_map, save_map
+    from .maps.png import coverage_png
     from .opencellid import import_cells
     from .pois import poi_coverage
     from .targets import check_targets, read_plan
