@@ -146,7 +146,7 @@ def test_config_and_no_config_with_every_analysing_command(
     assert code == 0, err
     assert _areas_named(command, out, tmp_path / "plain") == {"001", "002"}
     # a broken ./telecov.toml is an error naming its line, unless --no-config
-    (tmp_path / "telecov.toml").write_text("\nresolution = \"fine\"\n", encoding="utf-8")
+    (tmp_path / "telecov.toml").write_text('\nresolution = "fine"\n', encoding="utf-8")
     code, out, err = main_in_process(monkeypatch, capsys, tmp_path, *args)
     assert code == 2 and "telecov.toml:2" in err and "Traceback" not in err
     code, out, err = main_in_process(monkeypatch, capsys, tmp_path, *args, *inputs, "--no-config")
@@ -172,7 +172,7 @@ def test_combined_flag_is_accepted_where_the_technology_does_not_need_it(
 def test_a_data_warning_is_one_line_on_stderr_and_never_an_error(capsys) -> None:
     long = "areas.gpkg: " + "a long data warning " * 8 + "that ends here"
 
-    def command() -> None:
+    def command(ctx: typer.Context | None = None) -> None:
         for _ in range(2):  # a repeated warning is shown again
             warnings.warn(long, TelecovWarning, stacklevel=2)
 
@@ -184,9 +184,29 @@ def test_a_data_warning_is_one_line_on_stderr_and_never_an_error(capsys) -> None
 
 
 def test_other_warnings_keep_their_filters() -> None:
-    def command() -> None:
+    def command(ctx: typer.Context | None = None) -> None:
         warnings.warn("old", DeprecationWarning, stacklevel=2)  # an error under filterwarnings = error
 
     with pytest.raises(typer.Exit) as info:
         guard(command)()
     assert info.value.exit_code == 70
+
+
+BAD_ARGS = {
+    "report": ["--radius", "4G"],
+    "gaps": ["--technology", "6G"],
+    "map": ["--technology", "6G"],
+    "targets": ["missing-plan.toml"],
+    "crosswalk": ["--from", "missing-old.gpkg", "--to", "missing-new.gpkg"],
+    "import-cells": ["missing-cells.csv"],
+    "init": ["--output", "taken.toml"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_reads_the_global_options(command: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "taken.toml").write_text("", encoding="utf-8")
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, command, *BAD_ARGS[command])
+    assert code == 2 and "error:" in err and "Traceback" not in err
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "--debug", command, *BAD_ARGS[command])
+    assert code == 2 and "error:" in err and "Traceback" in err

@@ -7,6 +7,7 @@ command lives in its own module; :data:`COMMANDS` is the one place that lists th
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -49,8 +50,11 @@ GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--
 def guard(func: Callable[..., None]) -> Callable[..., None]:
     """Run a command: data warnings as one line each, library errors as exit codes and short messages.
 
-    Tracebacks are printed only with ``--debug`` (read from the command's ``ctx``, when it has one).
+    Tracebacks are printed only with ``--debug``; ``func`` takes ``ctx: typer.Context``, where
+    the global options are (``ctx.obj``).
     """
+    if "ctx" not in inspect.signature(func).parameters:
+        raise TypeError(f"{func.__name__}: a command takes ctx: typer.Context")
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:

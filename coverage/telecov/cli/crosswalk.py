@@ -15,6 +15,7 @@ from .options import Format, FormatOpt
 
 
 def crosswalk_command(
+    ctx: typer.Context,
     from_: Annotated[Path, typer.Option("--from", help="Old boundaries (polygon layer).")],
     to: Annotated[Path, typer.Option("--to", help="New boundaries (polygon layer).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Crosswalk CSV to write.")] = Path(

@@ -32,6 +32,7 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def import_cells_command(
+    ctx: typer.Context,
     cells: Annotated[Path, typer.Argument(help="OpenCelliD CSV (.csv or .csv.gz, header optional).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Sites CSV to write.")] = Path("sites.csv"),
     mcc: Annotated[
