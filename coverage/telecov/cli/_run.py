@@ -11,13 +11,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError, StrictError
 from ._console import err
-from .options import Format
+from .options import AnalysisInputs, Format
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis import Result
-    from .options import AnalysisInputs
 
 EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 """Exit codes: success, a target unmet (``--check``), bad input, input too large, a bug."""
