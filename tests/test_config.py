@@ -13,7 +13,7 @@ import pytest
 import shapely
 import typer
 
-from telecov.cli.app import _register_commands, app
+from telecov.cli.app import app
 from telecov.cli.config import config_template, default_map_from_args, load_config
 from telecov.errors import InputError
 
@@ -23,7 +23,6 @@ from _worlds import Grid, write_raster
 
 @pytest.fixture(scope="module")
 def group():
-    _register_commands()
     return typer.main.get_command(app)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ import shapely
 
 import telecov
 
+from _cli import main_in_process
 from _worlds import Grid, write_raster
 
 HEADER = "site_id,operator,technology,lon,lat,radius_m,azimuth,beamwidth,status\n"
@@ -103,7 +106,10 @@ def test_combined_layers(world) -> None:
     assert anym["covered_km2"] == pytest.approx(_row(t, "003", "2G")["covered_km2"], rel=1e-9)
 
 
-def test_areas_partly_outside_the_raster_warn_and_keep_empty_shares(world, tmp_path, caplog) -> None:
+def test_areas_partly_outside_the_raster_warn_and_keep_empty_shares(
+    world, tmp_path, monkeypatch, capsys
+) -> None:
+    """Through the CLI, which shows the data warning on stderr (as one line) and goes on."""
     far = gpd.GeoDataFrame(
         {"code": ["001", "999"], "name": ["in", "out"]},
         geometry=[shapely.box(105.02, 18.30, 105.12, 18.45), shapely.box(105.5, 18.30, 105.6, 18.45)],
@@ -111,9 +117,14 @@ def test_areas_partly_outside_the_raster_warn_and_keep_empty_shares(world, tmp_p
     )
     path = tmp_path / "far.gpkg"
     far.to_file(path)
-    with caplog.at_level("WARNING"):
-        result = telecov.analyze(world["sites"], path, world["population"], area_id="code")
-    assert "outside the population raster" in caplog.text
-    out = _row(result.table, "999", "4G")
-    assert out["population"] == 0 and np.isnan(out["population_pct"])
-    assert out["area_km2"] > 100 and out["area_pct"] == 0.0
+    args = ["report", "--sites", str(world["sites"]), "--areas", str(path), "--population",
+            str(world["population"]), "--area-id", "code", "--no-map", "--format", "csv"]  # fmt: skip
+    code, out, err = main_in_process(monkeypatch, capsys, tmp_path, *args)
+    assert code == 0, err
+    assert "outside the population raster" in " ".join(err.split()) and "Traceback" not in err
+    table = pd.read_csv(io.StringIO(out), dtype={"area_id": str})
+    row = _row(table, "999", "4G")
+    assert row["population"] == 0 and np.isnan(row["population_pct"])
+    assert row["area_km2"] > 100 and row["area_pct"] == 0.0
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "-q", *args)
+    assert code == 0 and "outside the population raster" not in " ".join(err.split())

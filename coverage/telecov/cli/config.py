@@ -20,6 +20,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,34 @@ def _unknown(where: str, key: str, known: Sequence[str], scope: str) -> InputErr
     return InputError(f"{where}: unknown key {key!r} {scope}{more}")
 
 
+@dataclass(frozen=True)
+class _Source:
+    """A configuration file being read: where values are set, and the folder of relative paths."""
+
+    path: Path
+    text: str
+
+    @property
+    def base(self) -> Path:
+        return self.path.resolve().parent
+
+    def where(self, table: str | None, key: str) -> str:
+        return _where(self.path, self.text, table, key)
+
+
+def _read(cfg: Path) -> tuple[_Source, dict[str, Any]]:
+    try:
+        text = cfg.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(f"--config {cfg}: file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{cfg}: cannot read the configuration ({exc})") from exc
+    try:
+        return _Source(cfg, text), tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{cfg}: not valid TOML: {exc}") from exc
+
+
 def load_config(path: str | Path, group: Group) -> dict[str, Any]:
     """Read ``path`` and turn it into a click ``default_map`` for ``group``.
 
@@ -165,68 +194,85 @@ def load_config(path: str | Path, group: Group) -> dict[str, Any]:
         Unreadable or invalid TOML, unknown keys or values of the wrong type (naming the line).
 
     """
-    cfg = Path(path)
-    try:
-        text = cfg.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"--config {cfg}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{cfg}: cannot read the configuration ({exc})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{cfg}: not valid TOML: {exc}") from exc
-    base = cfg.resolve().parent
+    source, data = _read(Path(path))
     commands, own = _index(group)
-    all_keys = sorted({k for keys in commands.values() for k in keys} | set(own))
-    result: dict[str, Any] = {}
-    shared: dict[str, tuple[str, Any]] = {}
-    tables: dict[str, dict[str, Any]] = {}
-    for key, value in data.items():
-        nkey = _norm(key)
-        if nkey in commands and isinstance(value, dict):
-            tables[nkey] = value
-            continue
-        where = _where(cfg, text, None, key)
-        if nkey in own:
-            param = own[nkey]
-            assert param.name is not None
-            result[param.name] = _coerce(value, param, base=base, where=where, key=key)
-            continue
-        if not any(nkey in keys for keys in commands.values()):
-            raise _unknown(where, key, all_keys + sorted(commands), "(not an option of any command)")
-        shared[nkey] = (key, value)
-    usable: dict[str, InputError | None] = {}
+    result, shared, tables = _top_level(source, data, commands, own)
+    problems: dict[str, InputError | None] = {}
     for name, keys in commands.items():
-        sub: dict[str, Any] = {}
-        for nkey, (key, value) in shared.items():
-            if nkey in keys:
-                param = keys[nkey]
-                assert param.name is not None
-                try:
-                    sub[param.name] = _shared_value(
-                        value, param, base=base, where=_where(cfg, text, None, key), key=key
-                    )
-                    usable[nkey] = None
-                except InputError as exc:
-                    usable.setdefault(nkey, exc)
-        for key, value in tables.get(name, {}).items():
-            nkey = _norm(key)
-            table_name = next(k for k in data if _norm(k) == name)
-            where = _where(cfg, text, table_name, key)
-            if nkey not in keys:
-                raise _unknown(
-                    where, key, sorted(keys), f"in [{table_name}] (not an option of 'telecov {name}')"
-                )
-            param = keys[nkey]
-            assert param.name is not None
-            sub[param.name] = _coerce(value, param, base=base, where=where, key=key)
+        sub = _shared_for(source, keys, shared, problems)
+        if name in tables:
+            table_name, table = tables[name]
+            sub.update(_table_for(source, name, table_name, table, keys))
         if sub:
             result[name] = sub
-    for problem in usable.values():
+    for problem in problems.values():
         if problem is not None:  # the value suits no command that has the option
             raise problem
     return result
+
+
+def _top_level(
+    source: _Source, data: dict[str, Any], commands: dict[str, dict[str, Param]], own: dict[str, Param]
+) -> tuple[dict[str, Any], dict[str, tuple[str, Any]], dict[str, tuple[str, dict[str, Any]]]]:
+    """Split the top level into the group's own values, shared keys and ``[command]`` tables."""
+    all_keys = sorted({k for keys in commands.values() for k in keys} | set(own))
+    result: dict[str, Any] = {}
+    shared: dict[str, tuple[str, Any]] = {}
+    tables: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key, value in data.items():
+        nkey = _norm(key)
+        if nkey in commands and isinstance(value, dict):
+            tables[nkey] = (key, value)
+            continue
+        where = source.where(None, key)
+        if nkey in own:
+            param = own[nkey]
+            result[param.name] = _coerce(value, param, base=source.base, where=where, key=key)
+        elif any(nkey in keys for keys in commands.values()):
+            shared[nkey] = (key, value)
+        else:
+            raise _unknown(where, key, all_keys + sorted(commands), "(not an option of any command)")
+    return result, shared, tables
+
+
+def _shared_for(
+    source: _Source,
+    keys: dict[str, Param],
+    shared: dict[str, tuple[str, Any]],
+    problems: dict[str, InputError | None],
+) -> dict[str, Any]:
+    """Return the top-level values that one command has options for.
+
+    ``problems`` keeps, per key, the first error while no command took the value (None once one did).
+    """
+    sub: dict[str, Any] = {}
+    for nkey, (key, value) in shared.items():
+        if nkey not in keys:
+            continue
+        param = keys[nkey]
+        try:
+            sub[param.name] = _shared_value(
+                value, param, base=source.base, where=source.where(None, key), key=key
+            )
+            problems[nkey] = None
+        except InputError as exc:
+            problems.setdefault(nkey, exc)
+    return sub
+
+
+def _table_for(
+    source: _Source, name: str, table_name: str, table: dict[str, Any], keys: dict[str, Param]
+) -> dict[str, Any]:
+    """Return the values of one ``[command]`` table; unknown keys are errors."""
+    sub: dict[str, Any] = {}
+    for key, value in table.items():
+        nkey = _norm(key)
+        where = source.where(table_name, key)
+        if nkey not in keys:
+            raise _unknown(where, key, sorted(keys), f"in [{table_name}] (not an option of 'telecov {name}')")
+        param = keys[nkey]
+        sub[param.name] = _coerce(value, param, base=source.base, where=where, key=key)
+    return sub
 
 
 def _shared_value(value: Any, param: Param, *, base: Path, where: str, key: str) -> Any:

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from ..crosswalk import DEFAULT_MIN_SHARE
-from .app import Format, FormatOpt, app, guard, out
 from ..errors import InputError
+from ._console import out
+from .options import Format, FormatOpt
 
 
-@app.command("crosswalk")
-@guard
 def crosswalk_command(
+    ctx: typer.Context,
     from_: Annotated[Path, typer.Option("--from", help="Old boundaries (polygon layer).")],
     to: Annotated[Path, typer.Option("--to", help="New boundaries (polygon layer).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Crosswalk CSV to write.")] = Path(

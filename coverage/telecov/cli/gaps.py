@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,39 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .app import (
-    AreaIdOpt,
-    AreaNameOpt,
-    AreasCrsOpt,
-    AreasOpt,
-    By,
-    ByOpt,
-    DecimalOpt,
-    EncodingOpt,
-    Format,
-    FormatOpt,
-    OutOpt,
-    ParentOpt,
-    PlannedOpt,
-    PopulationFieldOpt,
-    PopulationOpt,
-    RadiusOpt,
-    ResidentialOpt,
-    ResolutionOpt,
-    SelectOpt,
-    SitesCrsOpt,
-    SitesOpt,
-    StrictOpt,
-    TargetOpt,
-    app,
-    check_target,
-    err,
-    guard,
-    out,
-    run_analysis,
-    state,
-)
-from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_TARGET_PCT
+from ..errors import InputError
+from ..vocabulary import DEFAULT_TARGET_PCT
+from ._console import CliState, note, out, state_of
+from ._run import check_target, run_analysis, write_frame
+from .options import AnalysisInputs, Format, FormatOpt, OutOpt, TargetOpt, with_analysis_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,83 +37,57 @@ class GapExport(StrEnum):
     gpkg = "gpkg"
 
 
-def note(message: str) -> None:
-    """Print a note on stderr (not with ``-q``)."""
-    if not state.get("quiet"):
-        err.print(message, highlight=False)
+TechnologyOpt = Annotated[str, typer.Option("--technology", help="2G, 3G, 4G, 5G, fiber, any_mobile or 4G+.")]
+MetricOpt = Annotated[Metric, typer.Option("--metric", help="Share compared with the target.")]
+GapExportOpt = Annotated[
+    list[GapExport] | None,
+    typer.Option("--export", help="Write gap zones gaps.geojson / gaps.gpkg into --out (repeatable)."),
+]
+MinPeopleOpt = Annotated[
+    float, typer.Option("--min-people", help="Drop (and count) gap zones with fewer people.")
+]
 
 
-@app.command()
-@guard
+@with_analysis_inputs
 def gaps(
-    technology: Annotated[
-        str, typer.Option("--technology", help="2G, 3G, 4G, 5G, fiber, any_mobile or 4G+.")
-    ],
+    ctx: typer.Context,
+    *,
+    inputs: AnalysisInputs,
+    technology: TechnologyOpt,
     target: TargetOpt = DEFAULT_TARGET_PCT,
-    metric: Annotated[Metric, typer.Option("--metric", help="Share compared with the target.")] = (
-        Metric.population
-    ),
+    metric: MetricOpt = Metric.population,
     fmt: FormatOpt = Format.table,
-    export: Annotated[
-        list[GapExport] | None,
-        typer.Option("--export", help="Write gap zones gaps.geojson / gaps.gpkg into --out (repeatable)."),
-    ] = None,
-    min_people: Annotated[
-        float, typer.Option("--min-people", help="Drop (and count) gap zones with fewer people.")
-    ] = 0.0,
+    export: GapExportOpt = None,
+    min_people: MinPeopleOpt = 0.0,
     out_dir: OutOpt = Path("out"),
-    sites: SitesOpt = None,
-    areas: AreasOpt = None,
-    population: PopulationOpt = None,
-    area_id: AreaIdOpt = None,
-    area_name: AreaNameOpt = None,
-    parent: ParentOpt = None,
-    select: SelectOpt = None,
-    radius: RadiusOpt = None,
-    residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: PopulationFieldOpt = None,
-    include_planned: PlannedOpt = False,
-    sites_crs: SitesCrsOpt = None,
-    areas_crs: AreasCrsOpt = None,
-    by: ByOpt = None,
-    resolution: ResolutionOpt = 10.0,
-    strict: StrictOpt = False,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = ".",
 ) -> None:
     """Communes under the target for one technology, most uncovered people first."""
-    from ..io.outputs import csv_text, json_text, records
     from ..gaps import check_technology, needs_combined
     from ..gaps import gaps as find_gaps
 
     tech = check_technology(technology)
     check_target(target)
     if min_people < 0:
-        from ..errors import InputError
-
         raise InputError(f"--min-people {min_people:g}: must be a non-negative number")
+    state = state_of(ctx)
     result = run_analysis(
-        out_dir=out_dir, command="gaps",
-        sites=sites, areas=areas, population=population, area_id=area_id, area_name=area_name,
-        parent=parent, select=select, radius=radius, residential_density=residential_density,
-        population_field=population_field, include_planned=include_planned, sites_crs=sites_crs,
-        areas_crs=areas_crs, by=by, combined=needs_combined(tech), resolution=resolution,
-        strict=strict, encoding=encoding, decimal=decimal,
-    )  # fmt: skip
+        inputs, out_dir=out_dir, command="gaps", quiet=state.quiet, combined=needs_combined(tech)
+    )
     frame = find_gaps(
-        result, technology=tech, target=target, metric=metric.value, by_operator=by is By.operator
+        result, technology=tech, target=target, metric=metric.value, by_operator=inputs.by_operator
     )
     left_out = frame.attrs.get("left_out", 0)
     if left_out:
-        note(f"note: {left_out} communes left out: their {metric.value} is 0, so no share is defined")
+        note(
+            f"note: {left_out} communes left out: their {metric.value} is 0, so no share is defined",
+            state=state,
+        )
     if export:
-        _export(result, tech, sorted(set(export)), out_dir=out_dir, min_people=min_people)
-    if fmt is Format.csv:
-        sys.stdout.write(csv_text(frame))
-    elif fmt is Format.json:
-        sys.stdout.write(json_text(records(frame)))
-    else:
+        _export(result, tech, sorted(set(export)), out_dir=out_dir, min_people=min_people, state=state)
+    if fmt is Format.table:
         out.print(_table(frame, tech=tech, target=target, metric=metric.value))
+    else:
+        write_frame(frame, fmt)
 
 
 def _table(frame: pd.DataFrame, *, tech: str, target: float, metric: str) -> Table:
@@ -163,11 +108,13 @@ def _table(frame: pd.DataFrame, *, tech: str, target: float, metric: str) -> Tab
     return table
 
 
-def _export(result: Result, tech: str, formats: list[GapExport], *, out_dir: Path, min_people: float) -> None:
+def _export(
+    result: Result, tech: str, formats: list[GapExport], *, out_dir: Path, min_people: float, state: CliState
+) -> None:
     import pyogrio
 
-    from ..io.outputs import csv_text, geojson_text, output_set, rejects_frame, write_text_file
     from ..gaps import gap_polygons
+    from ..io.outputs import csv_text, geojson_text, output_set, rejects_frame, write_text_file
 
     zones = gap_polygons(result, technology=tech, min_people=min_people)
     with output_set(out_dir, name="gaps") as gen:
@@ -178,9 +125,10 @@ def _export(result: Result, tech: str, formats: list[GapExport], *, out_dir: Pat
         for kind in ("sites", "areas"):
             write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(result.rejected.get(kind))))
     people = zones.zones["population"].sum()
-    note(f"{len(zones.zones)} gap zones ({people:,.0f} people) written to {out_dir}")
+    note(f"{len(zones.zones)} gap zones ({people:,.0f} people) written to {out_dir}", state=state)
     if zones.dropped:
         note(
             f"note: {zones.dropped} zones under --min-people {min_people:g} dropped "
-            f"({zones.dropped_population:,.0f} people)"
+            f"({zones.dropped_population:,.0f} people)",
+            state=state,
         )

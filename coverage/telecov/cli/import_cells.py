@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from .app import EncodingOpt, Format, FormatOpt, app, guard, out
 from ..errors import InputError
 from ..opencellid import DEFAULT_GROUP_DISTANCE_M, DEFAULT_NR_GNB_BITS
+from ._console import out
+from .options import EncodingOpt, Format, FormatOpt
+
+if TYPE_CHECKING:
+    from ..opencellid import CellImport
 
 
 def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -27,9 +31,8 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values[0], values[1], values[2], values[3]
 
 
-@app.command("import-cells")
-@guard
 def import_cells_command(
+    ctx: typer.Context,
     cells: Annotated[Path, typer.Argument(help="OpenCelliD CSV (.csv or .csv.gz, header optional).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Sites CSV to write.")] = Path("sites.csv"),
     mcc: Annotated[
@@ -86,6 +89,12 @@ def import_cells_command(
     if fmt is Format.csv:
         typer.echo(result.summary.to_csv(index=False, lineterminator="\n"), nl=False)
         return
+    _print_table(result, cells=cells, rejects_path=rejects_path)
+    out.print(f"wrote {output} and {rejects_path}")
+
+
+def _print_table(result: CellImport, *, cells: Path, rejects_path: Path) -> None:
+    """Cells → sites per technology, and the refused cells by reason."""
     table = Table(title=f"{cells.name}: {result.read:,} cells read → {len(result.sites):,} sites")
     for col in ("technology", "cells", "sites", "cells per site"):
         table.add_column(col, justify="left" if col == "technology" else "right")
@@ -103,4 +112,3 @@ def import_cells_command(
         )
         detail = "; ".join(f"{n} × {r}" for r, n in reasons.value_counts().items())
         out.print(f"[yellow]{len(result.rejected):,} cells refused[/] (see {rejects_path}): {detail}")
-    out.print(f"wrote {output} and {rejects_path}")

@@ -7,65 +7,30 @@ from typing import Annotated
 
 import typer
 
-from .app import (
-    AreaIdOpt,
-    AreaNameOpt,
-    AreasCrsOpt,
-    AreasOpt,
-    ByOpt,
-    DecimalOpt,
-    EncodingOpt,
-    OutOpt,
-    ParentOpt,
-    PlannedOpt,
-    PopulationFieldOpt,
-    PopulationOpt,
-    RadiusOpt,
-    ResidentialOpt,
-    ResolutionOpt,
-    SelectOpt,
-    SitesCrsOpt,
-    SitesOpt,
-    StrictOpt,
-    app,
-    err,
-    guard,
-    run_analysis,
-)
 from ..errors import InputError
-from ..vocabulary import COMBINED_LAYERS, DEFAULT_RESIDENTIAL_DENSITY, METRICS, normalize_layer
+from ..vocabulary import COMBINED_LAYERS, METRICS, normalize_layer
+from ._console import err, state_of
+from ._run import run_analysis
+from .options import AnalysisInputs, OutOpt, with_analysis_inputs
+
+TechnologyOpt = Annotated[str, typer.Option("--technology", help="Technology shown first.")]
+MetricOpt = Annotated[str, typer.Option("--metric", help="Share coloured: population, residential or area.")]
+PngOpt = Annotated[bool, typer.Option("--png", help="Also write coverage.png.")]
+TilesOpt = Annotated[
+    str | None, typer.Option("--tiles", help="Basemap tiles, e.g. OpenStreetMap (needs network).")
+]
 
 
-@app.command("map")
-@guard
+@with_analysis_inputs
 def map_command(
-    sites: SitesOpt = None,
-    areas: AreasOpt = None,
-    population: PopulationOpt = None,
+    ctx: typer.Context,
+    *,
+    inputs: AnalysisInputs,
     out_dir: OutOpt = Path("out"),
-    technology: Annotated[str, typer.Option("--technology", help="Technology shown first.")] = "4G",
-    metric: Annotated[
-        str, typer.Option("--metric", help="Share coloured: population, residential or area.")
-    ] = "population",
-    png: Annotated[bool, typer.Option("--png", help="Also write coverage.png.")] = False,
-    tiles: Annotated[
-        str | None, typer.Option("--tiles", help="Basemap tiles, e.g. OpenStreetMap (needs network).")
-    ] = None,
-    area_id: AreaIdOpt = None,
-    area_name: AreaNameOpt = None,
-    parent: ParentOpt = None,
-    select: SelectOpt = None,
-    radius: RadiusOpt = None,
-    residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: PopulationFieldOpt = None,
-    include_planned: PlannedOpt = False,
-    sites_crs: SitesCrsOpt = None,
-    areas_crs: AreasCrsOpt = None,
-    by: ByOpt = None,
-    resolution: ResolutionOpt = 10.0,
-    strict: StrictOpt = False,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = ".",
+    technology: TechnologyOpt = "4G",
+    metric: MetricOpt = "population",
+    png: PngOpt = False,
+    tiles: TilesOpt = None,
 ) -> None:
     """Write the interactive coverage map coverage.html (and coverage.png with --png) into --out."""
     tech = normalize_layer(technology)
@@ -74,13 +39,8 @@ def map_command(
     if metric not in METRICS:
         raise InputError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
     result = run_analysis(
-        out_dir=out_dir, command="map",
-        sites=sites, areas=areas, population=population, area_id=area_id, area_name=area_name,
-        parent=parent, select=select, radius=radius, residential_density=residential_density,
-        population_field=population_field, include_planned=include_planned, sites_crs=sites_crs,
-        areas_crs=areas_crs, by=by, combined=tech in COMBINED_LAYERS, resolution=resolution,
-        strict=strict, encoding=encoding, decimal=decimal,
-    )  # fmt: skip
+        inputs, out_dir=out_dir, command="map", quiet=state_of(ctx).quiet, combined=tech in COMBINED_LAYERS
+    )
     from ..io.outputs import output_set
     from ..maps.html import coverage_map, coverage_png, save_map
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,38 +9,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .app import (
-    EXIT_UNMET,
-    AreaIdOpt,
-    AreaNameOpt,
-    AreasCrsOpt,
-    AreasOpt,
-    DecimalOpt,
-    EncodingOpt,
-    Format,
-    FormatOpt,
-    OutOpt,
-    ParentOpt,
-    PlannedOpt,
-    PopulationFieldOpt,
-    PopulationOpt,
-    RadiusOpt,
-    ResidentialOpt,
-    ResolutionOpt,
-    SelectOpt,
-    SitesCrsOpt,
-    SitesOpt,
-    StrictOpt,
-    app,
-    guard,
-    out,
-    run_analysis,
-)
-from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY
+from ..errors import InputError
+from ._console import out, state_of
+from ._run import EXIT_UNMET, run_analysis, write_frame
+from .options import AnalysisInputs, Format, FormatOpt, OutOpt, with_analysis_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..analysis import Result
+    from ..pois import PoiCoverage
+    from ..targets import Plan
+
+PlanArg = Annotated[Path, typer.Argument(help="Plan file (TOML) with [[target]] tables.")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Exit 1 when any target is unmet.")]
 PoiOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -50,42 +31,24 @@ PoiOpt = Annotated[
 ]
 
 
-@app.command()
-@guard
+@with_analysis_inputs
 def targets(
-    plan: Annotated[Path, typer.Argument(help="Plan file (TOML) with [[target]] tables.")],
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 when any target is unmet.")] = False,
+    ctx: typer.Context,
+    *,
+    inputs: AnalysisInputs,
+    plan: PlanArg,
+    check: CheckOpt = False,
     poi: PoiOpt = None,
     fmt: FormatOpt = Format.table,
     out_dir: OutOpt = Path("out"),
-    sites: SitesOpt = None,
-    areas: AreasOpt = None,
-    population: PopulationOpt = None,
-    area_id: AreaIdOpt = None,
-    area_name: AreaNameOpt = None,
-    parent: ParentOpt = None,
-    select: SelectOpt = None,
-    radius: RadiusOpt = None,
-    residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: PopulationFieldOpt = None,
-    include_planned: PlannedOpt = False,
-    sites_crs: SitesCrsOpt = None,
-    areas_crs: AreasCrsOpt = None,
-    resolution: ResolutionOpt = 10.0,
-    strict: StrictOpt = False,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = ".",
 ) -> None:
     """Whether each target of the plan is met: achieved value, shortfall and failing communes."""
-    from ..errors import InputError
-    from ..io.outputs import csv_text, json_text, records
-    from ..pois import parse_poi_options, poi_coverage
-    from ..targets import check_targets, read_plan
     from ..gaps import needs_combined
+    from ..pois import parse_poi_options
+    from ..targets import check_targets, read_plan
 
     the_plan = read_plan(plan)
     poi_files = {**the_plan.pois, **parse_poi_options(poi)}
-    wanted = {t.poi for t in the_plan.targets if t.poi is not None}
     for t in the_plan.targets:
         if t.poi is not None and t.poi not in poi_files:
             raise InputError(
@@ -93,28 +56,30 @@ def targets(
                 f"in the plan nor given with --poi {t.poi}=FILE"
             )
     result = run_analysis(
-        out_dir=out_dir, command="targets",
-        sites=sites, areas=areas, population=population, area_id=area_id, area_name=area_name,
-        parent=parent, select=select, radius=radius, residential_density=residential_density,
-        population_field=population_field, include_planned=include_planned, sites_crs=sites_crs,
-        areas_crs=areas_crs, combined=needs_combined(*the_plan.technologies), resolution=resolution,
-        strict=strict, encoding=encoding, decimal=decimal,
+        inputs, out_dir=out_dir, command="targets", quiet=state_of(ctx).quiet,
+        combined=needs_combined(*the_plan.technologies),
     )  # fmt: skip
-    pois = (
-        poi_coverage(result, {k: v for k, v in poi_files.items() if k in wanted}, encoding=encoding)
-        if wanted
-        else None
-    )
-    frame = check_targets(result, the_plan, pois=pois)
-    if fmt is Format.csv:
-        flat = frame.assign(failing_areas=frame["failing_areas"].map(";".join))
-        sys.stdout.write(csv_text(flat))
-    elif fmt is Format.json:
-        sys.stdout.write(json_text(records(frame)))
-    else:
+    frame = check_targets(result, the_plan, pois=_poi_coverage(result, the_plan, poi_files, inputs.encoding))
+    if fmt is Format.table:
         out.print(_table(frame, title=the_plan.name))
+    elif fmt is Format.csv:
+        write_frame(frame.assign(failing_areas=frame["failing_areas"].map(";".join)), fmt)
+    else:
+        write_frame(frame, fmt)
     if check and not frame["met"].all():
         raise typer.Exit(EXIT_UNMET)
+
+
+def _poi_coverage(
+    result: Result, plan: Plan, poi_files: dict[str, Path], encoding: str | None
+) -> PoiCoverage | None:
+    """Coverage of the POI sets the plan's targets name (None when they name none)."""
+    from ..pois import poi_coverage
+
+    wanted = {t.poi for t in plan.targets if t.poi is not None}
+    if not wanted:
+        return None
+    return poi_coverage(result, {k: v for k, v in poi_files.items() if k in wanted}, encoding=encoding)
 
 
 def _table(frame: pd.DataFrame, *, title: str) -> Table:

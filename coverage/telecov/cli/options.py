@@ -1,0 +1,162 @@
+"""Every option shared by several commands, declared once; the commands import them.
+
+In the spirit of rasterio's ``rio/options.py``: an option is an ``Annotated`` alias with its
+flag and help, and :class:`AnalysisInputs` bundles the input options of every command that
+analyses (``report``, ``gaps``, ``map``, ``targets``). :func:`with_analysis_inputs` gives a
+command exactly those options (:data:`ANALYSIS_INPUTS`) and hands them to it as one
+:class:`AnalysisInputs` value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from ..vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_RESOLUTION_M
+
+R = TypeVar("R")
+
+
+class Format(StrEnum):
+    """What is printed on stdout."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    """Extra files written into ``--out`` (``--export``)."""
+
+    geojson = "geojson"
+    gpkg = "gpkg"
+    parquet = "parquet"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class By(StrEnum):
+    """Extra breakdown of the rows."""
+
+    operator = "operator"
+
+
+SitesOpt = Annotated[Path | None, typer.Option("--sites", help="Sites: CSV (lon/lat) or point layer.")]
+AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas: polygon layer (communes).")]
+PopulationOpt = Annotated[
+    Path | None, typer.Option("--population", help="Population GeoTIFF (people per pixel).")
+]
+AreaIdOpt = Annotated[str | None, typer.Option("--area-id", help="Area id field (detected if omitted).")]
+AreaNameOpt = Annotated[
+    str | None, typer.Option("--area-name", help="Area name field (detected if omitted).")
+]
+ParentOpt = Annotated[str | None, typer.Option("--parent", help="Field grouping areas into parent rows.")]
+SelectOpt = Annotated[str | None, typer.Option("--select", help="Keep areas with FIELD=VALUE.")]
+SitesCrsOpt = Annotated[
+    str | None, typer.Option("--sites-crs", help="CRS of sites lacking one (needed for x/y columns).")
+]
+AreasCrsOpt = Annotated[str | None, typer.Option("--areas-crs", help="CRS of areas lacking one.")]
+RadiusOpt = Annotated[
+    list[str] | None,
+    typer.Option("--radius", help="Default radius per technology, e.g. 4G=3000 (repeatable)."),
+]
+PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Count planned sites too.")]
+ByOpt = Annotated[By | None, typer.Option("--by", help="Add rows per operator.")]
+CombinedOpt = Annotated[bool, typer.Option("--combined", help="Add combined layers any_mobile and 4G+.")]
+ResolutionOpt = Annotated[float, typer.Option("--resolution", help="Scan-line spacing in metres (accuracy).")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Encoding of a CSV sites file.")]
+DecimalOpt = Annotated[str, typer.Option("--decimal", help="Decimal separator of a CSV sites file.")]
+ResidentialOpt = Annotated[
+    float,
+    typer.Option("--residential-density", help="People per km² from which a pixel is residential."),
+]
+PopulationFieldOpt = Annotated[
+    str | None, typer.Option("--population-field", help="Areas field with official population counts.")
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
+
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+TargetOpt = Annotated[float, typer.Option("--target", help="Target coverage in percent.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="What to print on stdout.")]
+ExcelSafeOpt = Annotated[
+    bool, typer.Option("--excel-safe", help="In CSV outputs, prefix text starting with = + - @ with a quote.")
+]
+ExportOpt = Annotated[
+    list[ExportFormat] | None,
+    typer.Option("--export", help="Also write geojson|gpkg|parquet|csv|xlsx files into --out (repeatable)."),
+]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnalysisInputs:
+    """The input options of every command that analyses: what :func:`telecov.analyze` reads."""
+
+    sites: SitesOpt = None
+    areas: AreasOpt = None
+    population: PopulationOpt = None
+    area_id: AreaIdOpt = None
+    area_name: AreaNameOpt = None
+    parent: ParentOpt = None
+    select: SelectOpt = None
+    sites_crs: SitesCrsOpt = None
+    areas_crs: AreasCrsOpt = None
+    radius: RadiusOpt = None
+    include_planned: PlannedOpt = False
+    by: ByOpt = None
+    combined: CombinedOpt = False
+    resolution: ResolutionOpt = DEFAULT_RESOLUTION_M
+    encoding: EncodingOpt = None
+    decimal: DecimalOpt = "."
+    residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY
+    population_field: PopulationFieldOpt = None
+    strict: StrictOpt = False
+
+    @property
+    def by_operator(self) -> bool:
+        """Whether rows per operator were asked for (``--by operator``)."""
+        return self.by is By.operator
+
+
+ANALYSIS_INPUTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AnalysisInputs))
+"""Parameter names of the input options shared by ``report``, ``gaps``, ``map`` and ``targets``."""
+
+
+def _input_parameters() -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(AnalysisInputs, include_extras=True)
+    return [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=hints[f.name], default=f.default)
+        for f in dataclasses.fields(AnalysisInputs)
+    ]
+
+
+def with_analysis_inputs(func: Callable[..., R]) -> Callable[..., R]:
+    """Give a command the :data:`ANALYSIS_INPUTS` options, passed to it as ``inputs``.
+
+    ``func`` takes ``inputs: AnalysisInputs`` (keyword) besides its own options; the returned
+    command's signature, which typer reads, has the shared options first, then the command's own.
+    """
+    own = inspect.signature(func, eval_str=True)
+    rest = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own.parameters.values() if p.name != "inputs"
+    ]
+    clash = set(ANALYSIS_INPUTS) & {p.name for p in rest}
+    if clash or "inputs" not in own.parameters:
+        raise TypeError(f"{func.__name__}: needs an 'inputs' parameter and no option named {sorted(clash)}")
+    params = [*_input_parameters(), *rest]
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> R:
+        inputs = AnalysisInputs(**{name: kwargs.pop(name) for name in ANALYSIS_INPUTS if name in kwargs})
+        return func(inputs=inputs, **kwargs)
+
+    command.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": own.return_annotation}
+    return command

@@ -1,0 +1,167 @@
+"""``telecov report``: coverage of every area by every technology, and its output set."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from ..vocabulary import DEFAULT_TARGET_PCT
+from ._console import out, state_of
+from ._run import check_target, run_analysis, write_frame
+from .options import (
+    AnalysisInputs,
+    ExcelSafeOpt,
+    ExportFormat,
+    ExportOpt,
+    Format,
+    FormatOpt,
+    OutOpt,
+    TargetOpt,
+    with_analysis_inputs,
+)
+
+if TYPE_CHECKING:
+    from ..analysis import Result
+
+log = logging.getLogger("telecov")
+
+NoMapOpt = Annotated[bool, typer.Option("--no-map", help="Do not write coverage.html.")]
+PoiOpt = Annotated[
+    list[str] | None,
+    typer.Option("--poi", help="Points/zones of interest NAME=FILE (repeatable): poi_coverage.csv."),
+]
+CrosswalkOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--crosswalk", help="Old → new crosswalk CSV (telecov crosswalk): adds coverage_reaggregated.csv."
+    ),
+]
+
+
+@with_analysis_inputs
+def report(
+    ctx: typer.Context,
+    *,
+    inputs: AnalysisInputs,
+    out_dir: OutOpt = Path("out"),
+    target: TargetOpt = DEFAULT_TARGET_PCT,
+    no_map: NoMapOpt = False,
+    fmt: FormatOpt = Format.table,
+    export: ExportOpt = None,
+    excel_safe: ExcelSafeOpt = False,
+    poi: PoiOpt = None,
+    crosswalk: CrosswalkOpt = None,
+) -> None:
+    """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
+    check_target(target)
+    t0 = time.perf_counter()
+    result = run_analysis(
+        inputs, out_dir=out_dir, command="report", quiet=state_of(ctx).quiet, excel_safe=excel_safe
+    )
+    extra = {
+        **(_poi_files(result, poi, encoding=inputs.encoding, excel_safe=excel_safe) if poi else {}),
+        **(_reaggregated(result, crosswalk, excel_safe=excel_safe) if crosswalk is not None else {}),
+    }
+    write_report(
+        result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
+    )
+    print_report(result, fmt, target=target, excel_safe=excel_safe)
+    log.info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
+
+
+def _poi_files(result: Result, poi: list[str], *, encoding: str | None, excel_safe: bool) -> dict[str, str]:
+    from ..io.outputs import csv_text
+    from ..pois import parse_poi_options, poi_coverage
+
+    pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
+    return {
+        "poi_coverage.csv": csv_text(pois.table, excel_safe=excel_safe),
+        "rejected_pois.csv": csv_text(pois.rejected, excel_safe=excel_safe),
+    }
+
+
+def _reaggregated(result: Result, crosswalk: Path, *, excel_safe: bool) -> dict[str, str]:
+    from ..crosswalk import read_crosswalk, reaggregate
+    from ..io.outputs import csv_text
+
+    moved = reaggregate(result.table, read_crosswalk(crosswalk))
+    return {"coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
+
+
+def summary_table(result: Result, *, target: float) -> Table:
+    """Rich summary: per technology, covered shares of the total and areas under the target."""
+    t = result.table
+    if "operator" in t.columns:
+        t = t[t["operator"] == "all"]
+    total = t[t["level"] == "total"].set_index("technology")
+    areas = t[t["level"] == "area"]
+    table = Table(title=f"Coverage — {result.run['counts']['areas']['used']} areas, target {target:g} %")
+    for col in ("technology", "population %", "residential %", "area %", "covered people",
+                f"areas < {target:g} % pop."):  # fmt: skip
+        table.add_column(col, justify="left" if col == "technology" else "right")
+
+    def fmt(v: float) -> str:
+        return "—" if v != v else f"{v:.2f}"
+
+    for tech in total.index:
+        row = total.loc[tech]
+        rows = areas[areas["technology"] == tech]
+        under = int((rows["population_pct"] < target).sum())
+        table.add_row(
+            tech, fmt(row["population_pct"]), fmt(row["residential_pct"]), fmt(row["area_pct"]),
+            f"{row['covered_population']:,.0f}", str(under),
+        )  # fmt: skip
+    return table
+
+
+def print_report(result: Result, fmt: Format, *, target: float, excel_safe: bool = False) -> None:
+    """Print the coverage table (csv, json) or the summary and the refused rows (table)."""
+    if fmt is not Format.table:
+        write_frame(result.table, fmt, excel_safe=excel_safe)
+        return
+    out.print(summary_table(result, target=target))
+    refused = result.run["counts"]["refusals_by_reason"]
+    for kind, reasons in refused.items():
+        total = sum(reasons.values())
+        detail = "; ".join(f"{n} × {r}" for r, n in reasons.items())
+        out.print(f"[yellow]{total} {kind} rows refused[/]: {detail}")
+
+
+def write_report(
+    result: Result,
+    out_dir: Path,
+    *,
+    map_: bool,
+    target: float,
+    exports: list[ExportFormat] | None = None,
+    excel_safe: bool = False,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
+    from ..io.outputs import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
+
+    with output_set(out_dir, name="report") as gen:
+        write_text_file(gen / "coverage.csv", csv_text(result.table, excel_safe=excel_safe))
+        write_text_file(gen / "coverage.geojson", geojson_text(result.areas))
+        for kind in ("sites", "areas"):
+            frame = rejects_frame(result.rejected.get(kind))
+            write_text_file(gen / f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))
+        for fname, text in (extra or {}).items():
+            write_text_file(gen / fname, text)
+        if map_:
+            from ..maps.html import coverage_map, save_map
+
+            save_map(coverage_map(result), gen / "coverage.html")
+        if exports:
+            from ..exports import write_exports
+
+            write_exports(result, gen, [e.value for e in exports], excel_safe=excel_safe)
+        run = dict(result.run)
+        run["options"] = {**run["options"], "target_pct": target, "map": map_}
+        run["options"]["export"] = sorted({e.value for e in exports or []})
+        write_text_file(gen / "run.json", json_text(run))
