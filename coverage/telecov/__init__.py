@@ -7,8 +7,10 @@ population raster: covered area, population and residential area per area and te
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
+from pathlib import Path
 from types import ModuleType
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,24 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def _unshadow_coverage() -> None:
+    """Keep the source folder ``coverage/`` from passing for coverage.py.
+
+    From the root of a source checkout without coverage.py installed, ``import coverage``
+    finds the source folder (a namespace package), and numba's optional coverage support
+    then fails on it; make that import fail as it does anywhere else.
+    """
+    if "coverage" in sys.modules:
+        return
+    spec = importlib.util.find_spec("coverage")
+    locations = spec.submodule_search_locations if spec is not None and spec.origin is None else None
+    if locations and Path(__file__).resolve().parents[1] in {Path(p).resolve() for p in locations}:
+        sys.modules["coverage"] = None  # type: ignore[assignment]
+
+
+_unshadow_coverage()
 
 _LAZY = {
     "analyze": "analysis",

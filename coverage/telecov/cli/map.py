@@ -42,7 +42,8 @@ def map_command(
         inputs, out_dir=out_dir, command="map", quiet=state_of(ctx).quiet, combined=tech in COMBINED_LAYERS
     )
     from ..io.outputs import output_set
-    from ..maps.html import coverage_map, coverage_png, save_map
+    from ..maps.html import coverage_map, save_map
+    from ..maps.png import coverage_png
 
     with output_set(out_dir, name="map") as gen:
         save_map(coverage_map(result, technology=tech, metric=metric, tiles=tiles), gen / "coverage.html")

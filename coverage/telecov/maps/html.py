@@ -26,7 +26,6 @@ from .formatting import escape
 from .geometry import COORD_DECIMALS, DEFAULT_TOLERANCE_DEG, to_lonlat
 from .overlays import add_overlays
 from .payload import MetricSpec, ResultLike, check_options, commune_payload, technologies, totals
-from .png import coverage_png as coverage_png  # importable here until callers use maps.png
 from .styles import (
     CLASS_COLORS,
     CLASS_LABELS,
