@@ -19,8 +19,12 @@ from telecov.radio.terrain import grid_polygon, outline, polar_grid, terrain_foo
 
 LON, LAT = 105.9, 18.2
 M_LAT = float(meridian_radius(LAT)) * math.pi / 180.0  # metres per degree of latitude
-M_LON = 6378137.0 / math.sqrt(1 - 0.00669437999014 * math.sin(math.radians(LAT)) ** 2) * math.pi / 180 * math.cos(
-    math.radians(LAT)
+M_LON = (
+    6378137.0
+    / math.sqrt(1 - 0.00669437999014 * math.sin(math.radians(LAT)) ** 2)
+    * math.pi
+    / 180
+    * math.cos(math.radians(LAT))
 )
 RADIO = {"frequency_mhz": 942.5, "eirp_dbm": 57.0, "rx_threshold_dbm": -95.0, "base_height_m": 30.0,
          "environment": "suburban"}  # fmt: skip
@@ -34,7 +38,9 @@ def make_dem(height, *, half_m=12_000.0, pixel_m=30.0):
     lon = LON - n_cols / 2 * dlon + (np.arange(n_cols) + 0.5) * dlon
     lat = LAT + n_rows / 2 * dlat - (np.arange(n_rows) + 0.5) * dlat
     x, y = np.meshgrid((lon - LON) * M_LON, (lat - LAT) * M_LAT)
-    return DemWindow(np.asarray(height(x, y), dtype=np.float64), transform, CRS.from_epsg(4326), pixel_m, "synthetic")
+    return DemWindow(
+        np.asarray(height(x, y), dtype=np.float64), transform, CRS.from_epsg(4326), pixel_m, "synthetic"
+    )
 
 
 def fixed_grid(radius, dem, *, azimuth=None, beamwidth=360.0, wedge=False):
@@ -46,10 +52,16 @@ def radio_grid(dem, *, azimuth=90.0):
     def reach(b):
         return lobe_reach(b, azimuth_deg=azimuth, beamwidth_deg=65.0, **RADIO).radius_m
 
-    grid = polar_grid(reach, azimuth_deg=azimuth, beamwidth_deg=65.0, max_reach_m=float(reach(np.array([azimuth or 0.0]))[0]),
-                      pixel_m=dem.pixel_m)  # fmt: skip
-    loss = 0.0 if azimuth is None else pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=65.0)
-    pl = path_loss_db("hata", grid.distances_m, frequency_mhz=942.5, base_height_m=30.0, environment="suburban")
+    longest = float(reach(np.array([azimuth or 0.0]))[0])
+    grid = polar_grid(
+        reach, azimuth_deg=azimuth, beamwidth_deg=65.0, max_reach_m=longest, pixel_m=dem.pixel_m
+    )
+    loss = (
+        0.0 if azimuth is None else pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=65.0)
+    )
+    pl = path_loss_db(
+        "hata", grid.distances_m, frequency_mhz=942.5, base_height_m=30.0, environment="suburban"
+    )
     return grid, RADIO["eirp_dbm"] - RADIO["rx_threshold_dbm"] - np.reshape(loss, (-1, 1)) - pl
 
 

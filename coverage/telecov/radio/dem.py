@@ -140,4 +140,5 @@ def read_dem_window(
         )
     transform = src.window_transform(window)
     lat = (bounds_lonlat[1] + bounds_lonlat[3]) / 2.0
-    return DemWindow(elevation, transform, src.crs, _pixel_size_m(src.crs, transform, lat), path)
+    crs = CRS.from_user_input(src.crs)
+    return DemWindow(elevation, transform, crs, _pixel_size_m(crs, transform, lat), path)
