@@ -7,6 +7,7 @@ in metres as float64 with NaN where the DEM has no data.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from rasterio.windows import Window, from_bounds
 
-from ..errors import InputError
+from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat, meridian_radius
 
 FOOT_M = 0.3048
@@ -81,7 +82,8 @@ def open_dem(path: str | Path) -> rasterio.io.DatasetReader:
 
 def _window_bounds(
     src: rasterio.io.DatasetReader, bounds_lonlat: tuple[float, float, float, float]
-) -> Window:
+) -> tuple[Window, bool]:
+    """Pixel window over a lon/lat box (plus one pixel), and whether the DEM holds all of it."""
     west, south, east, north = bounds_lonlat
     if not is_lonlat(src.crs):
         to_dem = Transformer.from_crs(LONLAT, src.crs, always_xy=True)
@@ -96,8 +98,9 @@ def _window_bounds(
     col0, row0 = math.floor(window.col_off) - 1, math.floor(window.row_off) - 1
     col1 = math.ceil(window.col_off + window.width) + 1
     row1 = math.ceil(window.row_off + window.height) + 1
+    inside = col0 >= 0 and row0 >= 0 and col1 <= full.width and row1 <= full.height
     col0, row0, col1, row1 = max(col0, 0), max(row0, 0), min(col1, full.width), min(row1, full.height)
-    return Window(col0, row0, max(col1 - col0, 0), max(row1 - row0, 0))
+    return Window(col0, row0, max(col1 - col0, 0), max(row1 - row0, 0)), inside
 
 
 def read_dem_window(
@@ -117,6 +120,11 @@ def read_dem_window(
     unit
         ``m`` or ``ft``: the DEM's elevation unit.
 
+    Warns
+    -----
+    TelecovWarning
+        When the DEM covers only part of the box.
+
     Raises
     ------
     InputError
@@ -126,11 +134,14 @@ def read_dem_window(
     """
     path = str(src.name)
     scale = _check_unit(src, unit, path)
-    window = _window_bounds(src, bounds_lonlat)
+    window, inside = _window_bounds(src, bounds_lonlat)
     if window.width == 0 or window.height == 0:
         raise InputError(
             f"{path}: the DEM does not overlap {bounds_lonlat} (lon/lat): use a DEM of this area"
         )
+    if not inside:
+        message = f"{path}: the DEM covers only part of {bounds_lonlat} (lon/lat); footprints beyond it"
+        warnings.warn(message + " follow the propagation model alone", TelecovWarning, stacklevel=2)
     data = src.read(1, window=window, masked=True).astype(np.float64)
     elevation = np.where(np.ma.getmaskarray(data), np.nan, np.ma.getdata(data)) * scale
     if unit == "m" and np.nanmax(elevation, initial=-np.inf) > MAX_PLAUSIBLE_ELEVATION_M:
