@@ -21,8 +21,11 @@ from .budget import (
     rsrp_to_channel_dbm,
     solve_radius,
 )
+from .dem import DemWindow, open_dem, read_dem_window
+from .kernels import knife_edge_loss_db
 from .models import ENVIRONMENTS, MODELS, VALIDITY, path_loss_db, within_validity
 from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_polygon, lobe_reach, pattern_loss_db
+from .terrain import TERRAIN_MODES, PolarGrid, polar_grid, terrain_footprint
 from .validation import Problem, check_radio_row
 
 __all__ = [
@@ -33,8 +36,11 @@ __all__ = [
     "MODELS",
     "PROPAGATIONS",
     "TECHNOLOGY_DEFAULTS",
+    "TERRAIN_MODES",
     "VALIDITY",
     "Band",
+    "DemWindow",
+    "PolarGrid",
     "Problem",
     "RadioDefaults",
     "RadioRadius",
@@ -46,13 +52,18 @@ __all__ = [
     "check_radio_row",
     "choose_model",
     "classify_environment",
+    "knife_edge_loss_db",
     "link_budget_radius",
     "lobe_bearings",
     "lobe_polygon",
     "lobe_reach",
+    "open_dem",
     "path_loss_db",
     "pattern_loss_db",
+    "polar_grid",
+    "read_dem_window",
     "rsrp_to_channel_dbm",
     "solve_radius",
+    "terrain_footprint",
     "within_validity",
 ]
