@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
 from affine import Affine
 from numpy.typing import NDArray
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 from rasterio.features import shapes
 from shapely.geometry.base import BaseGeometry
 
@@ -94,6 +95,11 @@ def polar_grid(
     return PolarGrid(edges, edge_reach, centre, np.asarray(reach(np.mod(centre, 360.0))), rows, closed)
 
 
+@lru_cache(maxsize=8)
+def _lonlat_to(crs: CRS) -> Transformer:
+    return Transformer.from_crs(LONLAT, crs, always_xy=True)
+
+
 def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[float, Floats]:
     """DEM elevation (m) at the site and at every sample of ``grid`` (NaN outside the DEM).
 
@@ -109,7 +115,7 @@ def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tu
     )
     px, py = np.append(x, lon), np.append(y, lat)
     if not dem.lonlat:
-        px, py = Transformer.from_crs(LONLAT, dem.crs, always_xy=True).transform(px, py)
+        px, py = _lonlat_to(dem.crs).transform(px, py)
     col, row = ~dem.transform * (np.asarray(px), np.asarray(py))
     col, row = np.asarray(col), np.asarray(row)
     u = (np.arange(grid.rows) + 0.5) / grid.rows
