@@ -29,7 +29,9 @@ def _area(geom):
 
 def test_pattern_values():
     # A(φ) = -min(12 (φ/φ3dB)², 30 dB): 3 dB at half the beamwidth, 30 dB front-to-back
-    loss = pattern_loss_db([40.0, 40.0 + 32.5, 40.0 - 32.5, 40.0 + 65.0, 220.0], azimuth_deg=40.0, beamwidth_deg=65.0)
+    loss = pattern_loss_db(
+        [40.0, 40.0 + 32.5, 40.0 - 32.5, 40.0 + 65.0, 220.0], azimuth_deg=40.0, beamwidth_deg=65.0
+    )
     assert loss.tolist() == pytest.approx([0.0, 3.0, 3.0, 12.0, 30.0])
 
 
