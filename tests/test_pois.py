@@ -8,7 +8,9 @@ import pytest
 import shapely
 
 import telecov
-from telecov.pois import POI_COLUMNS, parse_poi_options, poi_coverage
+from telecov.errors import TelecovWarning
+from telecov.io.pois import parse_poi_options
+from telecov.pois import POI_COLUMNS, poi_coverage
 
 from _worlds import GEOD, Grid, site, write_world
 
@@ -76,7 +78,11 @@ def result(world):
 
 def test_points_covered_by_disc_and_sector(world, result) -> None:
     _, csv, _ = world
-    cov = poi_coverage(result, {"villages": csv})
+    with (
+        pytest.warns(TelecovWarning, match=r"villages=.*: 1 of 8 rows refused \(see rejected_pois.csv\)"),
+        pytest.warns(TelecovWarning, match=r"--poi villages: 1 of 7 features lie in no area"),
+    ):
+        cov = poi_coverage(result, {"villages": csv})
     feats = cov.features["villages"].set_index("poi_id")
     assert feats.loc[["v1", "v2", "v3"], "5G_covered"].tolist() == [True, True, False]
     assert feats.loc[["v4", "v5", "v6"], "4G_covered"].tolist() == [True, False, False]
@@ -125,6 +131,7 @@ def test_bad_poi_files(world, result, tmp_path) -> None:
         parse_poi_options(["villages.csv"])
 
 
+@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # the command shows them
 def test_report_writes_poi_coverage(world, tmp_path) -> None:
     from typer.testing import CliRunner
 
