@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -12,6 +13,7 @@ from telecov.errors import TelecovWarning
 from telecov.io.pois import parse_poi_options
 from telecov.pois import POI_COLUMNS, poi_coverage
 
+from _cli import main_in_process as _main
 from _worlds import GEOD, Grid, site, write_world
 
 GRID = Grid(west=105.0, north=18.5, ncols=36, nrows=24, res=1 / 120)
@@ -131,22 +133,16 @@ def test_bad_poi_files(world, result, tmp_path) -> None:
         parse_poi_options(["villages.csv"])
 
 
-@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # the command shows them
-def test_report_writes_poi_coverage(world, tmp_path) -> None:
-    from typer.testing import CliRunner
-
-    from telecov.cli.app import _register_commands, app
-
+@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # shown by the command, not errors
+def test_report_writes_poi_coverage(world, tmp_path, monkeypatch, capsys) -> None:
     w, csv, parks = world
-    _register_commands()
-    res = CliRunner().invoke(app, [
+    code, _, err = _main(
+        monkeypatch, capsys, tmp_path,
         "report", "--sites", str(w.sites), "--areas", str(w.areas), "--population", str(w.population),
         "--no-map", "--out", str(tmp_path / "out"), "--poi", f"villages={csv}", "--poi", f"parks={parks}",
         "--format", "csv",
-    ])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    import pandas as pd
-
+    )  # fmt: skip
+    assert code == 0, err
     table = pd.read_csv(tmp_path / "out" / "poi_coverage.csv", dtype={"area_id": str})
     assert set(table["poi"]) == {"villages", "parks"}
     assert list(table.columns) == list(POI_COLUMNS)
