@@ -16,8 +16,9 @@ import shapely
 from pyproj import CRS
 
 import telecov
-from telecov.errors import InputError
-from telecov.exports import export_result, write_exports, write_xlsx
+from telecov.errors import InputError, TelecovWarning
+from telecov.exports import export_result, write_exports
+from telecov.io.formats import write_xlsx
 
 from _cli import main_in_process as _main
 from _worlds import Grid, write_raster
@@ -139,7 +140,8 @@ def test_csv_exports(exported: Path, result: telecov.Result) -> None:
 
 def test_xlsx_splits_or_refuses_long_tables(tmp_path: Path) -> None:
     table = pd.DataFrame({"i": range(12), "text": ["+1"] * 12})
-    path = write_xlsx(tmp_path / "long.xlsx", {"t": table}, max_rows=5)
+    with pytest.warns(TelecovWarning, match=r"table 't' has 12 rows: split over 3 sheets"):
+        path = write_xlsx(tmp_path / "long.xlsx", {"t": table}, max_rows=5)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["t", "t (2)", "t (3)"]
     values = [r[0] for ws in wb.worksheets for r in ws.iter_rows(min_row=2, values_only=True)]

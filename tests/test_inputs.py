@@ -9,8 +9,8 @@ import pytest
 import shapely
 
 import telecov
+from telecov.errors import InputError, TelecovWarning
 from telecov.io.areas import read_areas
-from telecov.errors import InputError
 from telecov.io.sites import read_sites
 
 from _worlds import Grid, write_raster
@@ -76,6 +76,20 @@ def test_radius_overrides_and_include_planned(tmp_path) -> None:
     assert acc.loc["a", "radius_m"] == 2500.0
     assert acc.loc["b", "radius_m"] == 1234.0 and acc.loc["b", "counted"]
     assert acc.loc["c", "radius_m"] == 600.0 and acc.loc["c", "beamwidth"] == 120.0
+
+
+def test_duplicate_sites_are_kept_with_a_warning(tmp_path) -> None:
+    text = (
+        HEADER
+        + "a,X,4G,105.5,18.3,,,,\na,X,4G,105.6,18.3,,,,\na,X,4G,105.6,18.3,,90,,\nb,X,4G,105.5,18.3,,,,\n"
+    )
+    with pytest.warns(
+        TelecovWarning, match=r"sites.csv: 2 rows share \(site_id, technology, azimuth\).*site a; kept"
+    ):
+        table = read_sites(write(tmp_path, text))
+    assert table.accepted["site_id"].tolist() == ["a", "a", "a", "b"] and table.rejected.empty
+    no_ids = "technology,lon,lat\n4G,105.5,18.3\n4G,105.5,18.3\n"  # rows numbered: no site ids to repeat
+    assert len(read_sites(write(tmp_path, no_ids, "no_ids.csv")).accepted) == 2
 
 
 @pytest.mark.parametrize(("lon", "lat"), [("longitude", "latitude"), ("lng", "lat"), ("Lon", "LAT")])
@@ -159,7 +173,8 @@ def test_area_geometry_repaired_or_refused(tmp_path) -> None:
         ],
         crs="EPSG:4326",
     )
-    table = read_areas(frame)
+    with pytest.warns(TelecovWarning, match="repaired 1 invalid geometries"):
+        table = read_areas(frame)
     assert table.repaired == 1
     assert table.accepted["area_id"].tolist() == ["1", "2"]
     assert table.accepted.geometry.is_valid.all()

@@ -11,8 +11,8 @@ import pytest
 from pyproj import Geod
 
 from telecov.errors import InputError
-from telecov.opencellid import OPENCELLID_COLUMNS, SITE_COLUMNS, import_cells, operator_name
 from telecov.io.sites import read_sites
+from telecov.opencellid import OPENCELLID_COLUMNS, SITE_COLUMNS, import_cells, operator_name
 
 from _cli import main_in_process as _main
 from conftest import require_shared

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 import telecov
-from telecov.pois import POI_COLUMNS, parse_poi_options, poi_coverage
+from telecov.errors import TelecovWarning
+from telecov.io.pois import parse_poi_options
+from telecov.pois import POI_COLUMNS, poi_coverage
 
+from _cli import main_in_process as _main
 from _worlds import GEOD, Grid, site, write_world
 
 GRID = Grid(west=105.0, north=18.5, ncols=36, nrows=24, res=1 / 120)
@@ -76,7 +80,11 @@ def result(world):
 
 def test_points_covered_by_disc_and_sector(world, result) -> None:
     _, csv, _ = world
-    cov = poi_coverage(result, {"villages": csv})
+    with (
+        pytest.warns(TelecovWarning, match=r"villages=.*: 1 of 8 rows refused \(see rejected_pois.csv\)"),
+        pytest.warns(TelecovWarning, match=r"--poi villages: 1 of 7 features lie in no area"),
+    ):
+        cov = poi_coverage(result, {"villages": csv})
     feats = cov.features["villages"].set_index("poi_id")
     assert feats.loc[["v1", "v2", "v3"], "5G_covered"].tolist() == [True, True, False]
     assert feats.loc[["v4", "v5", "v6"], "4G_covered"].tolist() == [True, False, False]
@@ -125,21 +133,16 @@ def test_bad_poi_files(world, result, tmp_path) -> None:
         parse_poi_options(["villages.csv"])
 
 
-def test_report_writes_poi_coverage(world, tmp_path) -> None:
-    from typer.testing import CliRunner
-
-    from telecov.cli.app import _register_commands, app
-
+@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # shown by the command, not errors
+def test_report_writes_poi_coverage(world, tmp_path, monkeypatch, capsys) -> None:
     w, csv, parks = world
-    _register_commands()
-    res = CliRunner().invoke(app, [
+    code, _, err = _main(
+        monkeypatch, capsys, tmp_path,
         "report", "--sites", str(w.sites), "--areas", str(w.areas), "--population", str(w.population),
         "--no-map", "--out", str(tmp_path / "out"), "--poi", f"villages={csv}", "--poi", f"parks={parks}",
         "--format", "csv",
-    ])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    import pandas as pd
-
+    )  # fmt: skip
+    assert code == 0, err
     table = pd.read_csv(tmp_path / "out" / "poi_coverage.csv", dtype={"area_id": str})
     assert set(table["poi"]) == {"villages", "parks"}
     assert list(table.columns) == list(POI_COLUMNS)

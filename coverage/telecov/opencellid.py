@@ -20,19 +20,21 @@ measured, not a coverage radius: it becomes ``radius_m`` only with ``use_range``
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from .errors import InputError
-from .io.tables import _decode
+from .io.refusals import Refusals
+from .io.tables import read_text
 
 log = logging.getLogger(__name__)
 
@@ -106,38 +108,19 @@ class CellImport:
     summary: pd.DataFrame = field(repr=False)
 
 
-def _read_rows(source: str | Path, *, encoding: str | None) -> tuple[list[str], list[list[str]], str]:
-    path = Path(source)
-    name = str(path)
-    if not path.exists():
-        raise InputError(f"{name}: file not found")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{name}: not a readable gzip file ({exc})") from exc
-    text = _decode(raw, name=name, encoding=encoding)
+def _read_rows(path: Path, *, encoding: str | None) -> tuple[list[str], list[list[str]]]:
+    """Return the header (given or the standard one) and the non-blank rows of a file."""
+    text = read_text(path, encoding=encoding)
     rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if r and any(c.strip() for c in r)]
     if not rows:
-        raise InputError(f"{name}: file is empty")
+        raise InputError(f"{path}: file is empty")
     first = [c.strip() for c in rows[0]]
     if "radio" in {c.lower() for c in first}:
-        header = first
-        rows = rows[1:]
-        lowered = {c.lower(): c for c in header}
-        missing = [c for c in REQUIRED_COLUMNS if c.lower() not in lowered]
-        if missing:
-            raise InputError(
-                f"{name}: missing column(s) {', '.join(missing)} (columns: {', '.join(header)}); "
-                f"an OpenCelliD file has {', '.join(OPENCELLID_COLUMNS)}"
-            )
-        canon = {c.lower(): c for c in OPENCELLID_COLUMNS}
-        header = [canon.get(c.lower(), c) for c in header]
+        header, rows = _given_header(first, name=str(path)), rows[1:]
     else:
         if len(first) < len(REQUIRED_COLUMNS) or not first[0].strip().isalpha():
             raise InputError(
-                f"{name}: line 1 is neither an OpenCelliD header nor a cell row "
+                f"{path}: line 1 is neither an OpenCelliD header nor a cell row "
                 f"(expected {', '.join(OPENCELLID_COLUMNS)})"
             )
         width = max(len(r) for r in rows)
@@ -145,8 +128,21 @@ def _read_rows(source: str | Path, *, encoding: str | None) -> tuple[list[str], 
             f"extra_{i}" for i in range(len(OPENCELLID_COLUMNS), width)
         ]
     if not rows:
-        raise InputError(f"{name}: no cell rows (the file has a header only)")
-    return header, rows, name
+        raise InputError(f"{path}: no cell rows (the file has a header only)")
+    return header, rows
+
+
+def _given_header(header: list[str], *, name: str) -> list[str]:
+    """Return a file's own header with its OpenCelliD names spelled as the standard ones."""
+    lowered = {c.lower(): c for c in header}
+    missing = [c for c in REQUIRED_COLUMNS if c.lower() not in lowered]
+    if missing:
+        raise InputError(
+            f"{name}: missing column(s) {', '.join(missing)} (columns: {', '.join(header)}); "
+            f"an OpenCelliD file has {', '.join(OPENCELLID_COLUMNS)}"
+        )
+    canon = {c.lower(): c for c in OPENCELLID_COLUMNS}
+    return [canon.get(c.lower(), c) for c in header]
 
 
 def _integers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -235,96 +231,136 @@ def import_cells(
         Missing or unreadable file, missing columns, bad options, or no usable cell.
 
     """
+    box = _check_options(nr_gnb_bits=nr_gnb_bits, group_distance_m=group_distance_m, bbox=bbox)
+    mccs = None if mcc is None else {int(mcc)} if isinstance(mcc, int) else {int(m) for m in mcc}
+    path = Path(source)
+    header, rows = _read_rows(path, encoding=encoding)
+    n = len(rows)
+    width = len(header)
+    table = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=header, dtype=str)
+    refusals = Refusals(n)
+    _refuse_widths(np.array([len(r) for r in rows]), header, refusals)
+    values = _cell_values(table, refusals)
+    _refuse_unselected(values, mccs=mccs, box=box, refusals=refusals)
+    rejected = refusals.frame(table)
+    ok = refusals.ok
+    if not ok.any():
+        first = rejected.iloc[0]
+        raise InputError(
+            f"{path}: every one of {n} cell rows was refused "
+            f"(first: row {first['row']}, {first['field']}: {first['reason']})"
+        )
+    cells = _cells(values, ok)
+    sites = cells_to_sites(
+        cells, use_range=use_range, group_distance_m=group_distance_m, nr_gnb_bits=nr_gnb_bits
+    )
+    log.info(
+        "%s: %d cells read, %d used, %d refused, %d sites", path, n, int(ok.sum()), len(rejected), len(sites)
+    )
+    return CellImport(
+        sites=sites, rejected=rejected, read=n, used=int(ok.sum()), summary=_summary(cells, sites)
+    )
+
+
+def _check_options(
+    *, nr_gnb_bits: int, group_distance_m: float, bbox: Sequence[float] | None
+) -> tuple[float, float, float, float] | None:
+    """Refuse bad options; return the bounding box as ``(west, south, east, north)``."""
     if not 22 <= nr_gnb_bits <= 32:
         raise InputError(f"--nr-gnb-bits {nr_gnb_bits}: must be between 22 and 32")
     if not (math.isfinite(group_distance_m) and group_distance_m >= 0):
         raise InputError(f"--group-distance {group_distance_m}: must be a distance in metres ≥ 0")
-    if bbox is not None:
-        if len(bbox) != 4:
-            raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH")
-        west, south, east, north = (float(v) for v in bbox)
-        if not (west < east and south < north):
-            raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH with west < east, south < north")
-    mccs = None if mcc is None else {int(mcc)} if isinstance(mcc, int) else {int(m) for m in mcc}
-    header, rows, name = _read_rows(source, encoding=encoding)
-    n = len(rows)
-    width = len(header)
-    table = pd.DataFrame([(r + [""] * width)[:width] for r in rows], columns=header, dtype=str)
-    nfields = np.array([len(r) for r in rows])
-    reasons: list[tuple[str, str] | None] = [None] * n
+    if bbox is None:
+        return None
+    if len(bbox) != 4:
+        raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH")
+    west, south, east, north = (float(v) for v in bbox)
+    if not (west < east and south < north):
+        raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH with west < east, south < north")
+    return west, south, east, north
 
-    def refuse(mask: np.ndarray, fld: str, why: str | list[str]) -> None:
-        for i in map(int, np.flatnonzero(mask)):
-            if reasons[i] is None:
-                reasons[i] = (fld, why if isinstance(why, str) else why[i])
 
+def _refuse_widths(fields: NDArray[np.int64], header: list[str], refusals: Refusals) -> None:
+    """Refuse rows with fewer fields than the required columns need, or more than the header."""
     needed = max(header.index(c) for c in REQUIRED_COLUMNS) + 1
-    refuse(nfields < needed, "row", f"only some fields: expected at least {needed}")
-    refuse(nfields > width, "row", f"more fields than the {width} columns")
-    radio_text = table["radio"].str.strip()
-    technology = radio_text.str.upper().map(RADIO_TECHNOLOGY).fillna("").to_numpy(dtype=object)
-    refuse(technology == "", "radio", [f"unknown or unsupported radio {v!r}" for v in radio_text])
-    ints = {}
+    refusals.refuse(fields < needed, "row", f"only some fields: expected at least {needed}")
+    refusals.refuse(fields > len(header), "row", f"more fields than the {len(header)} columns")
+
+
+def _cell_values(table: pd.DataFrame, refusals: Refusals) -> dict[str, NDArray[Any]]:
+    """Technology, integers, position, range and samples of every row; bad values refused."""
+    radio = table["radio"].str.strip()
+    technology = radio.str.upper().map(RADIO_TECHNOLOGY).fillna("").to_numpy(dtype=object)
+    refusals.refuse(technology == "", "radio", _quoted("unknown or unsupported radio ", radio))
+    values: dict[str, NDArray[Any]] = {"technology": technology}
     for col in ("mcc", "net", "area", "cell"):
-        values, bad = _integers(table[col])
-        refuse(bad, col, [f"not a whole number: {v!r}" for v in table[col]])
-        ints[col] = values
+        values[col], bad = _integers(table[col])
+        refusals.refuse(bad, col, _quoted("not a whole number: ", table[col]))
     lon, bad_lon = _floats(table["lon"])
     lat, bad_lat = _floats(table["lat"])
-    refuse(bad_lon, "lon", [f"not a number: {v!r}" for v in table["lon"]])
-    refuse(bad_lat, "lat", [f"not a number: {v!r}" for v in table["lat"]])
-    refuse((lon == 0) & (lat == 0), "lon", "position 0,0 (no position)")
-    refuse(np.abs(lon) > 180, "lon", [f"longitude {v:g} out of range" for v in lon])
-    refuse(np.abs(lat) > 90, "lat", [f"latitude {v:g} out of range" for v in lat])
+    refusals.refuse(bad_lon, "lon", _quoted("not a number: ", table["lon"]))
+    refusals.refuse(bad_lat, "lat", _quoted("not a number: ", table["lat"]))
+    refusals.refuse((lon == 0) & (lat == 0), "lon", "position 0,0 (no position)")
+    refusals.refuse(np.abs(lon) > 180, "lon", lambda i: f"longitude {lon[i]:g} out of range")
+    refusals.refuse(np.abs(lat) > 90, "lat", lambda i: f"latitude {lat[i]:g} out of range")
+    rng = _optional_numbers(table, "range")
+    values.update(lon=lon, lat=lat, range=np.where(np.isfinite(rng) & (rng > 0), rng, np.nan))
+    values["samples"] = _optional_numbers(table, "samples")
+    return values
+
+
+def _quoted(prefix: str, column: pd.Series) -> Callable[[int], str]:
+    """Return a reason naming the row's value: ``prefix``, then the value quoted."""
+    text = column.to_numpy(dtype=object)
+    return lambda i: f"{prefix}{text[i]!r}"
+
+
+def _optional_numbers(table: pd.DataFrame, col: str) -> NDArray[np.float64]:
+    """Numbers of an optional column (NaN where missing or not a number)."""
+    if col not in table.columns:
+        return np.full(len(table), np.nan)
+    return pd.to_numeric(table[col].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _refuse_unselected(
+    values: dict[str, NDArray[Any]],
+    *,
+    mccs: set[int] | None,
+    box: tuple[float, float, float, float] | None,
+    refusals: Refusals,
+) -> None:
+    """Refuse cells of other country codes than ``mccs`` and cells outside ``box``."""
     if mccs is not None:
         sel = ", ".join(map(str, sorted(mccs)))
-        refuse(
-            ~np.isin(ints["mcc"], list(mccs)),
-            "mcc",
-            [f"MCC {v:.0f} not selected (--mcc {sel})" for v in ints["mcc"]],
-        )
-    if bbox is not None:
+        codes = values["mcc"]
+        refusals.refuse(~np.isin(codes, list(mccs)), "mcc",
+                        lambda i: f"MCC {codes[i]:.0f} not selected (--mcc {sel})")  # fmt: skip
+    if box is not None:
+        west, south, east, north = box
+        lon, lat = values["lon"], values["lat"]
         outside = ~((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
-        refuse(outside, "lon", f"outside --bbox {west:g},{south:g},{east:g},{north:g}")
-    if "range" in table.columns:
-        rng = pd.to_numeric(table["range"].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-        rng = np.where(np.isfinite(rng) & (rng > 0), rng, np.nan)
-    else:
-        rng = np.full(n, np.nan)
-    if "samples" in table.columns:
-        samples = pd.to_numeric(table["samples"].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-    else:
-        samples = np.full(n, np.nan)
+        refusals.refuse(outside, "lon", f"outside --bbox {west:g},{south:g},{east:g},{north:g}")
 
-    refused = np.array([r is not None for r in reasons], dtype=bool)
-    rejected = table.loc[refused].copy()
-    rejected["row"] = np.flatnonzero(refused) + 1
-    rejected["field"] = [r[0] for r in reasons if r is not None]
-    rejected["reason"] = [r[1] for r in reasons if r is not None]
-    rejected = rejected.reset_index(drop=True)
-    ok = ~refused
-    if not ok.any():
-        first = rejected.iloc[0]
-        raise InputError(
-            f"{name}: every one of {n} cell rows was refused "
-            f"(first: row {first['row']}, {first['field']}: {first['reason']})"
-        )
-    cells = pd.DataFrame(
+
+def _cells(values: dict[str, NDArray[Any]], ok: NDArray[np.bool_]) -> pd.DataFrame:
+    """Return the accepted cells in the columns :func:`cells_to_sites` takes."""
+    return pd.DataFrame(
         {
-            "technology": technology[ok],
-            "mcc": ints["mcc"][ok].astype(np.int64),
-            "mnc": ints["net"][ok].astype(np.int64),
-            "area": ints["area"][ok].astype(np.int64),
-            "cell": ints["cell"][ok].astype(np.int64),
-            "lon": lon[ok],
-            "lat": lat[ok],
-            "range": rng[ok],
-            "samples": samples[ok],
+            "technology": values["technology"][ok],
+            "mcc": values["mcc"][ok].astype(np.int64),
+            "mnc": values["net"][ok].astype(np.int64),
+            "area": values["area"][ok].astype(np.int64),
+            "cell": values["cell"][ok].astype(np.int64),
+            "lon": values["lon"][ok],
+            "lat": values["lat"][ok],
+            "range": values["range"][ok],
+            "samples": values["samples"][ok],
         }
     )
-    sites = cells_to_sites(
-        cells, use_range=use_range, group_distance_m=group_distance_m, nr_gnb_bits=nr_gnb_bits
-    )
+
+
+def _summary(cells: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Cells and sites per technology (technologies with neither left out)."""
     order = ["2G", "3G", "4G", "5G"]
     summary = pd.DataFrame(
         {
@@ -332,11 +368,7 @@ def import_cells(
             "sites": sites["technology"].value_counts().reindex(order, fill_value=0),
         }
     )
-    summary = summary[(summary["cells"] > 0) | (summary["sites"] > 0)].rename_axis("technology").reset_index()
-    log.info(
-        "%s: %d cells read, %d used, %d refused, %d sites", name, n, int(ok.sum()), len(rejected), len(sites)
-    )
-    return CellImport(sites=sites, rejected=rejected, read=n, used=int(ok.sum()), summary=summary)
+    return summary[(summary["cells"] > 0) | (summary["sites"] > 0)].rename_axis("technology").reset_index()
 
 
 def cells_to_sites(

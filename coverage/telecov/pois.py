@@ -10,8 +10,8 @@ share per technology — the table behind ``poi_coverage.csv``.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,21 +21,18 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS
 
 from .engine.scan import measure, regions_from_geometries
-from .errors import InputError
+from .errors import TelecovWarning
 from .footprints import footprints_of
-from .geodesy import GEOD, LONLAT, is_lonlat
-from .io.tables import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
-from .metrics import LEVEL_ORDER, TECH_ORDER
+from .geodesy import GEOD
+from .io.pois import PoiSet, read_pois
 from .io.population import open_population
-from .io.sites import LAT_NAMES, LON_NAMES
+from .io.refusals import REJECT_COLUMNS
+from .metrics import LEVEL_ORDER, TECH_ORDER
 
 if TYPE_CHECKING:
     from .analysis import Result
-
-log = logging.getLogger(__name__)
 
 POI_COLUMNS = (
     "level", "area_id", "area_name", "parent", "poi", "technology", "count", "covered", "share_pct",
@@ -46,19 +43,9 @@ POI_COLUMNS = (
 DEFAULT_ZONE_SHARE = 50.0
 """Covered area share (%) from which a polygon of interest counts as covered."""
 
-ID_CANDIDATES = ("poi_id", "id", "code", "village_id", "ma")
-NAME_CANDIDATES = ("poi_name", "name", "ten", "village_name")
-
-
-@dataclass(frozen=True)
-class PoiSet:
-    """One file of points or zones of interest, in lon/lat, and its refused rows."""
-
-    name: str
-    features: gpd.GeoDataFrame
-    rejected: pd.DataFrame
-    read: int
-    source: str
+Layers = list[tuple[str, NDArray[np.int64]]]
+"""Technology and member sites of each all-operator layer of a result."""
+_ZONE_MEASURES = 4  # area m², covered m², population, covered population
 
 
 @dataclass(frozen=True)
@@ -84,125 +71,32 @@ class PoiCoverage:
     rejected: pd.DataFrame = field(repr=False)
 
 
-def parse_poi_options(values: Sequence[str] | None) -> dict[str, Path]:
-    """Turn ``NAME=FILE`` strings (``--poi``) into ``{name: path}``.
+@dataclass(frozen=True)
+class _Regions:
+    """The rows of the table: each area, each parent, then the total."""
 
-    Raises
-    ------
-    InputError
-        A value without ``=``, an empty name, or a name given twice.
+    areas: gpd.GeoDataFrame
+    parents: NDArray[np.str_]
+    parent_names: list[str]
+    tree: shapely.STRtree
 
-    """
-    out: dict[str, Path] = {}
-    for item in values or []:
-        name, sep, path = item.partition("=")
-        name = name.strip()
-        if not sep or not name or not path.strip():
-            raise InputError(f"--poi {item!r}: expected NAME=FILE, e.g. --poi villages=villages.gpkg")
-        if name in out:
-            raise InputError(f"--poi {item!r}: the name {name!r} is given twice")
-        out[name] = Path(path.strip())
-    return out
+    @property
+    def n_areas(self) -> int:
+        return len(self.areas)
+
+    @property
+    def size(self) -> int:
+        return self.n_areas + len(self.parent_names) + 1
 
 
-def read_pois(
-    source: str | Path | gpd.GeoDataFrame,
-    *,
-    name: str,
-    crs: str | None = None,
-    encoding: str | None = None,
-) -> PoiSet:
-    """Read points or polygons of interest from a CSV (``lon``/``lat``) or a vector layer.
+@dataclass(frozen=True)
+class _Membership:
+    """Which areas contain each feature, and the (feature, region) pairs it counts in."""
 
-    Parameters
-    ----------
-    source
-        CSV with ``lon``/``lat`` columns (WGS84), any vector file, or a GeoDataFrame.
-    name
-        Name of the set (``villages``, ``parks``, ...).
-    crs
-        CRS to assume when a vector layer has none.
-    encoding
-        Text encoding of a CSV file.
-
-    Raises
-    ------
-    InputError
-        Missing file, no geometry (no coordinate columns), no CRS, or no usable feature.
-
-    """
-    label = f"--poi {name}={source}" if isinstance(source, (str, Path)) else f"--poi {name}"
-    reasons: dict[int, tuple[str, str]] = {}
-    if isinstance(source, (str, Path)) and Path(source).suffix.lower() in TABLE_SUFFIXES:
-        table = read_csv_text(Path(source), encoding=encoding)
-        cols = list(table.columns)
-        xname, yname = find_column(cols, LON_NAMES), find_column(cols, LAT_NAMES)
-        if not (xname and yname):
-            raise InputError(f"{label}: no geometry: expected lon/lat columns (columns: {', '.join(cols)})")
-        lon = pd.to_numeric(table[xname].str.strip(), errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[yname].str.strip(), errors="coerce").to_numpy(dtype=float)
-        for i in map(int, np.flatnonzero(~np.isfinite(lon))):
-            reasons[i] = (xname, f"not a longitude: {table[xname].iloc[i]!r}")
-        for i in map(int, np.flatnonzero(~np.isfinite(lat))):
-            reasons.setdefault(i, (yname, f"not a latitude: {table[yname].iloc[i]!r}"))
-        out_of_range = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-        for i in map(int, np.flatnonzero(out_of_range)):
-            reasons.setdefault(i, (yname, f"coordinates {lon[i]:g}, {lat[i]:g} out of range"))
-        geoms = np.asarray(shapely.points(np.nan_to_num(lon), np.nan_to_num(lat)), dtype=object)
-        attrs = table
-    else:
-        frame = read_vector(Path(source)) if isinstance(source, (str, Path)) else source
-        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-            raise InputError(f"{label}: no geometry column; give points or polygons, or a CSV with lon/lat")
-        if frame.crs is None:
-            if crs is None:
-                raise InputError(f"{label}: the layer has no CRS; set one (e.g. EPSG:4326) in the file")
-            frame = frame.set_crs(CRS.from_user_input(crs))
-        geoms = frame.geometry.to_numpy().copy()
-        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        missing = pd.isna(geoms) | shapely.is_empty(geoms)
-        for i in map(int, np.flatnonzero(missing)):
-            reasons[i] = ("geometry", "missing or empty geometry")
-        kind = shapely.get_type_id(geoms)
-        usable = np.isin(kind, [0, 3, 6]) & ~missing
-        for i in map(int, np.flatnonzero(~usable & ~missing)):
-            reasons[i] = ("geometry", f"expected a point or polygon, got {shapely.get_type_id(geoms[i])}")
-        polys = usable & (kind != 0)
-        bad = polys.copy()
-        bad[polys] = ~shapely.is_valid(geoms[polys])
-        for i in map(int, np.flatnonzero(bad)):
-            fixed = shapely.make_valid(geoms[i])
-            parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-            if parts:
-                geoms[i] = shapely.union_all(parts)
-            else:
-                reasons[i] = ("geometry", "invalid polygon that cannot be repaired")
-        if not is_lonlat(frame.crs):
-            ok_idx = np.array([i for i in range(len(geoms)) if i not in reasons], dtype=np.int64)
-            if ok_idx.size:
-                geoms[ok_idx] = gpd.GeoSeries(geoms[ok_idx], crs=frame.crs).to_crs(LONLAT).to_numpy()
-    read = len(attrs)
-    ok = np.array([i not in reasons for i in range(read)], dtype=bool)
-    attrs = attrs.reset_index(drop=True)
-    cols = [str(c) for c in attrs.columns]
-    id_col = find_column(cols, ID_CANDIDATES)
-    name_col = find_column(cols, NAME_CANDIDATES)
-    ids = attrs[id_col].astype(str) if id_col else pd.Series(np.arange(1, read + 1).astype(str))
-    names = attrs[name_col].astype(str) if name_col else ids
-    features = gpd.GeoDataFrame(attrs.loc[ok].reset_index(drop=True), geometry=list(geoms[ok]), crs=LONLAT)
-    features.insert(0, "poi_id", ids[ok].to_numpy())
-    features.insert(1, "poi_name", names[ok].to_numpy())
-    bad_idx = [i for i in range(read) if i in reasons]
-    rejected = pd.DataFrame(attrs.iloc[bad_idx]).reset_index(drop=True)
-    rejected.insert(0, "poi", name)
-    rejected["row"] = np.asarray(bad_idx, dtype=np.int64) + 1
-    rejected["field"] = [reasons[i][0] for i in bad_idx]
-    rejected["reason"] = [reasons[i][1] for i in bad_idx]
-    if read and not ok.any():
-        raise InputError(f"{label}: no usable feature; every row was refused ({rejected['reason'].iloc[0]})")
-    if bad_idx:
-        log.warning("%s: %d of %d rows refused (see rejected_pois.csv)", label, len(bad_idx), read)
-    return PoiSet(name=name, features=features, rejected=rejected, read=read, source=str(source))
+    area_ids: list[str]
+    outside: int
+    feature: NDArray[np.int64]
+    region: NDArray[np.int64]
 
 
 def points_covered(
@@ -238,7 +132,7 @@ def points_covered(
     return pd.DataFrame({"point": point_i[inside].astype(np.int64), "site": site_i[inside].astype(np.int64)})
 
 
-def _layers(result: Result) -> list[tuple[str, NDArray[np.int64]]]:
+def _layers(result: Result) -> Layers:
     return [
         (layer.technology, np.asarray(layer.members, dtype=np.int64))
         for layer in result.layers
@@ -281,111 +175,172 @@ def poi_coverage(
     InputError
         A POI file with no geometry or no CRS, or nothing usable in it.
 
+    Warns
+    -----
+    TelecovWarning
+        Rows of a POI file were refused, or features lie in no area.
+
     """
     sets = [read_pois(src, name=name, crs=crs, encoding=encoding) for name, src in pois.items()]
     areas = result.areas
-    n_areas = len(areas)
     parents = areas["parent"].to_numpy(dtype=str)
-    parent_names = sorted({p for p in parents if p})
-    parent_code = {p: i for i, p in enumerate(parent_names)}
-    n_regions = n_areas + len(parent_names) + 1
-    area_tree = shapely.STRtree(areas.geometry.to_numpy())
+    regions = _Regions(
+        areas=areas, parents=parents, parent_names=sorted({p for p in parents if p}),
+        tree=shapely.STRtree(areas.geometry.to_numpy()),
+    )  # fmt: skip
     layers = _layers(result)
-    sites = result.sites
     frames: list[pd.DataFrame] = []
     features: dict[str, gpd.GeoDataFrame] = {}
     for poi in sets:
-        feats = poi.features.copy()
-        geoms = feats.geometry.to_numpy()
-        is_point = shapely.get_type_id(geoms) == 0
-        anchor = np.where(is_point, geoms, shapely.point_on_surface(geoms))
-        pt_i, area_i = area_tree.query(anchor, predicate="intersects") if len(geoms) else (
-            np.zeros(0, np.int64), np.zeros(0, np.int64))  # fmt: skip
-        outside = len(geoms) - np.unique(pt_i).shape[0]
-        if outside:
-            log.warning("--poi %s: %d of %d features lie in no area (left out of the rows)",
-                        poi.name, outside, len(geoms))  # fmt: skip
-        ids = areas["area_id"].to_numpy(dtype=object)
-        feats["area_ids"] = [";".join(ids[area_i[pt_i == k]].tolist()) for k in range(len(geoms))]
-        # region pairs: each feature once per area, parent and total containing it
-        par = np.array([parent_code.get(p, -1) for p in parents[area_i]], dtype=np.int64)
-        pairs = np.concatenate([
-            np.column_stack([pt_i, area_i]),
-            np.column_stack([pt_i[par >= 0], n_areas + par[par >= 0]]),
-            np.column_stack([pt_i, np.full(pt_i.shape[0], n_regions - 1)]),
-        ]) if pt_i.size else np.zeros((0, 2), np.int64)  # fmt: skip
-        pairs = np.unique(pairs, axis=0)
-        p_feat, p_reg = pairs[:, 0], pairs[:, 1]
-        covered = np.zeros((len(geoms), len(layers)), dtype=bool)
-        pidx = np.flatnonzero(is_point)
-        if pidx.size:
-            hits = points_covered(
-                sites, shapely.get_x(geoms[pidx]).astype(float), shapely.get_y(geoms[pidx]).astype(float)
-            )
-            for li, (_, members) in enumerate(layers):
-                in_layer = np.zeros(len(sites), dtype=bool)
-                in_layer[members] = True
-                sel = hits["point"].to_numpy()[in_layer[hits["site"].to_numpy()]]
-                covered[pidx[sel], li] = True
-        zone = np.full((len(geoms), len(layers), 4), np.nan)  # area m², cov m², pop, cov pop
-        qidx = np.flatnonzero(~is_point)
-        if qidx.size:
-            zone[qidx] = _measure_zones(result, geoms[qidx], layers, population)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(zone[qidx, :, 0] > 0, 100.0 * zone[qidx, :, 1] / zone[qidx, :, 0], 0.0)
-            covered[qidx] = share >= zone_share
-        for li, (tech, _) in enumerate(layers):
-            feats[f"{tech}_covered"] = covered[:, li]
-            if qidx.size:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    feats[f"{tech}_area_pct"] = 100.0 * zone[:, li, 1] / zone[:, li, 0]
-                    feats[f"{tech}_population_pct"] = 100.0 * zone[:, li, 3] / zone[:, li, 2]
+        feats, rows = _set_coverage(
+            poi, result, regions, layers, population=population, zone_share=zone_share
+        )
         features[poi.name] = feats
-        count = np.bincount(p_reg, minlength=n_regions).astype(float)
-        any_zone = bool(qidx.size)
-        for li, (tech, _) in enumerate(layers):
-            cov = np.bincount(p_reg, weights=covered[p_feat, li].astype(float), minlength=n_regions)
-            row: dict[str, Any] = {"poi": poi.name, "technology": tech, "count": count.astype(np.int64),
-                                   "covered": cov.astype(np.int64)}  # fmt: skip
+        frames.extend(rows)
+    return PoiCoverage(table=_table(frames, regions), features=features, rejected=_rejected(sets))
+
+
+def _set_coverage(
+    poi: PoiSet,
+    result: Result,
+    regions: _Regions,
+    layers: Layers,
+    *,
+    population: str | Path | Any | None,
+    zone_share: float,
+) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame]]:
+    """One POI set: its features with coverage columns, and its rows per layer."""
+    feats = poi.features.copy()
+    geoms = feats.geometry.to_numpy()
+    is_point = shapely.get_type_id(geoms) == 0
+    member = _membership(geoms, is_point, regions)
+    if member.outside:
+        warnings.warn(f"--poi {poi.name}: {member.outside} of {len(geoms)} features lie in no area "
+                      "(left out of the rows)", TelecovWarning, stacklevel=3)  # fmt: skip
+    feats["area_ids"] = member.area_ids
+    covered = np.zeros((len(geoms), len(layers)), dtype=bool)
+    pidx = np.flatnonzero(is_point)
+    if pidx.size:
+        covered[pidx] = _points_in_layers(result.sites, geoms[pidx], layers)
+    zone = np.full((len(geoms), len(layers), _ZONE_MEASURES), np.nan)
+    qidx = np.flatnonzero(~is_point)
+    if qidx.size:
+        zone[qidx] = _measure_zones(result, geoms[qidx], layers, population)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(zone[qidx, :, 0] > 0, 100.0 * zone[qidx, :, 1] / zone[qidx, :, 0], 0.0)
+        covered[qidx] = share >= zone_share
+    for li, (tech, _) in enumerate(layers):
+        feats[f"{tech}_covered"] = covered[:, li]
+        if qidx.size:
             with np.errstate(divide="ignore", invalid="ignore"):
-                row["share_pct"] = np.where(count > 0, 100.0 * cov / count, np.nan)
-                sums = [
-                    np.bincount(p_reg, weights=np.nan_to_num(zone[p_feat, li, k]), minlength=n_regions)
-                    for k in range(4)
-                ]
-                nan = np.full(n_regions, np.nan)
-                row["area_km2"] = sums[0] / 1e6 if any_zone else nan
-                row["covered_km2"] = sums[1] / 1e6 if any_zone else nan
-                row["area_pct"] = np.where(sums[0] > 0, 100.0 * sums[1] / sums[0], np.nan)
-                row["population"] = sums[2] if any_zone else nan
-                row["covered_population"] = sums[3] if any_zone else nan
-                row["population_pct"] = np.where(sums[2] > 0, 100.0 * sums[3] / sums[2], np.nan)
-            frames.append(pd.DataFrame(row))
-    level = ["area"] * n_areas + ["parent"] * len(parent_names) + ["total"]
+                feats[f"{tech}_area_pct"] = 100.0 * zone[:, li, 1] / zone[:, li, 0]
+                feats[f"{tech}_population_pct"] = 100.0 * zone[:, li, 3] / zone[:, li, 2]
+    rows = [
+        _layer_rows(
+            poi.name, tech, covered[:, li], zone[:, li], member, regions.size, any_zone=bool(qidx.size)
+        )
+        for li, (tech, _) in enumerate(layers)
+    ]
+    return feats, rows
+
+
+def _membership(geoms: NDArray[np.object_], is_point: NDArray[np.bool_], regions: _Regions) -> _Membership:
+    """Areas containing each feature (a polygon by a point on its surface) and region pairs."""
+    anchor = np.where(is_point, geoms, shapely.point_on_surface(geoms))
+    pt_i, area_i = regions.tree.query(anchor, predicate="intersects") if len(geoms) else (
+        np.zeros(0, np.int64), np.zeros(0, np.int64))  # fmt: skip
+    ids = regions.areas["area_id"].to_numpy(dtype=object)
+    area_ids = [";".join(ids[area_i[pt_i == k]].tolist()) for k in range(len(geoms))]
+    # region pairs: each feature once per area, parent and total containing it
+    parent_code = {p: i for i, p in enumerate(regions.parent_names)}
+    par = np.array([parent_code.get(p, -1) for p in regions.parents[area_i]], dtype=np.int64)
+    pairs = np.concatenate([
+        np.column_stack([pt_i, area_i]),
+        np.column_stack([pt_i[par >= 0], regions.n_areas + par[par >= 0]]),
+        np.column_stack([pt_i, np.full(pt_i.shape[0], regions.size - 1)]),
+    ]) if pt_i.size else np.zeros((0, 2), np.int64)  # fmt: skip
+    pairs = np.unique(pairs, axis=0)
+    return _Membership(
+        area_ids=area_ids,
+        outside=len(geoms) - np.unique(pt_i).shape[0],
+        feature=pairs[:, 0],
+        region=pairs[:, 1],
+    )
+
+
+def _points_in_layers(
+    sites: gpd.GeoDataFrame, points: NDArray[np.object_], layers: Layers
+) -> NDArray[np.bool_]:
+    """Per point and layer: whether a footprint of the layer contains the point."""
+    covered = np.zeros((len(points), len(layers)), dtype=bool)
+    hits = points_covered(sites, shapely.get_x(points).astype(float), shapely.get_y(points).astype(float))
+    for li, (_, members) in enumerate(layers):
+        in_layer = np.zeros(len(sites), dtype=bool)
+        in_layer[members] = True
+        sel = hits["point"].to_numpy()[in_layer[hits["site"].to_numpy()]]
+        covered[sel, li] = True
+    return covered
+
+
+def _layer_rows(
+    poi: str,
+    tech: str,
+    covered: NDArray[np.bool_],
+    zone: NDArray[np.float64],
+    member: _Membership,
+    n_regions: int,
+    *,
+    any_zone: bool,
+) -> pd.DataFrame:
+    """One layer's rows for every region: counts, covered counts and the zones' measures."""
+    p_feat, p_reg = member.feature, member.region
+    count = np.bincount(p_reg, minlength=n_regions).astype(float)
+    cov = np.bincount(p_reg, weights=covered[p_feat].astype(float), minlength=n_regions)
+    row: dict[str, Any] = {"poi": poi, "technology": tech, "count": count.astype(np.int64),
+                           "covered": cov.astype(np.int64)}  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        row["share_pct"] = np.where(count > 0, 100.0 * cov / count, np.nan)
+        sums = [
+            np.bincount(p_reg, weights=np.nan_to_num(zone[p_feat, k]), minlength=n_regions)
+            for k in range(_ZONE_MEASURES)
+        ]
+        nan = np.full(n_regions, np.nan)
+        row["area_km2"] = sums[0] / 1e6 if any_zone else nan
+        row["covered_km2"] = sums[1] / 1e6 if any_zone else nan
+        row["area_pct"] = np.where(sums[0] > 0, 100.0 * sums[1] / sums[0], np.nan)
+        row["population"] = sums[2] if any_zone else nan
+        row["covered_population"] = sums[3] if any_zone else nan
+        row["population_pct"] = np.where(sums[2] > 0, 100.0 * sums[3] / sums[2], np.nan)
+    return pd.DataFrame(row)
+
+
+def _table(frames: list[pd.DataFrame], regions: _Regions) -> pd.DataFrame:
+    """Join the rows of every set and layer to their region keys, in the contract's order."""
+    if not frames:
+        return pd.DataFrame(columns=list(POI_COLUMNS))
+    areas, names = regions.areas, regions.parent_names
     keys = pd.DataFrame(
         {
-            "level": level,
-            "area_id": [*areas["area_id"].astype(str), *parent_names, "ALL"],
-            "area_name": [*areas["area_name"].astype(str), *parent_names, "All areas"],
-            "parent": [*parents, *([""] * len(parent_names)), ""],
+            "level": ["area"] * regions.n_areas + ["parent"] * len(names) + ["total"],
+            "area_id": [*areas["area_id"].astype(str), *names, "ALL"],
+            "area_name": [*areas["area_name"].astype(str), *names, "All areas"],
+            "parent": [*regions.parents, *([""] * len(names)), ""],
         }
     )
-    if frames:
-        table = pd.concat([pd.concat([keys, f], axis=1) for f in frames], ignore_index=True)
-        table = table.assign(
-            _l=table["level"].map(LEVEL_ORDER), _t=table["technology"].map(TECH_ORDER)
-        ).sort_values(["_l", "area_id", "poi", "_t"], kind="stable")
-        table = table[list(POI_COLUMNS)].reset_index(drop=True)
-    else:
-        table = pd.DataFrame(columns=list(POI_COLUMNS))
+    table = pd.concat([pd.concat([keys, f], axis=1) for f in frames], ignore_index=True)
+    table = table.assign(
+        _l=table["level"].map(LEVEL_ORDER), _t=table["technology"].map(TECH_ORDER)
+    ).sort_values(["_l", "area_id", "poi", "_t"], kind="stable")
+    return table[list(POI_COLUMNS)].reset_index(drop=True)
+
+
+def _rejected(sets: list[PoiSet]) -> pd.DataFrame:
+    """Refused rows of every set: ``poi``, original columns, ``row``, ``field``, ``reason``."""
     rejected = [p.rejected for p in sets if len(p.rejected)]
     rej = (
-        pd.concat(rejected, ignore_index=True)
-        if rejected
-        else pd.DataFrame(columns=["poi", "row", "field", "reason"])
+        pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=["poi", *REJECT_COLUMNS])
     )
-    rej = rej[[c for c in rej.columns if c not in ("row", "field", "reason")] + ["row", "field", "reason"]]
-    return PoiCoverage(table=table, features=features, rejected=rej)
+    return rej[[c for c in rej.columns if c not in REJECT_COLUMNS] + list(REJECT_COLUMNS)]
 
 
 def _measure_zones(

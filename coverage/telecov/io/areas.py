@@ -1,8 +1,14 @@
-"""Areas (communes): read any polygon layer, pick id/name fields, repair and refuse geometries."""
+"""Areas (communes): read any polygon layer, pick id/name fields, repair and refuse geometries.
+
+Features are checked in a fixed order and a refused feature keeps its first problem:
+geometry (missing, not a polygon), id (empty, duplicate), official population, and last an
+invalid geometry that cannot be repaired.
+"""
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +17,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 
-from ..errors import InputError
+from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat
-from .tables import find_column, read_vector
+from .refusals import Refusals
+from .tables import find_column
+from .vectors import (
+    POLYGONAL_TYPE_IDS,
+    has_geometry,
+    invalid,
+    missing_geometries,
+    read_vector,
+    to_lonlat,
+    with_crs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +42,7 @@ ID_CANDIDATES = (
 NAME_CANDIDATES = ("area_name", "ten_xa", "commune_name", "ten", "name", "adm3_en", "name_en")
 DENSIFY_M = 100.0
 """Edge length (source CRS metres) to densify projected polygons to before going to lon/lat."""
+_ROW = "__row"
 
 
 @dataclass(frozen=True)
@@ -40,16 +58,15 @@ class AreaTable:
     name_field: str | None
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Ids and names as text exactly as written (integers without a trailing .0)."""
-    out = values.astype(object).map(
-        lambda v: (
-            ""
-            if v is None or (isinstance(v, float) and np.isnan(v))
-            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-        )
-    )
-    return out.astype(str)
+@dataclass(frozen=True)
+class _Labels:
+    """Per area: id, name and parent as text, and the fields they come from."""
+
+    ids: pd.Series
+    names: pd.Series
+    parents: pd.Series
+    id_field: str | None
+    name_field: str | None
 
 
 def parse_select(select: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -99,118 +116,186 @@ def read_areas(
     InputError
         Missing file, no CRS, unknown field, nothing selected or nothing usable.
 
+    Warns
+    -----
+    TelecovWarning
+        Invalid geometries were repaired.
+
     """
-    if isinstance(source, (str, Path)):
-        name = str(source)
-        frame = read_vector(Path(source), layer=layer)
-    else:
-        name = "<areas>"
-        frame = source
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        raise InputError(f"{name}: no geometry column; areas must be a polygon layer")
-    if frame.crs is None:
-        if crs is None:
-            raise InputError(f"{name}: the areas layer has no CRS; pass --areas-crs (e.g. EPSG:4326)")
-        frame = frame.set_crs(CRS.from_user_input(crs))
+    frame, name = _open_areas(source, crs=crs, layer=layer)
     read = len(frame)
-    if read == 0:
-        raise InputError(f"{name}: the areas layer has no features")
-    frame = frame.reset_index(drop=True)
-    frame["__row"] = np.arange(1, read + 1)
-    cols = [c for c in frame.columns if c not in (frame.geometry.name, "__row")]
-    for label, field in (("--area-id", area_id), ("--area-name", area_name), ("--parent", parent),
-                         ("--population-field", population_field)):  # fmt: skip
-        if field is not None and field not in cols:
-            raise InputError(f"{name}: {label} field '{field}' not found (fields: {', '.join(cols)})")
-    for field, value in parse_select(select).items():
-        if field not in cols:
-            raise InputError(f"{name}: --select field '{field}' not found (fields: {', '.join(cols)})")
-        frame = frame.loc[_as_text(frame[field]) == value]
-        if frame.empty:
-            raise InputError(f"{name}: --select {field}={value} matches no area")
-    id_field = area_id or find_column(cols, ID_CANDIDATES)
-    name_field = area_name or find_column(cols, NAME_CANDIDATES)
-    log.info("%s: area id field %s, name field %s", name, id_field or "(feature number)",
-             name_field or "(id)")  # fmt: skip
-    ids = _as_text(frame[id_field]) if id_field else frame["__row"].astype(str)
-    names = _as_text(frame[name_field]) if name_field else ids
-    parents = _as_text(frame[parent]) if parent else pd.Series("", index=frame.index)
-
-    reasons: dict[int, tuple[str, str]] = {}
+    cols = [c for c in frame.columns if c not in (frame.geometry.name, _ROW)]
+    _check_fields({"--area-id": area_id, "--area-name": area_name, "--parent": parent,
+                   "--population-field": population_field}, cols=cols, name=name)  # fmt: skip
+    frame = _selected(frame, parse_select(select), cols=cols, name=name)
+    labels = _labels(frame, cols=cols, area_id=area_id, area_name=area_name, parent=parent)
+    log.info("%s: area id field %s, name field %s", name, labels.id_field or "(feature number)",
+             labels.name_field or "(id)")  # fmt: skip
     geoms = frame.geometry.to_numpy()
-    missing = pd.isna(geoms) | shapely.is_empty(geoms)
-    for i in map(int, np.flatnonzero(missing)):
-        reasons[i] = ("geometry", "missing or empty geometry")
-    kinds = shapely.get_type_id(geoms)
-    polygonal = np.isin(kinds, [3, 6])
-    for i in map(int, np.flatnonzero(~polygonal & ~missing)):
-        reasons[i] = ("geometry", f"expected a polygon, got {geoms[i].geom_type}")
-    for i in map(int, np.flatnonzero((ids == "").to_numpy())):
-        reasons.setdefault(i, (id_field or "id", "empty area id"))
-    dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
-    for i in map(int, np.flatnonzero(dup)):
-        reasons.setdefault(i, (id_field or "id", f"duplicate area id {ids.iloc[i]!r}"))
-    official = None
-    if population_field:
-        official = pd.to_numeric(frame[population_field], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(official) | (official < 0)
-        for i in map(int, np.flatnonzero(bad)):
-            reasons.setdefault(
-                i, (population_field, f"not a valid population: {frame[population_field].iloc[i]!r}")
-            )
-    usable = polygonal & ~missing
-    valid = np.ones(len(geoms), dtype=bool)
-    valid[usable] = shapely.is_valid(geoms[usable])
-    repaired = 0
-    fixed = geoms.copy()
-    for i in map(int, np.flatnonzero(usable & ~valid)):
-        geom = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        geom = _polygonal_part(geom)
-        if geom is None or geom.is_empty or geom.area == 0:
-            reasons.setdefault(i, ("geometry", "invalid geometry that cannot be repaired"))
-        else:
-            fixed[i] = geom
-            repaired += 1
+    refusals = Refusals(len(frame))
+    usable = _refuse_geometries(geoms, refusals)
+    _refuse_ids(labels.ids, field=labels.id_field or "id", refusals=refusals)
+    official = _official_population(frame, population_field, refusals) if population_field else None
+    fixed, repaired = _repaired(geoms, usable, refusals)
     if repaired:
-        log.warning("%s: repaired %d invalid geometries", name, repaired)
-
-    source_crs = frame.crs
-    ok = np.array([i not in reasons for i in range(len(frame))], dtype=bool)
-    accepted_geoms = fixed[ok]
-    if not is_lonlat(source_crs):
-        if CRS.from_user_input(source_crs).is_projected:
-            accepted_geoms = shapely.segmentize(accepted_geoms, DENSIFY_M)
-        accepted_geoms = gpd.GeoSeries(accepted_geoms, crs=source_crs).to_crs(LONLAT).to_numpy()
-    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name, "__row"]))
-    accepted = gpd.GeoDataFrame(
-        attrs.loc[ok].reset_index(drop=True), geometry=list(accepted_geoms), crs=LONLAT
-    )
-    accepted.insert(0, "area_id", ids[ok].to_numpy())
-    accepted.insert(1, "area_name", names[ok].to_numpy())
-    accepted.insert(2, "parent", parents[ok].to_numpy())
-    if official is not None:
-        accepted["__official_population"] = official[ok]
-    rows = frame["__row"].to_numpy()
-    bad_idx = [i for i in range(len(frame)) if i in reasons]
-    rejected = pd.DataFrame(attrs.iloc[bad_idx]).reset_index(drop=True)
-    rejected["row"] = rows[bad_idx] if bad_idx else np.zeros(0, dtype=np.int64)
-    rejected["field"] = [reasons[i][0] for i in bad_idx]
-    rejected["reason"] = [reasons[i][1] for i in bad_idx]
+        warnings.warn(f"{name}: repaired {repaired} invalid geometries", TelecovWarning, stacklevel=2)
+    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name, _ROW]))
+    rejected = refusals.frame(attrs, rows=frame[_ROW].to_numpy())
+    ok = refusals.ok
     if not ok.any():
         raise InputError(f"{name}: no usable area; every feature was refused ({rejected['reason'].iloc[0]})")
+    accepted = gpd.GeoDataFrame(
+        attrs.loc[ok].reset_index(drop=True), geometry=list(_in_lonlat(fixed[ok], frame.crs)), crs=LONLAT
+    )
+    _insert_labels(accepted, labels, ok)
+    if official is not None:
+        accepted["__official_population"] = official[ok]
     return AreaTable(
         accepted=accepted,
         rejected=rejected,
         read=read,
         repaired=repaired,
         name=name,
+        id_field=labels.id_field,
+        name_field=labels.name_field,
+    )
+
+
+def _open_areas(
+    source: str | Path | gpd.GeoDataFrame, *, crs: str | None, layer: str | None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Return the layer with a CRS and a ``__row`` feature number, and its display name."""
+    if isinstance(source, (str, Path)):
+        name = str(source)
+        frame = read_vector(Path(source), layer=layer)
+    else:
+        name = "<areas>"
+        frame = source
+    if not has_geometry(frame):
+        raise InputError(f"{name}: no geometry column; areas must be a polygon layer")
+    message = f"{name}: the areas layer has no CRS; pass --areas-crs (e.g. EPSG:4326)"
+    frame = with_crs(frame, crs, message=message)
+    if len(frame) == 0:
+        raise InputError(f"{name}: the areas layer has no features")
+    frame = frame.reset_index(drop=True)
+    frame[_ROW] = np.arange(1, len(frame) + 1)
+    return frame, name
+
+
+def _check_fields(fields: dict[str, str | None], *, cols: list[str], name: str) -> None:
+    """Refuse a field option (``--area-id`` ... → field) naming no field of the layer."""
+    for label, field in fields.items():
+        if field is not None and field not in cols:
+            raise InputError(f"{name}: {label} field '{field}' not found (fields: {', '.join(cols)})")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Ids and names as text exactly as written (integers without a trailing .0)."""
+    out = values.astype(object).map(
+        lambda v: (
+            ""
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        )
+    )
+    return out.astype(str)
+
+
+def _selected(
+    frame: gpd.GeoDataFrame, select: dict[str, str], *, cols: list[str], name: str
+) -> gpd.GeoDataFrame:
+    """Keep the areas whose ``select`` fields have the given values."""
+    for field, value in select.items():
+        if field not in cols:
+            raise InputError(f"{name}: --select field '{field}' not found (fields: {', '.join(cols)})")
+        frame = frame.loc[_as_text(frame[field]) == value]
+        if frame.empty:
+            raise InputError(f"{name}: --select {field}={value} matches no area")
+    return frame
+
+
+def _labels(
+    frame: gpd.GeoDataFrame,
+    *,
+    cols: list[str],
+    area_id: str | None,
+    area_name: str | None,
+    parent: str | None,
+) -> _Labels:
+    id_field = area_id or find_column(cols, ID_CANDIDATES)
+    name_field = area_name or find_column(cols, NAME_CANDIDATES)
+    ids = _as_text(frame[id_field]) if id_field else frame[_ROW].astype(str)
+    return _Labels(
+        ids=ids,
+        names=_as_text(frame[name_field]) if name_field else ids,
+        parents=_as_text(frame[parent]) if parent else pd.Series("", index=frame.index),
         id_field=id_field,
         name_field=name_field,
     )
 
 
-def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:
-    """Keep only the polygons of a repaired geometry."""
+def _insert_labels(accepted: gpd.GeoDataFrame, labels: _Labels, ok: NDArray[np.bool_]) -> None:
+    """Put ``area_id``, ``area_name`` and ``parent`` of the accepted areas first, in place."""
+    accepted.insert(0, "area_id", labels.ids[ok].to_numpy())
+    accepted.insert(1, "area_name", labels.names[ok].to_numpy())
+    accepted.insert(2, "parent", labels.parents[ok].to_numpy())
+
+
+def _refuse_geometries(geoms: NDArray[np.object_], refusals: Refusals) -> NDArray[np.bool_]:
+    """Refuse missing and non-polygonal geometries; return where the geometry is usable."""
+    missing = missing_geometries(geoms)
+    polygonal = np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPE_IDS)
+    refusals.refuse(missing, "geometry", "missing or empty geometry")
+    refusals.refuse(~polygonal & ~missing, "geometry",
+                    lambda i: f"expected a polygon, got {geoms[i].geom_type}")  # fmt: skip
+    return polygonal & ~missing
+
+
+def _refuse_ids(ids: pd.Series, *, field: str, refusals: Refusals) -> None:
+    """Refuse empty and repeated area ids (the first of a repeated id is kept)."""
+    filled = (ids != "").to_numpy()
+    refusals.refuse(~filled, field, "empty area id")
+    text = ids.to_numpy(dtype=object)
+    refusals.refuse(ids.duplicated(keep="first").to_numpy() & filled, field,
+                    lambda i: f"duplicate area id {text[i]!r}")  # fmt: skip
+
+
+def _official_population(frame: gpd.GeoDataFrame, field: str, refusals: Refusals) -> NDArray[np.float64]:
+    """Official population per area; values that are not a count ≥ 0 are refused."""
+    official = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
+    column = frame[field]
+    refusals.refuse(~np.isfinite(official) | (official < 0), field,
+                    lambda i: f"not a valid population: {column.iloc[i]!r}")  # fmt: skip
+    return official
+
+
+def _repaired(
+    geoms: NDArray[np.object_], usable: NDArray[np.bool_], refusals: Refusals
+) -> tuple[NDArray[np.object_], int]:
+    """Geometries with the invalid usable ones repaired, and how many were; others refused."""
+    fixed = geoms.copy()
+    repaired = 0
+    for i in map(int, np.flatnonzero(invalid(geoms, usable))):
+        geom = _polygonal_part(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
+        if geom is None or geom.is_empty or geom.area == 0:
+            refusals.refuse([i], "geometry", "invalid geometry that cannot be repaired")
+        else:
+            fixed[i] = geom
+            repaired += 1
+    return fixed, repaired
+
+
+def _in_lonlat(geoms: NDArray[np.object_], crs: CRS | None) -> NDArray[np.object_]:
+    """Geometries in lon/lat; projected ones densified to :data:`DENSIFY_M` first."""
+    if is_lonlat(crs):
+        return geoms
+    if CRS.from_user_input(crs).is_projected:
+        geoms = shapely.segmentize(geoms, DENSIFY_M)
+    return to_lonlat(geoms, crs)
+
+
+def _polygonal_part(geom: shapely.Geometry | None) -> shapely.Geometry | None:
+    """Keep only the polygons of a repaired geometry (None when it has none)."""
     if geom is None:
         return None
     if geom.geom_type in ("Polygon", "MultiPolygon"):

@@ -1,107 +1,20 @@
-"""Writing outputs: contract CSV/GeoJSON/JSON, rejects, and atomic output sets."""
+"""Output sets: files written atomically, one at a time or as a whole set of a command."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import math
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
 log = logging.getLogger(__name__)
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-REJECT_COLUMNS = ("row", "field", "reason")
-
-
-def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a single quote."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
-    return out
-
-
-def csv_text(frame: pd.DataFrame, *, excel_safe: bool = False) -> str:
-    """CSV text (UTF-8, empty cells for missing values, ``.`` decimals, full precision)."""
-    if excel_safe:
-        frame = neutralize_formulas(frame)
-    return str(frame.to_csv(index=False, na_rep="", lineterminator="\n"))
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: NaN and inf become None, numpy scalars become Python ones."""
-    cols = list(frame.columns)
-    return [
-        {c: _clean(v) for c, v in zip(cols, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-
-
-def json_text(obj: Any) -> str:
-    """Strict JSON (no NaN) as UTF-8 text."""
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=1, default=_clean) + "\n"
-
-
-def geojson_text(frame: gpd.GeoDataFrame, *, precision: int = 7) -> str:
-    """RFC 7946 FeatureCollection: lon/lat, no ``crs`` member, counter-clockwise exteriors.
-
-    Coordinates are rounded to ``precision`` decimals (7 ≈ 1 cm); NaN and inf become ``null``.
-    """
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
-    geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
-    geoms = shapely.transform(geoms, lambda c: np.round(c, precision))
-    geom_text = shapely.to_geojson(geoms)
-    props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    floats = props.select_dtypes("number").columns
-    props[floats] = props[floats].replace([np.inf, -np.inf], np.nan)
-    lines = props.to_json(
-        orient="records", lines=True, force_ascii=False, double_precision=15, date_format="iso"
-    ).splitlines()
-    parts = []
-    for prop, geom in zip(lines, geom_text, strict=True):
-        g = "null" if geom is None else geom
-        parts.append('{"type":"Feature","properties":' + prop + ',"geometry":' + g + "}")
-    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(parts) + "\n]}\n"
-
-
-def rejects_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """Rejects in the contract's shape: original columns, then row, field, reason."""
-    if frame is None or frame.empty:
-        cols = [c for c in (frame.columns if frame is not None else []) if c not in REJECT_COLUMNS]
-        return pd.DataFrame(columns=[*cols, *REJECT_COLUMNS])
-    cols = [c for c in frame.columns if c not in REJECT_COLUMNS]
-    return frame[[*cols, *REJECT_COLUMNS]]
-
-
 Writer = Callable[[Path], None]
+"""Fills the file at the path it is given."""
 
 
 def write_text_file(path: Path, text: str) -> None:
@@ -158,8 +71,21 @@ def output_set(out_dir: str | Path, *, name: str) -> Iterator[Path]:
         shutil.rmtree(gen, ignore_errors=True)
         raise
     files = sorted(p.name for p in gen.iterdir() if p.is_file())
-    # The fixed names point through `current`; made before the switch they dangle (a new name)
-    # or show the previous set until `current` moves, so every file changes at the same instant.
+    _link_names(out, files, name=name, gen=gen)
+    current = base / "current"
+    tmp_link = base / f".current-{gen.name}"
+    os.symlink(gen.name, tmp_link)
+    os.replace(tmp_link, current)  # the atomic switch of the whole set
+    _remove_previous(out, base, name=name, gen=gen)
+    log.info("wrote %s into %s", ", ".join(files), out)
+
+
+def _link_names(out: Path, files: list[str], *, name: str, gen: Path) -> None:
+    """Make each fixed name in ``out`` a link through the set's ``current`` link.
+
+    Made before the switch, a link dangles (a new name) or shows the previous set until
+    ``current`` moves, so every file changes at the same instant.
+    """
     for fname in files:
         link = out / fname
         rel = os.path.join(".telecov", name, "current", fname)
@@ -168,15 +94,14 @@ def output_set(out_dir: str | Path, *, name: str) -> Iterator[Path]:
         tmp = out / f".{fname}.{gen.name}.lnk"
         os.symlink(rel, tmp)
         os.replace(tmp, link)
-    current = base / "current"
-    tmp_link = base / f".current-{gen.name}"
-    os.symlink(gen.name, tmp_link)
-    os.replace(tmp_link, current)  # the atomic switch of the whole set
+
+
+def _remove_previous(out: Path, base: Path, *, name: str, gen: Path) -> None:
+    """Remove the links to files the previous set had and this one does not, and old sets."""
     prefix = os.path.join(".telecov", name, "current", "")
     for link in out.iterdir():
         if link.is_symlink() and os.readlink(link).startswith(prefix) and not link.exists():
-            link.unlink()  # a file the previous set had and this one does not
+            link.unlink()
     for old in base.iterdir():
         if old.is_dir() and not old.is_symlink() and old.name.startswith("gen-") and old != gen:
             shutil.rmtree(old, ignore_errors=True)
-    log.info("wrote %s into %s", ", ".join(files), out)

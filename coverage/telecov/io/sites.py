@@ -1,10 +1,13 @@
-"""Sites: read a CSV or point layer, validate every row, normalize technologies and radii."""
+"""Sites: read a CSV or point layer, validate every row, normalize technologies and radii.
+
+Rows are checked in a fixed order and a refused row keeps its first problem: coordinates,
+their range, technology, radius, azimuth, beamwidth, status.
+"""
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -12,11 +15,11 @@ from typing import cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
 
-from ..errors import InputError
+from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT
-from .tables import TABLE_SUFFIXES, find_column, read_csv_text, read_vector
 from ..vocabulary import (
     DEFAULT_BEAMWIDTH_DEG,
     DEFAULT_RADIUS_M,
@@ -25,8 +28,16 @@ from ..vocabulary import (
     PLANNED_STATUSES,
     normalize_technology,
 )
-
-log = logging.getLogger(__name__)
+from .refusals import Refusals
+from .tables import (
+    TABLE_SUFFIXES,
+    check_decimal_commas,
+    find_column,
+    parse_numbers,
+    read_csv_text,
+    use_decimal,
+)
+from .vectors import has_geometry, read_vector
 
 LON_NAMES = ("lon", "longitude", "lng", "long")
 LAT_NAMES = ("lat", "latitude")
@@ -34,9 +45,18 @@ SITE_COLUMNS = (
     "site_id", "technology", "operator", "radius_m", "azimuth", "beamwidth", "status",
     "counted", "row", "geometry",
 )  # fmt: skip
-DECIMAL_SAMPLE = 2000
-"""Rows looked at to recognise decimal commas (a file uses one convention throughout)."""
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+"""Columns of :attr:`SiteTable.accepted`."""
+_TECHNOLOGY_NAMES = ("technology", "tech", "radio", "rat", "type")
+_PROJECTED_NAMES = (("x", "easting"), ("y", "northing"))
+_RADIUS_NAMES = ("radius_m", "radius", "range_m")
+_AZIMUTH_NAMES = ("azimuth", "azimuth_deg", "bearing")
+_BEAMWIDTH_NAMES = ("beamwidth", "beamwidth_deg", "beam_width", "hbw")
+_STATUS_NAMES = ("status", "state")
+_ID_NAMES = ("site_id", "id", "site", "site_code", "cell_id")
+_OPERATOR_NAMES = ("operator", "carrier", "network", "mno")
+
+Floats = NDArray[np.float64]
+Mask = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -49,67 +69,13 @@ class SiteTable:
     name: str
 
 
-def _raw_sites(
-    source: str | Path | pd.DataFrame,
-    *,
-    crs: str | None,
-    encoding: str | None,
-) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray | None, str]:
-    """Return the raw table (strings), x/y arrays (from geometry, or None) and a display name."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        name = str(path)
-        suffixes = {s.lower() for s in path.suffixes}
-        if path.suffix.lower() in TABLE_SUFFIXES or ".csv" in suffixes:
-            return read_csv_text(path, encoding=encoding), None, None, name
-        source = read_vector(path)
-    else:
-        name = "<sites>"
-    frame = source
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        layer_crs = frame.crs or (CRS.from_user_input(crs) if crs else None)
-        if layer_crs is None:
-            raise InputError(f"{name}: the sites layer has no CRS; pass --sites-crs (e.g. EPSG:4326)")
-        geoms = frame.geometry
-        points = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")
-        xs = np.full(len(frame), np.nan)
-        ys = np.full(len(frame), np.nan)
-        pts = gpd.GeoSeries(geoms[points].values, crs=layer_crs)
-        if len(pts):
-            pts = pts.to_crs(LONLAT)
-            xs[points.to_numpy()] = pts.x.to_numpy()
-            ys[points.to_numpy()] = pts.y.to_numpy()
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
-        table = table.where(table.notna(), "").astype(str)
-        table["__geom_kind"] = np.where(
-            geoms.isna() | geoms.is_empty, "empty", geoms.geom_type.fillna("empty").astype(str)
-        )
-        return table, xs, ys, name
-    table = pd.DataFrame(cast(pd.DataFrame, frame)).astype(object)
-    return table.where(table.notna(), "").astype(str), None, None, name
+@dataclass(frozen=True)
+class _LayerPoints:
+    """Positions of a point layer's features in lon/lat and each feature's geometry type."""
 
-
-def _at(values: pd.Series | np.ndarray, i: int) -> object:
-    return values.iloc[i] if isinstance(values, pd.Series) else values[i]
-
-
-def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse text to float; returns (values, is_text_that_is_not_a_number)."""
-    text = values.astype(str).str.strip()
-    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(parsed) & (text != "").to_numpy() & ~text.str.lower().isin(["nan"]).to_numpy()
-    return parsed, bad
-
-
-def _check_decimal_commas(table: pd.DataFrame, columns: list[str], name: str) -> None:
-    for col in columns:
-        text = table[col].astype(str).head(DECIMAL_SAMPLE)
-        filled = text[text.str.strip() != ""]
-        if len(filled) and filled.str.match(_DECIMAL_COMMA).mean() > 0.5:
-            raise InputError(
-                f"{name}: column '{col}' uses decimal commas (e.g. '{filled.iloc[0]}'); "
-                "pass --decimal , to read them"
-            )
+    lon: Floats
+    lat: Floats
+    kind: NDArray[np.object_]  # "Point", another type name, or "empty"
 
 
 def read_sites(
@@ -149,162 +115,263 @@ def read_sites(
     InputError
         File-level problems: missing file, no coordinate or technology column, no CRS.
 
+    Warns
+    -----
+    TelecovWarning
+        Rows sharing a site id, technology and azimuth (they are kept).
+
     """
-    table, gx, gy, name = _raw_sites(source, crs=crs, encoding=encoding)
+    table, points, name, tech_col = _open_sites(source, crs=crs, encoding=encoding, decimal=decimal)
     n = len(table)
-    if n == 0:
-        raise InputError(f"{name}: no site rows (the file has a header only or no features)")
-    cols = [c for c in table.columns if c != "__geom_kind"]
-    tech_col = find_column(cols, ("technology", "tech", "radio", "rat", "type"))
-    if tech_col is None:
-        raise InputError(f"{name}: no 'technology' column (columns: {', '.join(cols)})")
-    if decimal != ".":
-        for col in cols:
-            table[col] = table[col].str.replace(decimal, ".", regex=False)
-    reasons: dict[int, tuple[str, str]] = {}  # row index -> (field, reason): the first problem
-
-    def refuse(mask: np.ndarray, field: str, reason: str | Callable[[int], str]) -> None:
-        for i in map(int, np.flatnonzero(mask)):
-            if i not in reasons:
-                reasons[i] = (field, reason if isinstance(reason, str) else reason(i))
-
-    if gx is not None and gy is not None:
-        lon, lat = gx, gy
-        kinds = table["__geom_kind"].to_numpy()
-        refuse(kinds == "empty", "geometry", "missing or empty geometry")
-        refuse((kinds != "empty") & (kinds != "Point"), "geometry",
-               lambda i: f"expected a Point, got {_at(kinds, i)}")  # fmt: skip
-        table = table.drop(columns="__geom_kind")
-        xname, yname = "geometry", "geometry"
+    refusals = Refusals(n)
+    if points is not None:
+        lon, lat = _layer_coordinates(points, refusals)
     else:
-        xname = find_column(cols, LON_NAMES) or ""
-        yname = find_column(cols, LAT_NAMES) or ""
-        projected = False
-        if not (xname and yname):
-            xname = find_column(cols, ("x", "easting")) or ""
-            yname = find_column(cols, ("y", "northing")) or ""
-            if not (xname and yname):
-                raise InputError(
-                    f"{name}: no coordinate columns; expected lon/lat (or longitude/latitude, "
-                    f"lng), or x/y with --sites-crs (columns: {', '.join(cols)})"
-                )
-            if crs is None:
-                raise InputError(f"{name}: columns '{xname}'/'{yname}' need --sites-crs (e.g. EPSG:32648)")
-            projected = True
-        if decimal == ".":
-            _check_decimal_commas(table, [xname, yname], name)
-        lon, bad_x = _numbers(table[xname])
-        lat, bad_y = _numbers(table[yname])
-        refuse(bad_x, xname, lambda i: f"not a number: {_at(table[xname], i)!r}")
-        refuse(bad_y, yname, lambda i: f"not a number: {_at(table[yname], i)!r}")
-        refuse(np.isnan(lon) & ~bad_x, xname, "missing coordinate")
-        refuse(np.isnan(lat) & ~bad_y, yname, "missing coordinate")
-        if projected or (crs is not None and not CRS.from_user_input(crs).is_geographic):
-            from pyproj import Transformer
-
-            tr = Transformer.from_crs(CRS.from_user_input(crs), LONLAT, always_xy=True)
-            lon, lat = tr.transform(lon, lat)
-            lon = np.asarray(lon, dtype=np.float64)
-            lat = np.asarray(lat, dtype=np.float64)
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    swapped = finite & (np.abs(lat) > 90) & (np.abs(lon) <= 90)
-    refuse(swapped, yname, lambda i: f"latitude {_at(lat, i):g} out of range (lon/lat swapped?)")
-    refuse(finite & (np.abs(lat) > 90), yname, lambda i: f"latitude {_at(lat, i):g} out of range")
-    refuse(finite & (np.abs(lon) > 180), xname, lambda i: f"longitude {_at(lon, i):g} out of range")
-
-    tech_raw = table[tech_col].astype(str)
-    names = {t: normalize_technology(t) or "" for t in tech_raw.unique()}
-    tech = tech_raw.map(names).to_numpy(dtype=object)
-    refuse(tech == "", tech_col, lambda i: f"unknown technology {_at(tech_raw, i)!r}")
-
-    overrides = {**DEFAULT_RADIUS_M, **{k: float(v) for k, v in (radius or {}).items()}}
-    rad_col = find_column(cols, ("radius_m", "radius", "range_m"))
-    if rad_col:
-        rad, bad_r = _numbers(table[rad_col])
-        refuse(bad_r, rad_col, lambda i: f"not a number: {_at(table[rad_col], i)!r}")
-        text = table[rad_col].astype(str).str.strip().str.lower()
-        given = (text != "").to_numpy()
-        refuse(given & ~bad_r & ~np.isfinite(rad), rad_col, "radius is NaN or infinite")
-        refuse(given & np.isfinite(rad) & (rad <= 0), rad_col,
-               lambda i: f"radius {_at(rad, i):g} m is not positive")  # fmt: skip
-        refuse(given & np.isfinite(rad) & (rad > MAX_RADIUS_M), rad_col,
-               lambda i: f"radius {_at(rad, i):g} m is larger than {MAX_RADIUS_M:g} m")  # fmt: skip
-        rad = np.where(given, rad, np.nan)
-    else:
-        rad = np.full(n, np.nan)
-    default = pd.Series(tech).map(overrides).to_numpy(dtype=np.float64)
-    radius_m = np.where(np.isnan(rad), default, rad)
-
-    az_col = find_column(cols, ("azimuth", "azimuth_deg", "bearing"))
-    bw_col = find_column(cols, ("beamwidth", "beamwidth_deg", "beam_width", "hbw"))
-    azimuth = np.full(n, np.nan)
-    beam = np.full(n, np.nan)
-    if az_col:
-        azimuth, bad_a = _numbers(table[az_col])
-        refuse(bad_a, az_col, lambda i: f"not a number: {_at(table[az_col], i)!r}")
-        refuse(np.isinf(azimuth), az_col, "azimuth is infinite")
-        azimuth = np.where(np.isfinite(azimuth), np.mod(azimuth, 360.0), np.nan)
-    if bw_col:
-        beam, bad_b = _numbers(table[bw_col])
-        refuse(bad_b, bw_col, lambda i: f"not a number: {_at(table[bw_col], i)!r}")
-        refuse(np.isfinite(beam) & ((beam <= 0) | (beam > 360)), bw_col,
-               lambda i: f"beamwidth {_at(beam, i):g} not in (0, 360]")  # fmt: skip
-        refuse(np.isinf(beam), bw_col, "beamwidth is infinite")
-    sector = np.isfinite(azimuth) & ~(np.isfinite(beam) & (beam >= 360))
-    beam = np.where(sector, np.where(np.isfinite(beam), beam, DEFAULT_BEAMWIDTH_DEG), np.nan)
-    azimuth = np.where(sector, azimuth, np.nan)
-
-    st_col = find_column(cols, ("status", "state"))
-    status = (
-        table[st_col].astype(str).str.strip().str.lower().to_numpy()
-        if st_col
-        else np.full(n, "", dtype=object)
-    )
-    known = np.isin(status, list(EXISTING_STATUSES | PLANNED_STATUSES))
-    refuse(~known, st_col or "status", lambda i: f"unknown status {_at(status, i)!r}")
-    planned = np.isin(status, list(PLANNED_STATUSES))
-    status_norm = np.where(planned, "planned", "existing")
-
-    id_col = find_column(cols, ("site_id", "id", "site", "site_code", "cell_id"))
-    site_id = (
-        table[id_col].astype(str).str.strip().to_numpy()
-        if id_col
-        else np.array([str(i + 1) for i in range(n)], dtype=object)
-    )
-    op_col = find_column(cols, ("operator", "carrier", "network", "mno"))
-    operator = (
-        table[op_col].astype(str).str.strip().replace("", "unknown").to_numpy()
-        if op_col
-        else np.full(n, "unknown", dtype=object)
-    )
-
-    refused = np.zeros(n, dtype=bool)
-    refused[list(reasons)] = True
-    row = np.arange(1, n + 1)
-    rejected = table.loc[refused].copy()
-    rejected["row"] = row[refused]
-    rejected["field"] = [reasons[i][0] for i in map(int, np.flatnonzero(refused))]
-    rejected["reason"] = [reasons[i][1] for i in map(int, np.flatnonzero(refused))]
-    ok = ~refused
+        lon, lat = _column_coordinates(
+            table, crs=crs, check_commas=decimal == ".", name=name, refusals=refusals
+        )
+    tech = _technologies(table[tech_col], field=tech_col, refusals=refusals)
+    radius_m = _radii(table, tech, overrides=radius, refusals=refusals)
+    azimuth, beam = _sectors(table, refusals=refusals)
+    planned = _planned(table, refusals=refusals)
+    id_col = find_column(list(table.columns), _ID_NAMES)
+    ok = refusals.ok
     accepted = gpd.GeoDataFrame(
         {
-            "site_id": site_id[ok],
+            "site_id": _site_ids(table, id_col)[ok],
             "technology": tech[ok],
-            "operator": operator[ok],
+            "operator": _operators(table)[ok],
             "radius_m": radius_m[ok],
             "azimuth": azimuth[ok],
             "beamwidth": beam[ok],
-            "status": status_norm[ok],
+            "status": np.where(planned, "planned", "existing")[ok],
             "counted": (~planned[ok]) | include_planned,
-            "row": row[ok],
+            "row": np.arange(1, n + 1)[ok],
         },
         geometry=gpd.points_from_xy(lon[ok], lat[ok]),
         crs=LONLAT,
     )
+    if id_col:
+        _warn_duplicates(accepted, name=name)
+    return SiteTable(accepted=accepted, rejected=refusals.frame(table), read=n, name=name)
+
+
+def _open_sites(
+    source: str | Path | pd.DataFrame, *, crs: str | None, encoding: str | None, decimal: str
+) -> tuple[pd.DataFrame, _LayerPoints | None, str, str]:
+    """Return :func:`_raw_sites` with ``.`` decimals, and the technology column."""
+    table, points, name = _raw_sites(source, crs=crs, encoding=encoding)
+    if len(table) == 0:
+        raise InputError(f"{name}: no site rows (the file has a header only or no features)")
+    tech_col = find_column(list(table.columns), _TECHNOLOGY_NAMES)
+    if tech_col is None:
+        raise InputError(f"{name}: no 'technology' column (columns: {', '.join(table.columns)})")
+    use_decimal(table, list(table.columns), decimal)
+    return table, points, name, tech_col
+
+
+def _raw_sites(
+    source: str | Path | pd.DataFrame, *, crs: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, _LayerPoints | None, str]:
+    """Return the raw table (text), the layer's points (None for a table) and a name."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        suffixes = {s.lower() for s in path.suffixes}
+        if path.suffix.lower() in TABLE_SUFFIXES or ".csv" in suffixes:
+            return read_csv_text(path, encoding=encoding), None, str(path)
+        frame: pd.DataFrame = read_vector(path)
+        name = str(path)
+    else:
+        frame, name = source, "<sites>"
+    if not has_geometry(frame):
+        return _text(pd.DataFrame(cast(pd.DataFrame, frame))), None, name
+    layer = cast(gpd.GeoDataFrame, frame)
+    points = _layer_points(layer, crs=crs, name=name)
+    return _text(pd.DataFrame(layer.drop(columns=layer.geometry.name))), points, name
+
+
+def _text(frame: pd.DataFrame) -> pd.DataFrame:
+    table = frame.astype(object)
+    return table.where(table.notna(), "").astype(str)
+
+
+def _layer_points(layer: gpd.GeoDataFrame, *, crs: str | None, name: str) -> _LayerPoints:
+    layer_crs = layer.crs or (CRS.from_user_input(crs) if crs else None)
+    if layer_crs is None:
+        raise InputError(f"{name}: the sites layer has no CRS; pass --sites-crs (e.g. EPSG:4326)")
+    geoms = layer.geometry
+    points = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")
+    xs = np.full(len(layer), np.nan)
+    ys = np.full(len(layer), np.nan)
+    pts = gpd.GeoSeries(geoms[points].values, crs=layer_crs)
+    if len(pts):
+        pts = pts.to_crs(LONLAT)
+        xs[points.to_numpy()] = pts.x.to_numpy()
+        ys[points.to_numpy()] = pts.y.to_numpy()
+    kind = np.where(geoms.isna() | geoms.is_empty, "empty", geoms.geom_type.fillna("empty").astype(str))
+    return _LayerPoints(lon=xs, lat=ys, kind=kind.astype(object))
+
+
+def _layer_coordinates(points: _LayerPoints, refusals: Refusals) -> tuple[Floats, Floats]:
+    """Lon/lat of a point layer's features; other geometries and bad positions refused."""
+    kind = points.kind
+    refusals.refuse(kind == "empty", "geometry", "missing or empty geometry")
+    refusals.refuse((kind != "empty") & (kind != "Point"), "geometry",
+                    lambda i: f"expected a Point, got {kind[i]}")  # fmt: skip
+    _refuse_out_of_range(points.lon, points.lat, xname="geometry", yname="geometry", refusals=refusals)
+    return points.lon, points.lat
+
+
+def _coordinate_columns(cols: list[str], *, crs: str | None, name: str) -> tuple[str, str, bool]:
+    """Return the x and y columns and whether they are projected (``x``/``y``)."""
+    xname, yname = find_column(cols, LON_NAMES), find_column(cols, LAT_NAMES)
+    if xname and yname:
+        return xname, yname, False
+    xname, yname = (find_column(cols, names) for names in _PROJECTED_NAMES)
+    if not (xname and yname):
+        raise InputError(
+            f"{name}: no coordinate columns; expected lon/lat (or longitude/latitude, "
+            f"lng), or x/y with --sites-crs (columns: {', '.join(cols)})"
+        )
+    if crs is None:
+        raise InputError(f"{name}: columns '{xname}'/'{yname}' need --sites-crs (e.g. EPSG:32648)")
+    return xname, yname, True
+
+
+def _column_coordinates(
+    table: pd.DataFrame, *, crs: str | None, check_commas: bool, name: str, refusals: Refusals
+) -> tuple[Floats, Floats]:
+    """Lon/lat from coordinate columns (projected ones transformed); bad values refused."""
+    xname, yname, projected = _coordinate_columns(list(table.columns), crs=crs, name=name)
+    if check_commas:
+        check_decimal_commas(table, [xname, yname], name=name)
+    lon, bad_x = parse_numbers(table[xname])
+    lat, bad_y = parse_numbers(table[yname])
+    _refuse_text(table[xname], bad_x, field=xname, refusals=refusals)
+    _refuse_text(table[yname], bad_y, field=yname, refusals=refusals)
+    refusals.refuse(np.isnan(lon) & ~bad_x, xname, "missing coordinate")
+    refusals.refuse(np.isnan(lat) & ~bad_y, yname, "missing coordinate")
+    if projected or (crs is not None and not CRS.from_user_input(crs).is_geographic):
+        tr = Transformer.from_crs(CRS.from_user_input(crs), LONLAT, always_xy=True)
+        lon, lat = tr.transform(lon, lat)
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+    _refuse_out_of_range(lon, lat, xname=xname, yname=yname, refusals=refusals)
+    return lon, lat
+
+
+def _refuse_text(column: pd.Series, bad: Mask, *, field: str, refusals: Refusals) -> None:
+    """Refuse the rows of ``column`` whose text is not a number."""
+    text = column.to_numpy(dtype=object)
+    refusals.refuse(bad, field, lambda i: f"not a number: {text[i]!r}")
+
+
+def _refuse_out_of_range(lon: Floats, lat: Floats, *, xname: str, yname: str, refusals: Refusals) -> None:
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    swapped = finite & (np.abs(lat) > 90) & (np.abs(lon) <= 90)
+    refusals.refuse(swapped, yname, lambda i: f"latitude {lat[i]:g} out of range (lon/lat swapped?)")
+    refusals.refuse(finite & (np.abs(lat) > 90), yname, lambda i: f"latitude {lat[i]:g} out of range")
+    refusals.refuse(finite & (np.abs(lon) > 180), xname, lambda i: f"longitude {lon[i]:g} out of range")
+
+
+def _technologies(column: pd.Series, *, field: str, refusals: Refusals) -> NDArray[np.object_]:
+    """Technologies normalized to telecov's names (empty where unknown, and refused)."""
+    raw = column.astype(str)
+    names = {t: normalize_technology(t) or "" for t in raw.unique()}
+    tech = raw.map(names).to_numpy(dtype=object)
+    text = raw.to_numpy(dtype=object)
+    refusals.refuse(tech == "", field, lambda i: f"unknown technology {text[i]!r}")
+    return tech
+
+
+def _radii(
+    table: pd.DataFrame,
+    tech: NDArray[np.object_],
+    *,
+    overrides: Mapping[str, float] | None,
+    refusals: Refusals,
+) -> Floats:
+    """Radius of each row: its own, else the (overridden) default of its technology."""
+    defaults = {**DEFAULT_RADIUS_M, **{k: float(v) for k, v in (overrides or {}).items()}}
+    col = find_column(list(table.columns), _RADIUS_NAMES)
+    given = _given_radii(table[col], field=col, refusals=refusals) if col else np.full(len(table), np.nan)
+    default = pd.Series(tech).map(defaults).to_numpy(dtype=np.float64)
+    return np.where(np.isnan(given), default, given)
+
+
+def _given_radii(column: pd.Series, *, field: str, refusals: Refusals) -> Floats:
+    """Radii written in the file (NaN where empty); bad values are refused."""
+    rad, bad = parse_numbers(column)
+    _refuse_text(column, bad, field=field, refusals=refusals)
+    given = (column.astype(str).str.strip().str.lower() != "").to_numpy()
+    finite = given & np.isfinite(rad)
+    refusals.refuse(given & ~bad & ~np.isfinite(rad), field, "radius is NaN or infinite")
+    refusals.refuse(finite & (rad <= 0), field, lambda i: f"radius {rad[i]:g} m is not positive")
+    refusals.refuse(finite & (rad > MAX_RADIUS_M), field,
+                    lambda i: f"radius {rad[i]:g} m is larger than {MAX_RADIUS_M:g} m")  # fmt: skip
+    return np.where(given, rad, np.nan)
+
+
+def _sectors(table: pd.DataFrame, *, refusals: Refusals) -> tuple[Floats, Floats]:
+    """Azimuth and beamwidth of sector rows (NaN for omnidirectional ones)."""
+    cols = list(table.columns)
+    az_col, bw_col = find_column(cols, _AZIMUTH_NAMES), find_column(cols, _BEAMWIDTH_NAMES)
+    n = len(table)
+    azimuth = _azimuths(table[az_col], field=az_col, refusals=refusals) if az_col else np.full(n, np.nan)
+    beam = _beamwidths(table[bw_col], field=bw_col, refusals=refusals) if bw_col else np.full(n, np.nan)
+    sector = np.isfinite(azimuth) & ~(np.isfinite(beam) & (beam >= 360))
+    beam = np.where(sector, np.where(np.isfinite(beam), beam, DEFAULT_BEAMWIDTH_DEG), np.nan)
+    return np.where(sector, azimuth, np.nan), beam
+
+
+def _azimuths(column: pd.Series, *, field: str, refusals: Refusals) -> Floats:
+    azimuth, bad = parse_numbers(column)
+    _refuse_text(column, bad, field=field, refusals=refusals)
+    refusals.refuse(np.isinf(azimuth), field, "azimuth is infinite")
+    return np.where(np.isfinite(azimuth), np.mod(azimuth, 360.0), np.nan)
+
+
+def _beamwidths(column: pd.Series, *, field: str, refusals: Refusals) -> Floats:
+    beam, bad = parse_numbers(column)
+    _refuse_text(column, bad, field=field, refusals=refusals)
+    refusals.refuse(np.isfinite(beam) & ((beam <= 0) | (beam > 360)), field,
+                    lambda i: f"beamwidth {beam[i]:g} not in (0, 360]")  # fmt: skip
+    refusals.refuse(np.isinf(beam), field, "beamwidth is infinite")
+    return beam
+
+
+def _planned(table: pd.DataFrame, *, refusals: Refusals) -> Mask:
+    """Where a row's status is planned; unknown statuses are refused."""
+    col = find_column(list(table.columns), _STATUS_NAMES)
+    status = (
+        table[col].astype(str).str.strip().str.lower().to_numpy()
+        if col
+        else np.full(len(table), "", dtype=object)
+    )
+    known = np.isin(status, list(EXISTING_STATUSES | PLANNED_STATUSES))
+    refusals.refuse(~known, col or "status", lambda i: f"unknown status {status[i]!r}")
+    return np.isin(status, list(PLANNED_STATUSES))
+
+
+def _site_ids(table: pd.DataFrame, col: str | None) -> NDArray[np.object_]:
+    if col:
+        return table[col].astype(str).str.strip().to_numpy()
+    return np.array([str(i + 1) for i in range(len(table))], dtype=object)
+
+
+def _operators(table: pd.DataFrame) -> NDArray[np.object_]:
+    col = find_column(list(table.columns), _OPERATOR_NAMES)
+    if col:
+        return table[col].astype(str).str.strip().replace("", "unknown").to_numpy()
+    return np.full(len(table), "unknown", dtype=object)
+
+
+def _warn_duplicates(accepted: gpd.GeoDataFrame, *, name: str) -> None:
     dup = accepted.duplicated(["site_id", "technology", "azimuth"], keep=False)
-    if id_col and dup.any():
-        log.warning(
-            "%s: %d rows share (site_id, technology, azimuth) with another row, e.g. site %s; kept",
-            name, int(dup.sum()), accepted.loc[dup, "site_id"].iloc[0],
-        )  # fmt: skip
-    return SiteTable(accepted=accepted, rejected=rejected.reset_index(drop=True), read=n, name=name)
+    if dup.any():
+        warnings.warn(
+            f"{name}: {int(dup.sum())} rows share (site_id, technology, azimuth) with another row, "
+            f"e.g. site {accepted.loc[dup, 'site_id'].iloc[0]}; kept",
+            TelecovWarning,
+            stacklevel=3,
+        )

@@ -1,25 +1,27 @@
-"""Reading input files: CSV tables and vector layers, with clear errors."""
+"""Delimited text tables: encodings, decimal separators, numbers, columns and file identity."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
-import logging
+import re
 import unicodedata
-import warnings
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
 import pandas as pd
-import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
+from numpy.typing import NDArray
 
 from ..errors import InputError
 
-log = logging.getLogger(__name__)
-
 TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".gz"})
+"""Suffixes read as delimited text (anything else is a vector layer)."""
+DECIMAL_SAMPLE = 2000
+"""Rows looked at to recognise decimal commas (a file uses one convention throughout)."""
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def file_info(path: str | Path) -> dict[str, Any]:
@@ -32,8 +34,24 @@ def file_info(path: str | Path) -> dict[str, Any]:
     return {"path": str(p), "size": p.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _decode(raw: bytes, *, name: str, encoding: str | None) -> str:
-    """Decode text (UTF-8 with or without BOM unless ``encoding``), normalized to NFC."""
+def decode_text(raw: bytes, *, name: str, encoding: str | None = None) -> str:
+    """Decode bytes as text normalized to NFC.
+
+    Parameters
+    ----------
+    raw
+        The file's bytes.
+    name
+        The file, for messages.
+    encoding
+        Text encoding; UTF-8 with or without a byte order mark when None.
+
+    Raises
+    ------
+    InputError
+        Bytes that are not valid in the encoding (the line is named for UTF-8).
+
+    """
     if encoding:
         try:
             return unicodedata.normalize("NFC", raw.decode(encoding))
@@ -49,8 +67,40 @@ def _decode(raw: bytes, *, name: str, encoding: str | None) -> str:
         ) from exc
 
 
+def read_text(path: Path, *, encoding: str | None = None, gzipped: bool | None = None) -> str:
+    """Text of a file, gzip-compressed or not, decoded with :func:`decode_text`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    encoding
+        Text encoding (UTF-8 by default).
+    gzipped
+        Whether the file is gzip-compressed; None detects it by its first bytes.
+
+    Raises
+    ------
+    InputError
+        Missing file, a broken gzip stream or undecodable text.
+
+    """
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    raw = path.read_bytes()
+    if gzipped if gzipped is not None else raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: not a readable gzip file ({exc})") from exc
+    return decode_text(raw, name=str(path), encoding=encoding)
+
+
 def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read a delimited text file into a DataFrame of strings (ids and numbers kept verbatim).
+
+    The separator is the most frequent of tab, ``;``, ``|`` and ``,`` in the header line
+    (always tab for ``.tsv``); a ``.gz`` file is decompressed first.
 
     Raises
     ------
@@ -58,17 +108,7 @@ def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         Missing file, undecodable text, empty file or no header.
 
     """
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        import gzip
-
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise InputError(f"{path}: not a readable gzip file ({exc})") from exc
-    text = _decode(raw, name=str(path), encoding=encoding)
+    text = read_text(path, encoding=encoding, gzipped=path.suffix.lower() == ".gz")
     if not text.strip():
         raise InputError(f"{path}: file is empty")
     header = text.lstrip("\ufeff").split("\n", 1)[0]
@@ -87,27 +127,6 @@ def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector layer with pyogrio (GeoPackage, GeoJSON, Shapefile, GeoParquet, ...).
-
-    Raises
-    ------
-    InputError
-        Missing or unreadable file.
-
-    """
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    try:
-        if path.suffix.lower() in {".parquet", ".geoparquet"}:
-            return gpd.read_parquet(path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
-    except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
-        raise InputError(f"{path}: not a readable vector file ({exc})") from exc
-
-
 def find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
     """First column whose name matches one of ``candidates`` case-insensitively."""
     lowered = {c.lower(): c for c in columns}
@@ -115,3 +134,47 @@ def find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
         if cand.lower() in lowered:
             return lowered[cand.lower()]
     return None
+
+
+def parse_numbers(values: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Parse text to floats.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        The numbers, NaN where empty or not a number.
+    bad : numpy.ndarray
+        Where the text is neither empty, ``nan`` nor a number.
+
+    """
+    text = values.astype(str).str.strip()
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(parsed) & (text != "").to_numpy() & ~text.str.lower().isin(["nan"]).to_numpy()
+    return parsed, bad
+
+
+def use_decimal(table: pd.DataFrame, columns: list[str], decimal: str) -> None:
+    """Rewrite the decimal separator ``decimal`` of ``columns`` as ``.``, in place."""
+    if decimal != ".":
+        for col in columns:
+            table[col] = table[col].str.replace(decimal, ".", regex=False)
+
+
+def check_decimal_commas(table: pd.DataFrame, columns: list[str], *, name: str) -> None:
+    """Refuse a file whose number columns are written with decimal commas.
+
+    Raises
+    ------
+    InputError
+        More than half of the first :data:`DECIMAL_SAMPLE` filled cells of a column look like
+        ``18,3``.
+
+    """
+    for col in columns:
+        text = table[col].astype(str).head(DECIMAL_SAMPLE)
+        filled = text[text.str.strip() != ""]
+        if len(filled) and filled.str.match(_DECIMAL_COMMA).mean() > 0.5:
+            raise InputError(
+                f"{name}: column '{col}' uses decimal commas (e.g. '{filled.iloc[0]}'); "
+                "pass --decimal , to read them"
+            )
