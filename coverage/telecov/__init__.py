@@ -10,9 +10,9 @@ import importlib
 import importlib.util
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -68,12 +68,12 @@ if TYPE_CHECKING:
     from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
+    from .gaps import gap_polygons, gaps
     from .maps.html import coverage_map, save_map
     from .maps.png import coverage_png
     from .opencellid import import_cells
     from .pois import poi_coverage
     from .targets import check_targets, read_plan
-    from .gaps import gap_polygons, gaps
 
 __all__ = [
     "InputError",

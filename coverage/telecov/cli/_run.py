@@ -72,7 +72,9 @@ def run_analysis(
     ``command``'s output set) before the error propagates.
     """
     from ..analysis import analyze
-    from ..io.outputs import csv_text, output_set, rejects_frame, write_text_file
+    from ..io.formats import csv_text
+    from ..io.outputs import output_set, write_text_file
+    from ..io.refusals import rejects_frame
 
     progress, update = progress_bar(quiet=quiet)
     with progress:
@@ -98,7 +100,7 @@ def run_analysis(
 
 def write_frame(frame: pd.DataFrame, fmt: Format, *, excel_safe: bool = False) -> None:
     """Write a table on stdout as ``--format csv`` or ``--format json`` asks."""
-    from ..io.outputs import csv_text, json_text, records
+    from ..io.formats import csv_text, json_text, records
 
     if fmt is Format.json:
         sys.stdout.write(json_text(records(frame)))

@@ -41,7 +41,8 @@ def crosswalk_command(
 ) -> None:
     """Which share of each old area (area and people) lies in each new area."""
     from ..crosswalk import crosswalk
-    from ..io.outputs import csv_text, write_file_atomic, write_text_file
+    from ..io.formats import csv_text
+    from ..io.outputs import write_file_atomic, write_text_file
 
     if output.is_dir():
         raise InputError(f"--output {output}: is a folder; give a file name such as crosswalk.csv")

@@ -114,7 +114,9 @@ def _export(
     import pyogrio
 
     from ..gaps import gap_polygons
-    from ..io.outputs import csv_text, geojson_text, output_set, rejects_frame, write_text_file
+    from ..io.formats import csv_text, geojson_text
+    from ..io.outputs import output_set, write_text_file
+    from ..io.refusals import rejects_frame
 
     zones = gap_polygons(result, technology=tech, min_people=min_people)
     with output_set(out_dir, name="gaps") as gen:

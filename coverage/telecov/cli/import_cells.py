@@ -58,7 +58,9 @@ def import_cells_command(
 
     Writes the sites file and rejected_cells.csv beside it; prints cells → sites per technology.
     """
-    from ..io.outputs import csv_text, rejects_frame, write_file_atomic, write_text_file
+    from ..io.formats import csv_text
+    from ..io.outputs import write_file_atomic, write_text_file
+    from ..io.refusals import rejects_frame
     from ..opencellid import import_cells
 
     result = import_cells(

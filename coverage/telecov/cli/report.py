@@ -75,8 +75,9 @@ def report(
 
 
 def _poi_files(result: Result, poi: list[str], *, encoding: str | None, excel_safe: bool) -> dict[str, str]:
-    from ..io.outputs import csv_text
-    from ..pois import parse_poi_options, poi_coverage
+    from ..io.formats import csv_text
+    from ..io.pois import parse_poi_options
+    from ..pois import poi_coverage
 
     pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
     return {
@@ -87,7 +88,7 @@ def _poi_files(result: Result, poi: list[str], *, encoding: str | None, excel_sa
 
 def _reaggregated(result: Result, crosswalk: Path, *, excel_safe: bool) -> dict[str, str]:
     from ..crosswalk import read_crosswalk, reaggregate
-    from ..io.outputs import csv_text
+    from ..io.formats import csv_text
 
     moved = reaggregate(result.table, read_crosswalk(crosswalk))
     return {"coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
@@ -143,7 +144,9 @@ def write_report(
     extra: dict[str, str] | None = None,
 ) -> None:
     """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
-    from ..io.outputs import csv_text, geojson_text, json_text, output_set, rejects_frame, write_text_file
+    from ..io.formats import csv_text, geojson_text, json_text
+    from ..io.outputs import output_set, write_text_file
+    from ..io.refusals import rejects_frame
 
     with output_set(out_dir, name="report") as gen:
         write_text_file(gen / "coverage.csv", csv_text(result.table, excel_safe=excel_safe))

@@ -44,7 +44,7 @@ def targets(
 ) -> None:
     """Whether each target of the plan is met: achieved value, shortfall and failing communes."""
     from ..gaps import needs_combined
-    from ..pois import parse_poi_options
+    from ..io.pois import parse_poi_options
     from ..targets import check_targets, read_plan
 
     the_plan = read_plan(plan)
@@ -83,7 +83,7 @@ def _poi_coverage(
 
 
 def _table(frame: pd.DataFrame, *, title: str) -> Table:
-    from ..io.outputs import records
+    from ..io.formats import records
 
     met = int(frame["met"].sum())
     table = Table(title=f"{escape(title)}: {met} of {len(frame)} targets met")
