@@ -16,20 +16,20 @@ import pandas as pd
 import shapely
 
 from . import __version__
+from .io.areas import AreaTable, read_areas
 from .engine.scan import measure, regions_from_geometries
 from .errors import InputError, StrictError
 from .footprints import Layer, build_layers, footprint_polygons, footprints_of
-from .io.areas import AreaTable, read_areas
-from .io.population import PopulationRaster, open_population
-from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
+from .io.population import PopulationRaster, open_population
 from .vocabulary import (
     DEFAULT_RADIUS_M,
     DEFAULT_RESIDENTIAL_DENSITY,
     DEFAULT_RESOLUTION_M,
     normalize_technology,
 )
+from .io.sites import SiteTable, read_sites
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine.gap_kernels import gap_band, merge_and_node, rings
 from .engine.scan import bands, few_small_members, regions_from_geometries
 from .errors import InputError
 from .footprints import footprints_of
+from .engine.gap_kernels import gap_band, merge_and_node, rings
 from .geodesy import LONLAT
 from .io.population import PopulationRaster, open_population
 from .vocabulary import COMBINED_LAYERS, DEFAULT_TARGET_PCT, METRICS, normalize_layer

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .gaps import PCT_COLUMN, check_technology, layer_rows
 from .vocabulary import METRICS
+from .gaps import PCT_COLUMN, check_technology, layer_rows
 
 if TYPE_CHECKING:
     from .analysis import Result

@@ -27,8 +27,8 @@ from numpy.typing import NDArray
 
 from ..errors import TooLargeError
 from ..geodesy import band_area_per_degree, degrees_lat_for, meridian_radius
-from ..io.population import PopulationRaster
 from .kernels import N_BASE, residential_mask, scan_band
+from ..io.population import PopulationRaster
 
 log = logging.getLogger(__name__)
 
