@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 
 import telecov
+from telecov.errors import TelecovWarning
 
 from _worlds import GEOD, Grid, World, box_km, site, write_world
 from reference import (
@@ -372,7 +373,10 @@ def test_nodata_and_outside_the_raster(tmp_path: Path) -> None:
             site("4G", GRID.east, GRID.lat(10), 1000),
         ],
     )
-    tel, ref = run(world, "nodata / outside raster")
+    with pytest.warns(
+        TelecovWarning, match="2 of 4 areas lie partly or wholly outside the population raster"
+    ):
+        tel, ref = run(world, "nodata / outside raster")
     for table in (ref, tel):
         for aid in ("N1", "N3"):
             r = row(table, aid, "4G")

@@ -10,9 +10,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from telecov.engine import scan as engine
+from telecov.engine import bands as engine
+from telecov.engine.lines import footprint_intervals, line_constants
 from telecov.engine.scan import Footprints, measure, regions_from_geometries
-from telecov.engine.kernels import footprint_intervals, line_constants
 from telecov.io.population import open_population
 
 from _worlds import Grid, box_km, write_raster
