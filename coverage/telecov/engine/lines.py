@@ -305,7 +305,7 @@ def prepare_row(
         n_cand[L] = nc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def layer_union(
     L: int, row: tuple, discs: tuple, s: int, lat_mid: np.ndarray, line_k: np.ndarray, tmp: tuple, out: tuple
 ) -> int:
@@ -331,7 +331,7 @@ def layer_union(
     return union_two(core_a[L], core_b[L], n_core[L], fa, fb, nf, out[0], out[1])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def most_per_row(rows: np.ndarray, eptr: np.ndarray, fptr: np.ndarray, n_layers: int) -> tuple[int, int]:
     """Most edges in one of ``rows`` and most footprints of one layer in one of them (at least 1)."""
     max_edges = 1
@@ -344,7 +344,7 @@ def most_per_row(rows: np.ndarray, eptr: np.ndarray, fptr: np.ndarray, n_layers:
     return max_edges, max_fp
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def line_buffers(max_edges: int, max_fp: int, n_layers: int) -> tuple:
     """Scratch for scanning lines: ``(cross, areas, tmp, union, row)``.
 

@@ -28,7 +28,7 @@ N_BASE = 4
 """Sums per region: area m², population, residential m², residential population."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _parent_unions(
     areas: tuple,
     ni: int,
@@ -69,7 +69,7 @@ def _parent_unions(
     return nr
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_intervals(
     areas: tuple, ni: int, parent: np.ndarray, n_parents: int, buckets: tuple, out: tuple
 ) -> int:
@@ -89,7 +89,7 @@ def _region_intervals(
     return nr + m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_base(
     regs: tuple, nr: int, grid: tuple, A: float, wt: float, cum: np.ndarray, r: int, base: np.ndarray
 ) -> None:
@@ -104,7 +104,7 @@ def _add_base(
         accumulate(cum, r, ua_, ub_, base, g, wt, dx * A)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_covered(
     regs: tuple,
     nr: int,
@@ -192,6 +192,30 @@ def _scan_rows(
 
 
 @njit(cache=True, parallel=True)
+def _scan_chunks(
+    strips: tuple,
+    grid: tuple,
+    cum: np.ndarray,
+    edges: tuple,
+    parent: np.ndarray,
+    n_parents: int,
+    discs: tuple,
+    index: tuple,
+    n_layers: int,
+    base_t: np.ndarray,
+    cov_t: np.ndarray,
+) -> None:
+    """Scan every ``n``-th pixel row in each of ``n`` threads, thread ``t`` summing into ``base_t[t]``."""
+    n_chunks = base_t.shape[0]
+    nrows = cum.shape[0]
+    for t in prange(n_chunks):
+        rows = np.arange(t, nrows, n_chunks)
+        _scan_rows(
+            rows, strips, grid, cum, edges, parent, n_parents, discs, index, n_layers, base_t[t], cov_t[t]
+        )
+
+
+@njit(cache=True)
 def scan_band(
     n_chunks: int,
     nrows: int,
@@ -210,7 +234,8 @@ def scan_band(
     """Measure one band of pixel rows, adding into ``base`` (R×4) and ``cov`` (R×L×4).
 
     ``pixels = (pop, res)``: people and residential flags of the band's pixels. Rows are dealt
-    to ``n_chunks`` threads, each summing into its own copy.
+    to ``n_chunks`` threads, each summing into its own copy. Only the loop over threads is
+    compiled as a parallel function, which keeps the compile short.
     """
     pop, res = pixels
     m_first, m_last, m_layer, m_fp = members
@@ -221,11 +246,7 @@ def scan_band(
     n_regions = base.shape[0]
     base_t = np.zeros((n_chunks, n_regions, N_BASE), np.float64)
     cov_t = np.zeros((n_chunks, n_regions, n_layers, N_BASE), np.float64)
-    for t in prange(n_chunks):
-        rows = np.arange(t, nrows, n_chunks)
-        _scan_rows(
-            rows, strips, grid, cum, edges, parent, n_parents, discs, index, n_layers, base_t[t], cov_t[t]
-        )
+    _scan_chunks(strips, grid, cum, edges, parent, n_parents, discs, index, n_layers, base_t, cov_t)
     for t in range(n_chunks):
         base += base_t[t]
         cov += cov_t[t]
