@@ -7,8 +7,10 @@ all cases in :data:`WORST`, which the last test of the module prints.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,34 +85,12 @@ def compare(tel: pd.DataFrame, ref: pd.DataFrame, case: str, *, verbose: bool = 
     for rec in m.to_dict(orient="records"):
         where = f"{rec['level']}/{rec['area_id']}/{rec['technology']}"
         v = {str(k): x for k, x in rec.items()}
-        for pct, (_, den) in PCT_COLUMNS.items():
-            p_ref, p_tel = float(v[f"{pct}_ref"]), float(v[f"{pct}_tel"])
-            if math.isnan(p_ref) or math.isnan(p_tel):
-                tiny = v[f"{den}_ref"] <= 1e-9 and v[f"{den}_tel"] <= 1e-9
-                if not (math.isnan(p_ref) and math.isnan(p_tel)) and not tiny:
-                    failures.append(f"{where} {pct}: telecov {p_tel} vs reference {p_ref}")
-                continue
-            note("pct (pp)", abs(p_tel - p_ref), f"{where} {pct}")
-            if abs(p_tel - p_ref) > PCT_TOL:
-                failures.append(f"{where} {pct}: telecov {p_tel:.4f} vs reference {p_ref:.4f}")
+        failures += _pct_failures(v, where, note)
         for col in ("area_km2", "covered_km2"):
             v_ref, v_tel = float(v[f"{col}_ref"]), float(v[f"{col}_tel"])
             if abs(v_tel - v_ref) > max(KM2_REL * v_ref, KM2_ABS):
                 failures.append(f"{where} {col}: telecov {v_tel:.6f} vs reference {v_ref:.6f}")
-        note("area_km2 rel", _rel(v["area_km2_tel"], v["area_km2_ref"]), where)
-        note("covered_km2 abs", abs(v["covered_km2_tel"] - v["covered_km2_ref"]), where)
-        if v["covered_km2_ref"] > 0.01:
-            note("covered_km2 rel", _rel(v["covered_km2_tel"], v["covered_km2_ref"]), where)
-        if v["population_ref"] > 1:
-            note("population rel", _rel(v["population_tel"], v["population_ref"]), where)
-        if v["covered_population_ref"] > 1:
-            note(
-                "covered_population rel",
-                _rel(v["covered_population_tel"], v["covered_population_ref"]),
-                where,
-            )
-        if v["residential_km2_ref"] > 0.01:
-            note("residential_km2 rel", _rel(v["residential_km2_tel"], v["residential_km2_ref"]), where)
+        _note_relative(v, where, note)
         if v["level"] == "total":
             c_ref, c_tel = float(v["covered_population_ref"]), float(v["covered_population_tel"])
             if c_ref > 0:
@@ -147,6 +127,36 @@ def run(
     )
     compare(result.table, ref, case, verbose=verbose)
     return result.table, ref
+
+
+def _pct_failures(v: dict[str, Any], where: str, note: Callable[[str, float, str], None]) -> list[str]:
+    """Shares of one merged row beyond :data:`PCT_TOL` (or empty on one side only)."""
+    failures = []
+    for pct, (_, den) in PCT_COLUMNS.items():
+        p_ref, p_tel = float(v[f"{pct}_ref"]), float(v[f"{pct}_tel"])
+        if math.isnan(p_ref) or math.isnan(p_tel):
+            tiny = v[f"{den}_ref"] <= 1e-9 and v[f"{den}_tel"] <= 1e-9
+            if not (math.isnan(p_ref) and math.isnan(p_tel)) and not tiny:
+                failures.append(f"{where} {pct}: telecov {p_tel} vs reference {p_ref}")
+            continue
+        note("pct (pp)", abs(p_tel - p_ref), f"{where} {pct}")
+        if abs(p_tel - p_ref) > PCT_TOL:
+            failures.append(f"{where} {pct}: telecov {p_tel:.4f} vs reference {p_ref:.4f}")
+    return failures
+
+
+def _note_relative(v: dict[str, Any], where: str, note: Callable[[str, float, str], None]) -> None:
+    """Record the relative errors of one merged row's km² and people."""
+    note("area_km2 rel", _rel(v["area_km2_tel"], v["area_km2_ref"]), where)
+    note("covered_km2 abs", abs(v["covered_km2_tel"] - v["covered_km2_ref"]), where)
+    if v["covered_km2_ref"] > 0.01:
+        note("covered_km2 rel", _rel(v["covered_km2_tel"], v["covered_km2_ref"]), where)
+    if v["population_ref"] > 1:
+        note("population rel", _rel(v["population_tel"], v["population_ref"]), where)
+    if v["covered_population_ref"] > 1:
+        note("covered_population rel", _rel(v["covered_population_tel"], v["covered_population_ref"]), where)
+    if v["residential_km2_ref"] > 0.01:
+        note("residential_km2 rel", _rel(v["residential_km2_tel"], v["residential_km2_ref"]), where)
 
 
 def row(table: pd.DataFrame, area_id: str, technology: str, level: str = "area") -> pd.Series:
