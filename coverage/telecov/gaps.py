@@ -237,6 +237,10 @@ def _ranked(zones: pd.DataFrame, areas: gpd.GeoDataFrame, technology: str) -> gp
     return gpd.GeoDataFrame(frame[list(ZONE_COLUMNS)], geometry=list(geoms), crs=LONLAT)
 
 
+RECT_FIELDS = ("c", "s", "lo", "hi", "people", "area")
+"""Gap rectangles: area index, global strip, west, east, people, m²."""
+
+
 def _rectangles(
     regions: Regions,
     footprints: Footprints,
@@ -246,17 +250,16 @@ def _rectangles(
     *,
     residential_density: float,
     resolution_m: float,
-) -> tuple[
-    tuple[NDArray[Any], NDArray[Any]], tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]
-]:
+) -> tuple[dict[str, NDArray[Any]], tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]:
     """Uncovered residential rectangles on the engine's strips (the measure's own banding).
 
-    Returns the rectangles ``(area, strip)`` and ``(west, east, people, m²)``, the strips'
-    (tops, bottoms) and per area the engine's population and residential population.
+    Returns the rectangles (:data:`RECT_FIELDS`), the strips' (tops, bottoms) and per area the
+    engine's population and residential population.
     """
     base = np.zeros((regions.n_areas, 2))
-    ints: list[NDArray[np.int64]] = [np.zeros((0, 2), dtype=np.int64)]
-    floats: list[NDArray[np.float64]] = [np.zeros((0, 4), dtype=np.float64)]
+    parts: list[tuple[NDArray[Any], ...]] = [
+        tuple(np.zeros(0, dtype=np.int64 if k in ("c", "s") else np.float64) for k in RECT_FIELDS)
+    ]
     tops: list[NDArray[np.float64]] = [np.zeros(0)]
     bottoms: list[NDArray[np.float64]] = [np.zeros(0)]
     discs = footprints.discs()
@@ -265,43 +268,37 @@ def _rectangles(
         regions, footprints, [members], raster, residential_density=residential_density,
         resolution_m=resolution_m, cap_members=all_members,
     ):  # fmt: skip
-        ri, rf = gap_band(
+        *arrays, count = gap_band(
             band.rows, band.strips, band.grid, band.pixels, band.edges, discs, band.members, strip0, base
         )
-        ints.append(ri)
-        floats.append(rf)
+        parts.append(tuple(x[:count] for x in arrays))
         tops.append(band.tops)
         bottoms.append(band.bottoms)
         strip0 += band.tops.shape[0]
-    return (
-        (np.concatenate(ints), np.concatenate(floats)),
-        (np.concatenate(tops), np.concatenate(bottoms)),
-        base,
-    )
+    rects = {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(RECT_FIELDS)}
+    return rects, (np.concatenate(tops), np.concatenate(bottoms)), base
 
 
 def _zones(
-    rects: tuple[NDArray[Any], NDArray[Any]],
+    rects: dict[str, NDArray[Any]],
     strips_y: tuple[NDArray[np.float64], NDArray[np.float64]],
     n_areas: int,
 ) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Dissolve rectangles into connected zones: area index, people, m² and polygon."""
-    ri, rf = rects
-    people_by_area = np.bincount(ri[:, 0], weights=rf[:, 2], minlength=n_areas).astype(float)
-    if ri.shape[0] == 0:
+    people_by_area = np.bincount(rects["c"], weights=rects["people"], minlength=n_areas).astype(float)
+    if rects["c"].shape[0] == 0:
         return pd.DataFrame(
             {"area": np.zeros(0, np.int64), "population": [], "area_m2": [], "geometry": []}
         ), people_by_area
-    order = np.lexsort((rf[:, 0], ri[:, 0], ri[:, 1]))
+    order = np.lexsort((rects["lo"], rects["c"], rects["s"]))
     tops, bottoms = strips_y
-    mi, mf, comp, nd_i, nd_x = merge_and_node(
-        np.ascontiguousarray(ri[order]), np.ascontiguousarray(rf[order]), tops, bottoms
+    mi, mf, comp, nd_r, nd_e, nd_x = merge_and_node(
+        tuple(rects[k][order] for k in RECT_FIELDS), tops, bottoms
     )
-    node_order = np.lexsort((nd_x, nd_i[:, 1], nd_i[:, 0]))
-    nodes = nd_i[node_order]
+    o = np.lexsort((nd_x, nd_e, nd_r))
     xy, ring_of = rings(
         np.ascontiguousarray(mf[:, 0]), np.ascontiguousarray(mf[:, 1]), bottoms[mi[:, 2]], tops[mi[:, 1]],
-        np.ascontiguousarray(nodes[:, 0]), np.ascontiguousarray(nodes[:, 1]), nd_x[node_order],
+        nd_r[o], nd_e[o], nd_x[o],
     )  # fmt: skip
     labels, inverse = np.unique(comp, return_inverse=True)
     zones = pd.DataFrame(

@@ -50,33 +50,29 @@ def residential_runs(res: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return ptr, start, end
 
 
-@njit(cache=True)
-def _emit(
-    rects: tuple, no: int, c: int, gs: int, lo: float, hi: float, people: float, A: float
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Append a rectangle to ``rects = (ints, floats)``, or extend the last one it touches."""
-    ri, rf = rects
-    if no > 0 and ri[no - 1, 0] == c and ri[no - 1, 1] == gs and lo <= rf[no - 1, 1]:
-        if hi > rf[no - 1, 1]:
-            rf[no - 1, 3] += (hi - rf[no - 1, 1]) * A
-            rf[no - 1, 1] = hi
-        rf[no - 1, 2] += people
-        return ri, rf, no
-    ri = grow(ri, no)
-    rf = grow(rf, no)
-    ri[no, 0] = c
-    ri[no, 1] = gs
-    rf[no, 0] = lo
-    rf[no, 1] = hi
-    rf[no, 2] = people
-    rf[no, 3] = (hi - lo) * A
-    return ri, rf, no + 1
+@njit(cache=True, inline="always")
+def _emit(rects: tuple, no: int, c: int, gs: int, lo: float, hi: float, people: float, A: float) -> int:
+    """Append a rectangle to ``rects`` (room reserved), or extend the last one it touches."""
+    oc, os_, olo, ohi, opp, oar = rects
+    if no > 0 and oc[no - 1] == c and os_[no - 1] == gs and lo <= ohi[no - 1]:
+        if hi > ohi[no - 1]:
+            oar[no - 1] += (hi - ohi[no - 1]) * A
+            ohi[no - 1] = hi
+        opp[no - 1] += people
+        return no
+    oc[no] = c
+    os_[no] = gs
+    olo[no] = lo
+    ohi[no] = hi
+    opp[no] = people
+    oar[no] = (hi - lo) * A
+    return no + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _clip_to_runs(
     p: float, q: float, key: tuple, runs: tuple, cum: np.ndarray, grid: tuple, rects: tuple, no: int
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> int:
     """Emit the parts of the uncovered piece ``[p, q]`` that lie on the row's residential runs.
 
     ``key = (area, global strip, row, weight, strip area per degree)``.
@@ -90,7 +86,6 @@ def _clip_to_runs(
     up = (p - lon0) / dx
     uq = (q - lon0) / dx
     t = r0 + np.searchsorted(run_end_f[r0:r1], up, side="right")
-    ri, rf = rects
     while t < r1 and run_start[t] < uq:
         lo_u = max(up, float(run_start[t]))
         hi_u = min(uq, float(run_end[t]))
@@ -98,12 +93,12 @@ def _clip_to_runs(
             lo = p if up >= run_start[t] else lon0 + run_start[t] * dx
             hi = q if uq <= run_end[t] else lon0 + run_end[t] * dx
             people = (integral_at(cum, r, hi_u, nn, 2) - integral_at(cum, r, lo_u, nn, 2)) * wt
-            ri, rf, no = _emit((ri, rf), no, c, gs, lo, hi, people, A)
+            no = _emit(rects, no, c, gs, lo, hi, people, A)
         t += 1
-    return ri, rf, no
+    return no
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _uncovered(
     a: float,
     b: float,
@@ -115,10 +110,9 @@ def _uncovered(
     grid: tuple,
     rects: tuple,
     no: int,
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> int:
     """Emit the residential parts of ``[a, b]`` outside the union ``(west, east)[:nu]``."""
     ua, ub = union
-    ri, rf = rects
     j = np.searchsorted(ub[:nu], a, side="right")
     cur = a
     while True:
@@ -132,14 +126,14 @@ def _uncovered(
             q = b
             nxt = b
         if q > p:
-            ri, rf, no = _clip_to_runs(p, q, key, runs, cum, grid, (ri, rf), no)
+            no = _clip_to_runs(p, q, key, runs, cum, grid, rects, no)
         cur = nxt
         if cur >= b:
             break
-    return ri, rf, no
+    return no
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_area_people(
     areas: tuple, ni: int, grid: tuple, wt: float, cum: np.ndarray, r: int, base: np.ndarray
 ) -> None:
@@ -154,6 +148,13 @@ def _add_area_people(
         base[ic[k], 1] += (integral_at(cum, r, u_b, nn, 2) - integral_at(cum, r, u_a, nn, 2)) * wt
 
 
+@njit(cache=True, inline="always")
+def _reserve(rects: tuple, n: int) -> tuple:
+    """``rects`` with room for index ``n`` in each array."""
+    oc, os_, olo, ohi, opp, oar = rects
+    return grow(oc, n), grow(os_, n), grow(olo, n), grow(ohi, n), grow(opp, n), grow(oar, n)
+
+
 @njit(cache=True)
 def gap_band(
     nrows: int,
@@ -165,12 +166,12 @@ def gap_band(
     members: tuple,
     strip0: int,
     base: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple:
     """Uncovered residential rectangles of one band of pixel rows (one layer).
 
-    Returns per rectangle ``(area index, global strip index)`` (``strip0`` + band strip) and
-    ``(west, east, people, m²)``. ``base[area]`` receives the engine's population and
-    residential population sums (columns 0 and 1) for checks.
+    Returns per rectangle the area index, the global strip index (``strip0`` + band strip),
+    west and east longitude, people and m², and the count. ``base[area]`` receives the
+    engine's population and residential population sums (columns 0 and 1) for checks.
     """
     sptr, lat_mid, area_deg, weight = strips
     pop, res = pixels
@@ -182,8 +183,10 @@ def gap_band(
     line_k = line_table(lat_mid)
     max_edges, max_fp = most_per_row(np.arange(nrows), eptr, fptr, 1)
     cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, 1)
-    ri = np.empty((1024, 2), np.int64)
-    rf = np.empty((1024, 4), np.float64)
+    rects = (
+        np.empty(1024, np.int64), np.empty(1024, np.int64), np.empty(1024, np.float64),
+        np.empty(1024, np.float64), np.empty(1024, np.float64), np.empty(1024, np.float64),
+    )  # fmt: skip
     no = 0
     for r in range(nrows):
         if eptr[r + 1] == eptr[r]:
@@ -198,8 +201,8 @@ def gap_band(
                 continue
             nu = layer_union(0, row, discs, s, lat_mid, line_k, tmp, union)
             for k in range(ni):
+                # pieces of one interval meet at most nu + 1 gaps times the row's runs
+                rects = _reserve(rects, no + nu + 1 + run_ptr[r + 1] - run_ptr[r])
                 key = (areas[2][k], strip0 + s, r, weight[s], area_deg[s])
-                ri, rf, no = _uncovered(
-                    areas[0][k], areas[1][k], key, union, nu, runs, cum, grid, (ri, rf), no
-                )
-    return ri[:no], rf[:no]
+                no = _uncovered(areas[0][k], areas[1][k], key, union, nu, runs, cum, grid, rects, no)
+    return (*rects, no)

@@ -115,9 +115,9 @@ def merge_sorted(
 
 @njit(cache=True)
 def grow(x: np.ndarray, n: int) -> np.ndarray:
-    """``x`` itself while row ``n`` fits, else a copy at least twice as long (any dtype and rank)."""
+    """``x`` itself while index ``n`` fits, else a copy at least twice as long (any dtype)."""
     if n < x.shape[0]:
         return x
-    out = np.empty((max(16, 2 * x.shape[0], n + 1), *x.shape[1:]), x.dtype)
+    out = np.empty(max(16, 2 * x.shape[0], n + 1), x.dtype)
     out[: x.shape[0]] = x
     return out

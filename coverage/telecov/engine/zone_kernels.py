@@ -5,8 +5,8 @@ each rectangle needs for its shared edges to match its neighbours' exactly (so
 ``shapely.coverage_union_all`` can dissolve them) and labels the connected zones;
 :func:`rings` writes the rectangles as closed rings.
 
-Rectangles come as ``ri = (area, strip)`` rows (int) and ``rf = (west, east, people, m²)``
-rows (float); merged ones as ``mi = (area, first strip, last strip)`` and ``mf`` like ``rf``.
+Rectangles come as the arrays ``(area, strip, west, east, people, m²)``; merged ones as rows
+``mi = (area, first strip, last strip)`` (int) and ``mf = (west, east, people, m²)`` (float).
 """
 
 from __future__ import annotations
@@ -30,32 +30,26 @@ def _find(parent: np.ndarray, i: int) -> int:
     return root
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ends_before(mi: np.ndarray, mf: np.ndarray, e: int, c: int, west: float) -> bool:
     """Whether merged rectangle ``e`` sorts before a rectangle of area ``c`` starting at ``west``."""
     return mi[e, 0] < c or (mi[e, 0] == c and mf[e, 0] < west)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _stack_strip(
-    i: int,
-    g1: int,
-    contiguous: bool,
-    ri: np.ndarray,
-    rf: np.ndarray,
-    merged: tuple,
-    lists: tuple,
-    counts: tuple,
+    i: int, g1: int, contiguous: bool, rects: tuple, merged: tuple, lists: tuple, counts: tuple
 ) -> tuple[int, int, int, int]:
-    """Continue the open rectangles that strip rows ``i:g1`` repeat exactly; open the others.
+    """Continue the open rectangles that rectangles ``i:g1`` (one strip) repeat exactly; open the others.
 
     ``lists = (prev, cur, ending, fresh)`` hold merged ids; ``counts = (m, n_prev)``. Returns
     the new ``m`` and the counts of ``cur`` (open now), ``ending`` and ``fresh``.
     """
+    rc, rs, rlo, rhi, rpeople, rarea = rects
     mi, mf = merged
     prev, cur, ending, fresh = lists
     m, n_prev = counts
-    s = ri[i, 1]
+    s = rs[i]
     n_cur = 0
     n_end = 0
     n_new = 0
@@ -63,28 +57,31 @@ def _stack_strip(
     for k in range(i, g1):
         continued = -1
         if contiguous:
-            while p < n_prev and _ends_before(mi, mf, prev[p], ri[k, 0], rf[k, 0]):
+            while p < n_prev and _ends_before(mi, mf, prev[p], rc[k], rlo[k]):
                 ending[n_end] = prev[p]
                 n_end += 1
                 p += 1
             if (
                 p < n_prev
-                and mi[prev[p], 0] == ri[k, 0]
-                and mf[prev[p], 0] == rf[k, 0]
-                and mf[prev[p], 1] == rf[k, 1]
+                and mi[prev[p], 0] == rc[k]
+                and mf[prev[p], 0] == rlo[k]
+                and mf[prev[p], 1] == rhi[k]
             ):
                 continued = prev[p]
                 p += 1
         if continued >= 0:
             mi[continued, 2] = s
-            mf[continued, 2] += rf[k, 2]
-            mf[continued, 3] += rf[k, 3]
+            mf[continued, 2] += rpeople[k]
+            mf[continued, 3] += rarea[k]
             cur[n_cur] = continued
         else:
-            mi[m, 0] = ri[k, 0]
+            mi[m, 0] = rc[k]
             mi[m, 1] = s
             mi[m, 2] = s
-            mf[m, :] = rf[k, :]
+            mf[m, 0] = rlo[k]
+            mf[m, 1] = rhi[k]
+            mf[m, 2] = rpeople[k]
+            mf[m, 3] = rarea[k]
             cur[n_cur] = m
             fresh[n_new] = m
             n_new += 1
@@ -98,30 +95,29 @@ def _stack_strip(
     return m, n_cur, n_end, n_new
 
 
-@njit(cache=True)
-def _add_nodes(
-    e: int, f: int, mf: np.ndarray, nodes: tuple, nnode: int
-) -> tuple[np.ndarray, np.ndarray, int]:
+@njit(cache=True, inline="always")
+def _add_nodes(e: int, f: int, mf: np.ndarray, nodes: tuple, nnode: int) -> tuple:
     """Vertices where the ends of ``e`` (above) and ``f`` (below) fall inside each other's edge.
 
-    ``nodes = (ids, x)``: per vertex (rectangle, edge 0 bottom / 1 top) and its longitude.
+    ``nodes = (rectangle, edge 0 bottom / 1 top, longitude)`` per vertex.
     """
-    nd_i, nd_x = nodes
+    nd_r, nd_e, nd_x = nodes
     for q in range(4):
         rect = e if q < 2 else f
         other = f if q < 2 else e
         x = mf[other, 0] if q % 2 == 0 else mf[other, 1]
         if mf[rect, 0] < x < mf[rect, 1]:
-            nd_i = grow(nd_i, nnode)
+            nd_r = grow(nd_r, nnode)
+            nd_e = grow(nd_e, nnode)
             nd_x = grow(nd_x, nnode)
-            nd_i[nnode, 0] = rect
-            nd_i[nnode, 1] = 0 if q < 2 else 1
+            nd_r[nnode] = rect
+            nd_e[nnode] = 0 if q < 2 else 1
             nd_x[nnode] = x
             nnode += 1
-    return nd_i, nd_x, nnode
+    return nd_r, nd_e, nd_x, nnode
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _node_shared_edges(
     ending: np.ndarray,
     n_end: int,
@@ -131,10 +127,10 @@ def _node_shared_edges(
     uf: np.ndarray,
     nodes: tuple,
     nnode: int,
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple:
     """Node the edges shared by rectangles ending above and starting here, and join their zones."""
     mi, mf = merged
-    nd_i, nd_x = nodes
+    nd_r, nd_e, nd_x = nodes
     a = 0
     b = 0
     while a < n_end and b < n_new:
@@ -146,7 +142,7 @@ def _node_shared_edges(
         if mi[f, 0] < mi[e, 0] or mf[f, 1] <= mf[e, 0]:
             b += 1
             continue
-        nd_i, nd_x, nnode = _add_nodes(e, f, mf, (nd_i, nd_x), nnode)
+        nd_r, nd_e, nd_x, nnode = _add_nodes(e, f, mf, (nd_r, nd_e, nd_x), nnode)
         ra = _find(uf, e)
         rb = _find(uf, f)
         if ra != rb:
@@ -155,23 +151,23 @@ def _node_shared_edges(
             a += 1
         else:
             b += 1
-    return nd_i, nd_x, nnode
+    return nd_r, nd_e, nd_x, nnode
 
 
 @njit(cache=True)
-def merge_and_node(
-    ri: np.ndarray, rf: np.ndarray, tops: np.ndarray, bottoms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def merge_and_node(rects: tuple, tops: np.ndarray, bottoms: np.ndarray) -> tuple:
     """Stack identical rectangles of consecutive strips, node shared edges and label zones.
 
-    Input rectangles are sorted by (strip, area, west). Returns the merged rectangles ``mi``
-    and ``mf``, each one's zone label (a union-find root), then the extra vertices as
-    ``(rectangle, edge 0 bottom / 1 top)`` rows and their longitudes.
+    ``rects = (area, strip, west, east, people, m²)``, sorted by (strip, area, west). Returns
+    the merged rectangles ``mi`` and ``mf``, each one's zone label (a union-find root), then
+    the extra vertices as (rectangle, edge 0 bottom / 1 top, longitude).
     """
-    n = ri.shape[0]
+    rs = rects[1]
+    n = rs.shape[0]
     merged = (np.empty((n, 3), np.int64), np.empty((n, 4), np.float64))
     uf = np.arange(n)
-    nd_i = np.empty((16, 2), np.int64)
+    nd_r = np.empty(16, np.int64)
+    nd_e = np.empty(16, np.int64)
     nd_x = np.empty(16, np.float64)
     # merged ids open on the previous strip (in (area, west) order), open now, ending, fresh
     lists = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64))
@@ -181,15 +177,15 @@ def merge_and_node(
     prev_s = -10
     i = 0
     while i < n:
-        s = ri[i, 1]
+        s = rs[i]
         g1 = i
-        while g1 < n and ri[g1, 1] == s:
+        while g1 < n and rs[g1] == s:
             g1 += 1
         contiguous = prev_s == s - 1 and bottoms[prev_s] == tops[s]
-        m, n_cur, n_end, n_new = _stack_strip(i, g1, contiguous, ri, rf, merged, lists, (m, n_prev))
+        m, n_cur, n_end, n_new = _stack_strip(i, g1, contiguous, rects, merged, lists, (m, n_prev))
         if contiguous:
-            nd_i, nd_x, nnode = _node_shared_edges(
-                lists[2], n_end, lists[3], n_new, merged, uf, (nd_i, nd_x), nnode
+            nd_r, nd_e, nd_x, nnode = _node_shared_edges(
+                lists[2], n_end, lists[3], n_new, merged, uf, (nd_r, nd_e, nd_x), nnode
             )
         lists[0][:n_cur] = lists[1][:n_cur]
         n_prev = n_cur
@@ -198,7 +194,7 @@ def merge_and_node(
     comp = np.empty(m, np.int64)
     for k in range(m):
         comp[k] = _find(uf, k)
-    return merged[0][:m], merged[1][:m], comp, nd_i[:nnode], nd_x[:nnode]
+    return merged[0][:m], merged[1][:m], comp, nd_r[:nnode], nd_e[:nnode], nd_x[:nnode]
 
 
 @njit(cache=True, inline="always")
