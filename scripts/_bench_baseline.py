@@ -43,6 +43,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -57,8 +58,17 @@ GEOD = Geod(ellps="WGS84")
 TECHNOLOGIES = ("2G", "3G", "4G", "5G", "fiber")
 DEFAULT_RADIUS_M = {"2G": 5000.0, "3G": 3000.0, "4G": 3000.0, "5G": 600.0, "fiber": 1000.0}
 ALIASES = {
-    "2g": "2G", "gsm": "2G", "3g": "3G", "umts": "3G", "4g": "4G", "lte": "4G",
-    "5g": "5G", "nr": "5G", "fiber": "fiber", "fibre": "fiber", "ftth": "fiber",
+    "2g": "2G",
+    "gsm": "2G",
+    "3g": "3G",
+    "umts": "3G",
+    "4g": "4G",
+    "lte": "4G",
+    "5g": "5G",
+    "nr": "5G",
+    "fiber": "fiber",
+    "fibre": "fiber",
+    "ftth": "fiber",
 }
 CHUNK = 8192
 """Sites per vectorised footprint batch (bounds memory at ~CHUNK × vertices points)."""
@@ -77,10 +87,16 @@ def read_sites(path: Path) -> pd.DataFrame:
             return np.full(len(df), np.nan)
         return pd.to_numeric(df[col].replace("", np.nan)).to_numpy(dtype=np.float64)
 
-    out = pd.DataFrame({
-        "technology": tech.to_numpy(), "lon": num("lon"), "lat": num("lat"),
-        "radius": num("radius_m"), "azimuth": num("azimuth"), "beamwidth": num("beamwidth"),
-    })
+    out = pd.DataFrame(
+        {
+            "technology": tech.to_numpy(),
+            "lon": num("lon"),
+            "lat": num("lat"),
+            "radius": num("radius_m"),
+            "azimuth": num("azimuth"),
+            "beamwidth": num("beamwidth"),
+        }
+    )
     default = out["technology"].map(DEFAULT_RADIUS_M).to_numpy(dtype=np.float64)
     out["radius"] = np.where(np.isnan(out["radius"]), default, out["radius"])
     is_sector = ~np.isnan(out["azimuth"].to_numpy())
@@ -98,12 +114,12 @@ def geod_discs(
     for s in range(0, len(lon), CHUNK):
         m = len(lon[s : s + CHUNK])
         x, y, _ = GEOD.fwd(
-            np.repeat(lon[s : s + CHUNK], n), np.repeat(lat[s : s + CHUNK], n),
-            np.tile(az, m), np.repeat(radius[s : s + CHUNK], n),
+            np.repeat(lon[s : s + CHUNK], n),
+            np.repeat(lat[s : s + CHUNK], n),
+            np.tile(az, m),
+            np.repeat(radius[s : s + CHUNK], n),
         )
-        rings = shapely.linearrings(
-            np.column_stack([x, y]), indices=np.repeat(np.arange(m), n)
-        )
+        rings = shapely.linearrings(np.column_stack([x, y]), indices=np.repeat(np.arange(m), n))
         out.append(shapely.polygons(rings))
     return np.concatenate(out) if out else np.empty(0, dtype=object)
 
@@ -137,26 +153,27 @@ def utm_footprints(sites: pd.DataFrame, quad_segs: int) -> NDArray[np.object_]:
             az, bw, r = sub.iloc[j][["azimuth", "beamwidth", "radius"]]
             k = int(np.ceil(bw)) + 1
             th = np.radians(np.linspace(az - bw / 2.0, az + bw / 2.0, k))
-            geoms[j] = shapely.Polygon(np.column_stack([
-                np.r_[px[j], px[j] + r * np.sin(th)], np.r_[py[j], py[j] + r * np.cos(th)]
-            ]))
+            geoms[j] = shapely.Polygon(
+                np.column_stack([np.r_[px[j], px[j] + r * np.sin(th)], np.r_[py[j], py[j] + r * np.cos(th)]])
+            )
         out[sel] = gpd.GeoSeries(geoms, crs=int(code)).to_crs(4326).to_numpy()
     return out
 
 
-def footprints(
-    sites: pd.DataFrame, method: str, vertices: int, quad_segs: int
-) -> NDArray[np.object_]:
+def footprints(sites: pd.DataFrame, method: str, vertices: int, quad_segs: int) -> NDArray[np.object_]:
     """Footprint polygons (lon/lat) of ``sites`` by the chosen method."""
     if method == "utm":
         return utm_footprints(sites, quad_segs)
     sector = ~np.isnan(sites["azimuth"].to_numpy())
     discs = sites[~sector]
-    return np.concatenate([
-        geod_discs(discs["lon"].to_numpy(), discs["lat"].to_numpy(), discs["radius"].to_numpy(),
-                   vertices),
-        geod_sectors(sites[sector]),
-    ])
+    return np.concatenate(
+        [
+            geod_discs(
+                discs["lon"].to_numpy(), discs["lat"].to_numpy(), discs["radius"].to_numpy(), vertices
+            ),
+            geod_sectors(sites[sector]),
+        ]
+    )
 
 
 def per_area_pieces(
@@ -179,9 +196,10 @@ def per_area_pieces(
 def geod_km2(geoms: NDArray[np.object_] | gpd.GeoSeries) -> NDArray[np.float64]:
     """Ellipsoidal area (km²) of each polygon (oriented first, so holes subtract)."""
     oriented = shapely.orient_polygons(np.asarray(geoms, dtype=object))
-    return np.array([
-        0.0 if g is None or g.is_empty else GEOD.geometry_area_perimeter(g)[0] for g in oriented
-    ]) / 1e6
+    return (
+        np.array([0.0 if g is None or g.is_empty else GEOD.geometry_area_perimeter(g)[0] for g in oriented])
+        / 1e6
+    )
 
 
 class _WKBFeature(Feature):
@@ -236,8 +254,7 @@ def pct(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float6
         return np.where(den > 0, 100.0 * num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def main() -> None:
-    """Run the pipeline once and write ``coverage.csv`` and ``timings.json`` into ``--out``."""
+def _arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=Path, required=True)
     ap.add_argument("--areas", type=Path, required=True)
@@ -249,73 +266,29 @@ def main() -> None:
     ap.add_argument("--method", choices=["utm", "geod"], default="utm")
     ap.add_argument("--vertices", type=int, default=256, help="geod: vertices per circle")
     ap.add_argument("--quad-segs", type=int, default=16, help="utm: segments per quarter circle")
-    ap.add_argument("--strategy", choices=["overlay", "per-area"], default="overlay",
-                    help="overlay: union, explode, geopandas.overlay; per-area: each area ∩ the "
-                    "union of the footprints that reach it (same result, faster for big unions)")
-    a = ap.parse_args()
+    ap.add_argument(
+        "--strategy",
+        choices=["overlay", "per-area"],
+        default="overlay",
+        help="overlay: union, explode, geopandas.overlay; per-area: each area ∩ the "
+        "union of the footprints that reach it (same result, faster for big unions)",
+    )
+    return ap.parse_args()  # fmt: skip
+
+
+def main() -> None:
+    """Run the pipeline once and write ``coverage.csv`` and ``timings.json`` into ``--out``."""
+    a = _arguments()
     t = {"start": time.perf_counter()}
 
     areas = gpd.read_file(a.areas).to_crs(4326)
     sites = read_sites(a.sites)
     t["read"] = time.perf_counter()
 
-    ids = areas[a.area_id].astype(str).to_numpy()
-    names = areas[a.area_name].astype(str).to_numpy()
-    parents = areas[a.parent].astype(str).to_numpy() if a.parent else np.full(len(areas), "")
-    area_geoms = areas.geometry.to_numpy()
-    n_a = len(areas)
-    area_km2 = geod_km2(area_geoms)
-    area_pop = people(a.population, area_geoms)
-    t["areas"] = time.perf_counter()
-    parent_keys = sorted(set(parents)) if a.parent else []
-    parent_geoms = [shapely.union_all(area_geoms[parents == p]) for p in parent_keys]
-    total_geom = shapely.union_all(parent_geoms or area_geoms)
-    extra_geoms = np.array([*parent_geoms, total_geom], dtype=object)
-    region_km2 = np.r_[area_km2, geod_km2(extra_geoms)]
-    region_pop = np.r_[area_pop, people(a.population, extra_geoms)]
-    n_p = len(parent_keys)
-    level = ["area"] * n_a + ["parent"] * n_p + ["total"]
-    rid = [*ids, *parent_keys, "ALL"]
-    rname = [*names, *parent_keys, "ALL"]
-    rparent = [*parents, *([""] * n_p), ""] if a.parent else [""] * (n_a + n_p + 1)
-    t["parents_total"] = time.perf_counter()
-
-    area_gdf = gpd.GeoDataFrame({"ri": np.arange(n_a)}, geometry=area_geoms, crs=4326)
-    rows = []
-    for tech in TECHNOLOGIES:
-        sub = sites[sites["technology"] == tech]
-        cov_km2 = np.zeros(n_a + n_p + 1)
-        cov_pop = np.zeros(n_a + n_p + 1)
-        if len(sub):
-            fp = footprints(sub, a.method, a.vertices, a.quad_segs)
-            t[f"{tech}_footprints"] = time.perf_counter()
-            if a.strategy == "overlay":
-                parts = shapely.get_parts(shapely.union_all(fp))
-                t[f"{tech}_union"] = time.perf_counter()
-                pieces = gpd.overlay(
-                    area_gdf, gpd.GeoDataFrame(geometry=parts, crs=4326),
-                    how="intersection", keep_geom_type=True,
-                )
-                ri = pieces["ri"].to_numpy()
-                pg = pieces.geometry.to_numpy()
-            else:
-                ri, pg = per_area_pieces(area_geoms, fp)
-            t[f"{tech}_overlay"] = time.perf_counter()
-            np.add.at(cov_km2, ri, geod_km2(pg))
-            np.add.at(cov_pop, ri, people(a.population, pg))
-            t[f"{tech}_measure"] = time.perf_counter()
-            up = [shapely.union_all(pg[np.isin(ri, np.flatnonzero(parents == p))])
-                  for p in parent_keys]
-            extra = np.array([*up, shapely.union_all(up or pg)], dtype=object)
-            cov_km2[n_a:] = geod_km2(extra)
-            cov_pop[n_a:] = people(a.population, extra)
-            t[f"{tech}_parents_total"] = time.perf_counter()
-        rows.append(pd.DataFrame({
-            "level": level, "area_id": rid, "area_name": rname, "parent": rparent,
-            "technology": tech, "area_km2": region_km2, "covered_km2": cov_km2,
-            "area_pct": pct(cov_km2, region_km2), "population": region_pop,
-            "covered_population": cov_pop, "population_pct": pct(cov_pop, region_pop),
-        }))
+    regions = _regions(a, areas, t)
+    rows = [
+        _technology_rows(a, tech, sites[sites["technology"] == tech], regions, t) for tech in TECHNOLOGIES
+    ]
     table = pd.concat(rows, ignore_index=True)
     order = {"area": 0, "parent": 1, "total": 2}
     table = table.sort_values(
@@ -330,7 +303,77 @@ def main() -> None:
     parents_total_s = sum(v for k, v in steps.items() if k.endswith("parents_total"))
     (a.out / "timings.json").write_text(json.dumps(
         {"method": a.method, "sites": len(sites), "steps_s": steps,
-         "parents_total_s": round(parents_total_s, 3)}, indent=2))
+         "parents_total_s": round(parents_total_s, 3)}, indent=2))  # fmt: skip
+
+
+def _regions(a: argparse.Namespace, areas: gpd.GeoDataFrame, t: dict[str, float]) -> dict[str, Any]:
+    """Areas, parents and total: keys, geometries, km² and people (timed into ``t``)."""
+    ids = areas[a.area_id].astype(str).to_numpy()
+    names = areas[a.area_name].astype(str).to_numpy()
+    parents = areas[a.parent].astype(str).to_numpy() if a.parent else np.full(len(areas), "")
+    area_geoms = areas.geometry.to_numpy()
+    n_a = len(areas)
+    area_km2 = geod_km2(area_geoms)
+    area_pop = people(a.population, area_geoms)
+    t["areas"] = time.perf_counter()
+    parent_keys = sorted(set(parents)) if a.parent else []
+    parent_geoms = [shapely.union_all(area_geoms[parents == p]) for p in parent_keys]
+    total_geom = shapely.union_all(parent_geoms or area_geoms)
+    extra_geoms = np.array([*parent_geoms, total_geom], dtype=object)
+    n_p = len(parent_keys)
+    regions = {
+        "n_a": n_a, "n_p": n_p, "parents": parents, "parent_keys": parent_keys, "area_geoms": area_geoms,
+        "km2": np.r_[area_km2, geod_km2(extra_geoms)],
+        "pop": np.r_[area_pop, people(a.population, extra_geoms)],
+        "level": ["area"] * n_a + ["parent"] * n_p + ["total"],
+        "id": [*ids, *parent_keys, "ALL"],
+        "name": [*names, *parent_keys, "ALL"],
+        "parent": [*parents, *([""] * n_p), ""] if a.parent else [""] * (n_a + n_p + 1),
+    }  # fmt: skip
+    t["parents_total"] = time.perf_counter()
+    regions["gdf"] = gpd.GeoDataFrame({"ri": np.arange(n_a)}, geometry=area_geoms, crs=4326)
+    return regions
+
+
+def _technology_rows(
+    a: argparse.Namespace, tech: str, sub: pd.DataFrame, regions: dict[str, Any], t: dict[str, float]
+) -> pd.DataFrame:
+    """Covered km² and people of every region by one technology (steps timed into ``t``)."""
+    n_a, n_p, parents = regions["n_a"], regions["n_p"], regions["parents"]
+    cov_km2 = np.zeros(n_a + n_p + 1)
+    cov_pop = np.zeros(n_a + n_p + 1)
+    if len(sub):
+        fp = footprints(sub, a.method, a.vertices, a.quad_segs)
+        t[f"{tech}_footprints"] = time.perf_counter()
+        if a.strategy == "overlay":
+            parts = shapely.get_parts(shapely.union_all(fp))
+            t[f"{tech}_union"] = time.perf_counter()
+            pieces = gpd.overlay(
+                regions["gdf"], gpd.GeoDataFrame(geometry=parts, crs=4326),
+                how="intersection", keep_geom_type=True,
+            )  # fmt: skip
+            ri = pieces["ri"].to_numpy()
+            pg = pieces.geometry.to_numpy()
+        else:
+            ri, pg = per_area_pieces(regions["area_geoms"], fp)
+        t[f"{tech}_overlay"] = time.perf_counter()
+        np.add.at(cov_km2, ri, geod_km2(pg))
+        np.add.at(cov_pop, ri, people(a.population, pg))
+        t[f"{tech}_measure"] = time.perf_counter()
+        up = [
+            shapely.union_all(pg[np.isin(ri, np.flatnonzero(parents == p))]) for p in regions["parent_keys"]
+        ]
+        extra = np.array([*up, shapely.union_all(up or pg)], dtype=object)
+        cov_km2[n_a:] = geod_km2(extra)
+        cov_pop[n_a:] = people(a.population, extra)
+        t[f"{tech}_parents_total"] = time.perf_counter()
+    region_km2, region_pop = regions["km2"], regions["pop"]
+    return pd.DataFrame({
+        "level": regions["level"], "area_id": regions["id"], "area_name": regions["name"],
+        "parent": regions["parent"], "technology": tech, "area_km2": region_km2, "covered_km2": cov_km2,
+        "area_pct": pct(cov_km2, region_km2), "population": region_pop,
+        "covered_population": cov_pop, "population_pct": pct(cov_pop, region_pop),
+    })  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -43,8 +43,15 @@ SECTOR_SHARE: dict[str, float] = {"4G": 0.05, "5G": 0.25}
 PLANNED_SHARE = 0.02
 """Share of sites with ``status = planned`` (not counted by either pipeline)."""
 SITE_COLUMNS = (
-    "site_id", "operator", "technology", "lon", "lat",
-    "radius_m", "azimuth", "beamwidth", "status",
+    "site_id",
+    "operator",
+    "technology",
+    "lon",
+    "lat",
+    "radius_m",
+    "azimuth",
+    "beamwidth",
+    "status",
 )
 
 
@@ -159,10 +166,19 @@ def make_sites(
         w = csv.writer(fh)
         w.writerow(SITE_COLUMNS)
         for i in range(total):
-            w.writerow((
-                f"SYN{i + 1:06d}", operator[i], tech[i], f"{lon[i]:.6f}", f"{lat[i]:.6f}",
-                fmt(radius[i], 0), fmt(azimuth[i], 1), fmt(beam[i], 0), status[i],
-            ))
+            w.writerow(
+                (
+                    f"SYN{i + 1:06d}",
+                    operator[i],
+                    tech[i],
+                    f"{lon[i]:.6f}",
+                    f"{lat[i]:.6f}",
+                    fmt(radius[i], 0),
+                    fmt(azimuth[i], 1),
+                    fmt(beam[i], 0),
+                    status[i],
+                )
+            )
     tmp.replace(path)
     return path
 
@@ -171,9 +187,7 @@ def subset_sites(src: Path, dst: Path, technologies: set[str]) -> Path:
     """Copy the rows of ``src`` whose technology is in ``technologies``."""
     if dst.is_file():
         return dst
-    with src.open(newline="", encoding="utf-8") as fi, dst.open(
-        "w", newline="", encoding="utf-8"
-    ) as fo:
+    with src.open(newline="", encoding="utf-8") as fi, dst.open("w", newline="", encoding="utf-8") as fo:
         r, w = csv.reader(fi), csv.writer(fo)
         header = next(r)
         w.writerow(header)
@@ -205,10 +219,18 @@ def make_fine_raster(src: Path, dst: Path, *, factor: int = 10, seed: int) -> Pa
         nodata = ds.nodata if ds.nodata is not None else -99999.0
         profile = ds.profile.copy()
         profile.update(
-            width=ds.width * factor, height=ds.height * factor,
+            width=ds.width * factor,
+            height=ds.height * factor,
             transform=ds.transform * Affine.scale(1.0 / factor),
-            dtype="float32", nodata=nodata, tiled=True, blockxsize=block, blockysize=block,
-            compress="deflate", predictor=3, zlevel=4, BIGTIFF="IF_SAFER",
+            dtype="float32",
+            nodata=nodata,
+            tiled=True,
+            blockxsize=block,
+            blockysize=block,
+            compress="deflate",
+            predictor=3,
+            zlevel=4,
+            BIGTIFF="IF_SAFER",
         )
         profile.pop("interleave", None)
         rows_per_chunk = block  # 1 km rows per chunk -> factor * block fine rows (whole tiles)
@@ -235,9 +257,18 @@ def make_fine_raster(src: Path, dst: Path, *, factor: int = 10, seed: int) -> Pa
                 total_dst += float(np.where(fine2 == nodata, 0.0, fine2).sum(dtype=np.float64))
                 out.write(fine2, 1, window=Window(0, r0 * factor, ds.width * factor, h * factor))
     tmp.replace(dst)
-    meta.write_text(json.dumps({
-        "synthetic": True, "source": str(src), "factor": factor, "seed": seed,
-        "weights": "lognormal(0,1) per sub-pixel, normalised per source pixel",
-        "total_source": total_src, "total_synthetic": total_dst,
-    }, indent=2))
+    meta.write_text(
+        json.dumps(
+            {
+                "synthetic": True,
+                "source": str(src),
+                "factor": factor,
+                "seed": seed,
+                "weights": "lognormal(0,1) per sub-pixel, normalised per source pixel",
+                "total_source": total_src,
+                "total_synthetic": total_dst,
+            },
+            indent=2,
+        )
+    )
     return dst

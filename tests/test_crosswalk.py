@@ -13,7 +13,7 @@ import shapely
 
 import telecov
 from telecov.crosswalk import crosswalk, reaggregate
-from telecov.errors import InputError
+from telecov.errors import InputError, TelecovWarning
 
 from _cli import main_in_process as _main
 from _worlds import Grid, write_raster
@@ -76,9 +76,16 @@ def _weights(table: pd.DataFrame, column: str) -> dict[tuple[str, str], float]:
     return {(a, b): w for a, b, w in zip(table["from_id"], table["to_id"], table[column], strict=True)}
 
 
+def _hand_made(boundaries: dict[str, Path]) -> telecov.crosswalk.Crosswalk:
+    with pytest.warns(
+        TelecovWarning, match="1 old areas overlap no new area; each goes whole to the nearest"
+    ):
+        return crosswalk(boundaries["old"], boundaries["new"], population=boundaries["population"],
+                         from_id="old_code", to_id="new_code", min_share=0.0)  # fmt: skip
+
+
 def test_hand_made_splits_and_merges(boundaries: dict[str, Path]) -> None:
-    result = crosswalk(boundaries["old"], boundaries["new"], population=boundaries["population"],
-                       from_id="old_code", to_id="new_code", min_share=0.0)  # fmt: skip
+    result = _hand_made(boundaries)
     table = result.table
     area = _weights(table, "area_weight")
     assert area[("A", "X")] == pytest.approx(0.5, abs=1e-9) and area[("A", "Y")] == pytest.approx(
@@ -119,8 +126,7 @@ def test_slivers_are_dropped_and_weights_renormalized(boundaries: dict[str, Path
 
 
 def test_reaggregate_counts_and_coverage_tables(boundaries: dict[str, Path]) -> None:
-    cw = crosswalk(boundaries["old"], boundaries["new"], population=boundaries["population"],
-                   from_id="old_code", to_id="new_code", min_share=0.0)  # fmt: skip
+    cw = _hand_made(boundaries)
     old = pyogrio.read_dataframe(boundaries["old"], read_geometry=False)
     moved = reaggregate(old[["old_code", "pop"]], cw, id_column="old_code")
     assert moved["pop"].sum() == pytest.approx(old["pop"].sum())
@@ -138,6 +144,10 @@ def test_reaggregate_counts_and_coverage_tables(boundaries: dict[str, Path]) -> 
     assert merged["area_id"].tolist() == ["Z"] and list(merged.columns) == list(table.columns)
     assert merged["population"].iloc[0] == 400 and merged["population_pct"].iloc[0] == pytest.approx(25.0)
     assert merged["area_pct"].iloc[0] == pytest.approx(25.0)
+    extra = pd.DataFrame({"old_code": ["A", "ZZ"], "pop": [100, 5]})
+    with pytest.warns(TelecovWarning, match="1 ids are not in the crosswalk and are left out, e.g. ZZ"):
+        lost = reaggregate(extra, cw, id_column="old_code")
+    assert lost["pop"].sum() == pytest.approx(100)
 
 
 def test_real_ha_tinh_2009_to_2025() -> None:
@@ -160,6 +170,7 @@ def test_real_ha_tinh_2009_to_2025() -> None:
     assert result.summary["population"] == pytest.approx(table["population"].sum())
 
 
+@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # the command reports them
 def test_cli_writes_the_crosswalk(boundaries: dict[str, Path], tmp_path: Path, monkeypatch, capsys) -> None:
     code, _, err = _main(
         monkeypatch, capsys, tmp_path, "crosswalk", "--from", str(boundaries["old"]),

@@ -10,9 +10,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from telecov.engine import scan as engine
+from telecov.engine import bands as engine
+from telecov.engine.lines import footprint_intervals, line_constants
 from telecov.engine.scan import Footprints, measure, regions_from_geometries
-from telecov.engine.kernels import footprint_intervals, line_constants
 from telecov.io.population import open_population
 
 from _worlds import Grid, box_km, write_raster
@@ -66,7 +66,7 @@ def _world(tmp_path, n_sites: int = 400, seed: int = 3):
     grid = Grid(west=105.0, north=18.6, ncols=60, nrows=48, res=1 / 120)
     values = rng.gamma(2.0, 150.0, size=(grid.nrows, grid.ncols))
     values[:5, :7] = np.nan
-    raster = open_population(write_raster(tmp_path / "pop.tif", grid, values))
+    raster = write_raster(tmp_path / "pop.tif", grid, values)
     cells = [box_km(105.05, 18.25, 4 * i, 4 * j, 4 * i + 4, 4 * j + 4) for i in range(5) for j in range(5)]
     cells.append(shapely.Point(105.25, 18.35).buffer(0.004))  # a commune smaller than a pixel
     parent = np.array([i % 3 for i in range(len(cells))], dtype=np.int64)
@@ -85,9 +85,10 @@ def _world(tmp_path, n_sites: int = 400, seed: int = 3):
     return regions, fps, layers, raster
 
 
-def _run(regions, fps, layers, raster, **kw):
+def _run(regions, fps, layers, raster_path, **kw):
     opts = {"residential_density": 100.0, "resolution_m": 10.0, **kw}
-    m = measure(regions, fps, layers, raster, **opts)
+    with open_population(raster_path) as raster:
+        m = measure(regions, fps, layers, raster, **opts)
     return m.base, m.covered
 
 
@@ -157,7 +158,7 @@ def test_finer_resolution_converges(tmp_path) -> None:
 
 def test_parent_and_total_are_unions_not_sums(tmp_path) -> None:
     grid = Grid(west=105.0, north=18.6, ncols=40, nrows=40, res=1 / 120)
-    raster = open_population(write_raster(tmp_path / "u.tif", grid, np.full((40, 40), 50.0)))
+    raster = write_raster(tmp_path / "u.tif", grid, np.full((40, 40), 50.0))
     a = shapely.box(105.05, 18.35, 105.15, 18.45)
     b = shapely.box(105.10, 18.35, 105.20, 18.45)  # overlaps a by half
     regions = regions_from_geometries(np.array([a, b], dtype=object), parent=np.array([0, 0]))

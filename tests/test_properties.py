@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import telecov
-from telecov.engine import scan as engine
+from telecov.engine import bands as engine
 
 from _worlds import Grid, write_raster
 

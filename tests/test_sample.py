@@ -21,13 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SCRIPT = ROOT / "scripts" / "make_sample.py"
 FILES = ("communes.gpkg", "population.tif", "sites.csv")
-COLUMNS = ["site_id", "operator", "technology", "lon", "lat", "radius_m", "azimuth",
-           "beamwidth", "status"]
+COLUMNS = ["site_id", "operator", "technology", "lon", "lat", "radius_m", "azimuth", "beamwidth", "status"]
 BUILT_WITH = {"pyogrio": "3.12.4", "rasterio": "3.10.3"}  # GDAL versions of the committed files
 ALIASES = {
-    "2g": "2G", "gsm": "2G", "3g": "3G", "umts": "3G", "wcdma": "3G",
-    "4g": "4G", "lte": "4G", "4g lte": "4G", "5g": "5G", "nr": "5G", "5g nr": "5G",
-    "fiber": "fiber", "fibre": "fiber", "ftth": "fiber", "gpon": "fiber",
+    "2g": "2G",
+    "gsm": "2G",
+    "3g": "3G",
+    "umts": "3G",
+    "wcdma": "3G",
+    "4g": "4G",
+    "lte": "4G",
+    "4g lte": "4G",
+    "5g": "5G",
+    "nr": "5G",
+    "5g nr": "5G",
+    "fiber": "fiber",
+    "fibre": "fiber",
+    "ftth": "fiber",
+    "gpon": "fiber",
 }
 
 
@@ -53,7 +64,9 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         out = tmp_path_factory.mktemp(name)
         subprocess.run(
             [sys.executable, str(SCRIPT), "--out", str(out), "--quiet"],
-            check=True, cwd=out, timeout=300,
+            check=True,
+            cwd=out,
+            timeout=300,
         )
         outs.append(out)
     return outs[0], outs[1]
@@ -74,7 +87,12 @@ def test_communes_layer(communes) -> None:
     assert communes.crs.to_epsg() == 4326
     assert 55 <= len(communes) <= 65
     assert list(communes.columns) == [
-        "commune_code", "commune_name", "province", "kind", "population", "geometry",
+        "commune_code",
+        "commune_name",
+        "province",
+        "kind",
+        "population",
+        "geometry",
     ]
     codes = communes["commune_code"].tolist()
     assert all(isinstance(c, str) and re.fullmatch(r"\d{5}", c) for c in codes)
@@ -135,8 +153,10 @@ def test_population_raster(communes) -> None:
     west = data[:, :100]
     assert np.median(west[west >= 0]) / pixel_km2 < 20  # near-empty mountains
     ids = rasterize(
-        ((g, k + 1) for k, g in enumerate(communes.geometry)), out_shape=data.shape,
-        transform=transform, dtype="int32",
+        ((g, k + 1) for k, g in enumerate(communes.geometry)),
+        out_shape=data.shape,
+        transform=transform,
+        dtype="int32",
     )
     people = np.where(sea, 0.0, data.astype(np.float64))
     sums = np.bincount(ids.ravel(), weights=people.ravel(), minlength=len(communes) + 1)[1:]
@@ -146,8 +166,9 @@ def test_population_raster(communes) -> None:
     assert ratio.std() > 0.02  # official counts really differ from the raster
     islet_parts = shapely.get_parts(communes.geometry[communes.geom_type == "MultiPolygon"])
     for part in islet_parts:  # the islet and rock have land pixels in the sea
-        mask = rasterize([(part, 1)], out_shape=data.shape, transform=transform,
-                         all_touched=True, dtype="uint8").astype(bool)
+        mask = rasterize(
+            [(part, 1)], out_shape=data.shape, transform=transform, all_touched=True, dtype="uint8"
+        ).astype(bool)
         assert (data[mask] >= 0).any()
 
 

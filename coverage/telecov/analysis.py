@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,20 +17,24 @@ import pandas as pd
 import shapely
 
 from . import __version__
+from .engine.partition import Regions, regions_from_geometries
+from .engine.scan import Measures, measure
+from .errors import InputError, StrictError, TelecovWarning
+from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
-from .engine.scan import measure, regions_from_geometries
-from .errors import InputError, StrictError
-from .footprints import Layer, build_layers, footprint_polygons, footprints_of
+from .io.population import PopulationRaster, open_population
+from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
-from .io.population import PopulationRaster, open_population
+from .result import RasterInfo, Result, RunInfo, RunOptions
 from .vocabulary import (
     DEFAULT_RADIUS_M,
     DEFAULT_RESIDENTIAL_DENSITY,
     DEFAULT_RESOLUTION_M,
     normalize_technology,
 )
-from .io.sites import SiteTable, read_sites
+
+__all__ = ["Result", "analyze", "sample_path"]
 
 log = logging.getLogger(__name__)
 
@@ -42,86 +47,22 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("telecov.sample").joinpath(name)))
 
 
-@dataclass
-class Result:
-    """Outcome of :func:`analyze`.
+@dataclass(frozen=True)
+class _Sources:
+    """The three inputs as given: paths or in-memory objects."""
 
-    Attributes
-    ----------
-    table
-        The output contract's table (``coverage.csv``).
-    areas
-        Accepted areas (lon/lat) with input attributes and ``<technology>_<metric>`` columns.
-    sites
-        Accepted sites (lon/lat points); ``counted`` marks those in the footprints.
-    rejected
-        Refused rows per input kind (``sites``, ``areas``) with ``row``, ``field``, ``reason``.
-    run
-        Inputs, options, radii, counts and timings (``run.json``).
-
-    """
-
-    table: pd.DataFrame
-    areas: gpd.GeoDataFrame
-    sites: gpd.GeoDataFrame
-    rejected: dict[str, pd.DataFrame]
-    run: dict[str, Any]
-    layers: list[Layer] = field(default_factory=list, repr=False)
-
-    def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame:
-        """Footprint polygons of the counted sites, optionally of one technology."""
-        sites = self.sites[self.sites["counted"]]
-        if technology is not None:
-            sites = sites[sites["technology"] == technology]
-        return footprint_polygons(sites)
+    sites: Any
+    areas: Any
+    population: Any
 
 
-def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in (radius or {}).items():
-        tech = normalize_technology(key)
-        if tech is None:
-            raise InputError(f"--radius {key}={value}: unknown technology {key!r}")
-        metres = float(value)
-        if not np.isfinite(metres) or metres <= 0:
-            raise InputError(f"--radius {key}={value}: the radius must be a positive number of metres")
-        out[tech] = metres
-    return out
+@dataclass(frozen=True)
+class _Partition:
+    """The areas as engine regions, the layers and the parent names (in engine order)."""
 
-
-def _check_overlap(areas: AreaTable, raster: PopulationRaster) -> None:
-    west, south, east, north = raster.bounds
-    box = shapely.box(west, south, east, north)
-    geoms = areas.accepted.geometry.to_numpy()
-    hits = shapely.intersects(geoms, box)
-    if not hits.any():
-        raise InputError(
-            f"{raster.name}: the population raster ({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) "
-            f"does not overlap the areas of {areas.name} at all"
-        )
-    inside = shapely.within(geoms, box)
-    if not inside.all():
-        log.warning(
-            "%s: %d of %d areas lie partly or wholly outside the population raster; "
-            "their population figures cover only the part inside (empty when none)",
-            raster.name, int((~inside).sum()), len(geoms),
-        )  # fmt: skip
-
-
-def _check_swapped(sites: SiteTable, areas: AreaTable) -> None:
-    pts = sites.accepted.geometry
-    if len(pts) < 3:
-        return
-    west, south, east, north = areas.accepted.total_bounds
-    pad = 1.0
-    x, y = pts.x.to_numpy(), pts.y.to_numpy()
-    near = (x > west - pad) & (x < east + pad) & (y > south - pad) & (y < north + pad)
-    near_swapped = (y > west - pad) & (y < east + pad) & (x > south - pad) & (x < north + pad)
-    if near.mean() < 0.05 and near_swapped.mean() > 0.5:
-        raise InputError(
-            f"{sites.name}: longitude and latitude look swapped: {near_swapped.mean():.0%} of sites "
-            "fall on the areas only when the two columns are exchanged; rename the columns"
-        )
+    regions: Regions
+    layers: list[Layer]
+    parent_names: list[str]
 
 
 def analyze(
@@ -160,18 +101,15 @@ def analyze(
         ``"FIELD=VALUE"`` keeping a subset of areas.
     radius
         Default radius (m) per technology for sites without ``radius_m``.
-    include_planned
-        Count planned sites too.
+    include_planned, by_operator, combined
+        Count planned sites too; add rows per operator; add the combined layers
+        ``any_mobile`` and ``4G+``.
     residential_density
         People per km² from which a pixel is residential.
     population_field
         Areas field with official population counts: counts rescaled per area.
     sites_crs, areas_crs
         CRS for inputs that lack one (and for ``x``/``y`` site columns).
-    by_operator
-        Add rows per operator.
-    combined
-        Add the combined layers ``any_mobile`` and ``4G+``.
     resolution_m
         Scan-line spacing in metres (accuracy contract met at the default).
     strict
@@ -181,10 +119,6 @@ def analyze(
     progress
         Callback (done, total) for the measuring step.
 
-    Returns
-    -------
-    Result
-
     Raises
     ------
     InputError
@@ -193,122 +127,223 @@ def analyze(
         Input too large for this machine (exit 3).
 
     """
-    timings: dict[str, float] = {}
+    options = RunOptions(
+        area_id=area_id, area_name=area_name, parent=parent,
+        select=dict(select) if isinstance(select, Mapping) else select,
+        include_planned=include_planned, residential_density=residential_density,
+        population_field=population_field, sites_crs=sites_crs, areas_crs=areas_crs,
+        by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
+    )  # fmt: skip
+    sources = _Sources(sites=sites, areas=areas, population=population)
+    return _analyze(sources, options, radius=radius, encoding=encoding, decimal=decimal, progress=progress)
+
+
+def _analyze(
+    sources: _Sources,
+    options: RunOptions,
+    *,
+    radius: Mapping[str, float] | None,
+    encoding: str | None,
+    decimal: str,
+    progress: Callable[[int, int], None] | None,
+) -> Result:
+    """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
-    if sites is None and areas is None and population is None:
-        sites, areas, population = (sample_path(SAMPLE_FILES[k]) for k in ("sites", "areas", "population"))
-        area_id = area_id or SAMPLE_FIELDS["area_id"]
-        area_name = area_name or SAMPLE_FIELDS["area_name"]
-        parent = parent or SAMPLE_FIELDS["parent"]
-        log.info("no inputs given: using the bundled synthetic sample")
-    missing = [k for k, v in (("sites", sites), ("areas", areas), ("population", population)) if v is None]
-    if missing:
-        raise InputError(
-            f"missing input: {', '.join('--' + m for m in missing)} (give all three, or none for the sample)"
-        )
-    if resolution_m <= 0:
-        raise InputError(f"--resolution {resolution_m}: must be positive")
-    assert sites is not None and areas is not None and population is not None
+    sources, options = _with_sample(sources, options)
     radii = _parse_radius(radius)
-    area_table = read_areas(
-        areas, area_id=area_id, area_name=area_name, parent=parent, select=select,
-        crs=areas_crs, population_field=population_field,
-    )  # fmt: skip
-    site_table = read_sites(
-        sites, crs=sites_crs, radius=radii, include_planned=include_planned,
-        encoding=encoding, decimal=decimal,
-    )  # fmt: skip
-    if len(site_table.accepted) == 0:
-        raise InputError(
-            f"{site_table.name}: every one of {site_table.read} site rows was refused "
-            f"(first: row {site_table.rejected['row'].iloc[0]}, {site_table.rejected['field'].iloc[0]}: "
-            f"{site_table.rejected['reason'].iloc[0]})"
-        )
-    _check_swapped(site_table, area_table)
-    timings["read"] = time.perf_counter() - t0
+    area_table, site_table = _read_inputs(sources, options, radii=radii, encoding=encoding, decimal=decimal)
+    timings = {"read": time.perf_counter() - t0}
     rejected = {"sites": site_table.rejected, "areas": area_table.rejected}
-    if strict and any(len(r) for r in rejected.values()):
+    if options.strict and any(len(r) for r in rejected.values()):
         raise StrictError(
             f"--strict: {len(site_table.rejected)} site rows and {len(area_table.rejected)} areas refused",
             rejected,
         )
-    raster = open_population(population)
-    try:
+    with open_population(sources.population) as raster:
         _check_overlap(area_table, raster)
-        accepted = area_table.accepted
-        parent_values = accepted["parent"].to_numpy(dtype=str)
-        parent_names = sorted({p for p in parent_values if p}) if parent else []
-        parent_index = {p: i for i, p in enumerate(parent_names)}
-        parent_codes = np.array([parent_index.get(p, -1) for p in parent_values], dtype=np.int64)
-        regions = regions_from_geometries(accepted.geometry.to_numpy(), parent=parent_codes)
-        layers = build_layers(site_table.accepted, combined=combined, by_operator=by_operator)
+        partition = _partition(area_table, site_table, options)
         t1 = time.perf_counter()
         measures = measure(
-            regions, footprints_of(site_table.accepted), [layer.members for layer in layers], raster,
-            residential_density=residential_density, resolution_m=resolution_m, progress=progress,
+            partition.regions, footprints_of(site_table.accepted), [la.members for la in partition.layers],
+            raster, residential_density=options.residential_density, resolution_m=options.resolution_m,
+            progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1
         if raster.negative_pixels:
-            log.warning("%s: %d negative pixels counted as 0 people", raster.name, raster.negative_pixels)
-    finally:
-        raster.close()
+            warnings.warn(
+                f"{raster.name}: {raster.negative_pixels} negative pixels counted as 0 people",
+                TelecovWarning, stacklevel=3,
+            )  # fmt: skip
+        raster_info = _raster_info(raster, measures)
+    table, out_areas = _tabulate(measures, partition, area_table.accepted, options)
+    timings["total"] = time.perf_counter() - t0
+    options = replace(options, area_id=area_table.id_field, area_name=area_table.name_field)
+    run = RunInfo(
+        version=__version__,
+        inputs={k: _describe(getattr(sources, k)) for k in ("sites", "areas", "population")},
+        options=options, radii_m={**DEFAULT_RADIUS_M, **radii}, crs="EPSG:4326", raster=raster_info,
+        counts=_counts(site_table, area_table, rejected),
+        timings_s={k: round(v, 4) for k, v in timings.items()},
+    )  # fmt: skip
+    return Result(
+        table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
+        layers=partition.layers,
+    )  # fmt: skip
+
+
+def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunOptions]:
+    """Use the bundled sample when no input is given; otherwise check that every input is."""
+    if sources.sites is None and sources.areas is None and sources.population is None:
+        sources = _Sources(**{k: sample_path(SAMPLE_FILES[k]) for k in ("sites", "areas", "population")})
+        options = replace(
+            options,
+            area_id=options.area_id or SAMPLE_FIELDS["area_id"],
+            area_name=options.area_name or SAMPLE_FIELDS["area_name"],
+            parent=options.parent or SAMPLE_FIELDS["parent"],
+        )
+        log.info("no inputs given: using the bundled synthetic sample")
+    missing = [k for k in ("sites", "areas", "population") if getattr(sources, k) is None]
+    if missing:
+        raise InputError(
+            f"missing input: {', '.join('--' + m for m in missing)} (give all three, or none for the sample)"
+        )
+    if options.resolution_m <= 0:
+        raise InputError(f"--resolution {options.resolution_m}: must be positive")
+    return sources, options
+
+
+def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in (radius or {}).items():
+        tech = normalize_technology(key)
+        if tech is None:
+            raise InputError(f"--radius {key}={value}: unknown technology {key!r}")
+        metres = float(value)
+        if not np.isfinite(metres) or metres <= 0:
+            raise InputError(f"--radius {key}={value}: the radius must be a positive number of metres")
+        out[tech] = metres
+    return out
+
+
+def _read_inputs(
+    sources: _Sources, options: RunOptions, *, radii: dict[str, float], encoding: str | None, decimal: str
+) -> tuple[AreaTable, SiteTable]:
+    """Read areas and sites; refuse a run whose sites are all refused or look swapped."""
+    area_table = read_areas(
+        sources.areas, area_id=options.area_id, area_name=options.area_name, parent=options.parent,
+        select=options.select, crs=options.areas_crs, population_field=options.population_field,
+    )  # fmt: skip
+    site_table = read_sites(
+        sources.sites, crs=options.sites_crs, radius=radii, include_planned=options.include_planned,
+        encoding=encoding, decimal=decimal,
+    )  # fmt: skip
+    if len(site_table.accepted) == 0:
+        refused = site_table.rejected
+        raise InputError(
+            f"{site_table.name}: every one of {site_table.read} site rows was refused "
+            f"(first: row {refused['row'].iloc[0]}, {refused['field'].iloc[0]}: {refused['reason'].iloc[0]})"
+        )
+    _check_swapped(site_table, area_table)
+    return area_table, site_table
+
+
+def _check_swapped(sites: SiteTable, areas: AreaTable) -> None:
+    pts = sites.accepted.geometry
+    if len(pts) < 3:
+        return
+    west, south, east, north = areas.accepted.total_bounds
+    pad = 1.0
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    near = (x > west - pad) & (x < east + pad) & (y > south - pad) & (y < north + pad)
+    near_swapped = (y > west - pad) & (y < east + pad) & (x > south - pad) & (x < north + pad)
+    if near.mean() < 0.05 and near_swapped.mean() > 0.5:
+        raise InputError(
+            f"{sites.name}: longitude and latitude look swapped: {near_swapped.mean():.0%} of sites "
+            "fall on the areas only when the two columns are exchanged; rename the columns"
+        )
+
+
+def _check_overlap(areas: AreaTable, raster: PopulationRaster) -> None:
+    """Refuse areas wholly off the raster; warn when some lie partly or wholly outside it."""
+    west, south, east, north = raster.bounds
+    box = shapely.box(west, south, east, north)
+    geoms = areas.accepted.geometry.to_numpy()
+    hits = shapely.intersects(geoms, box)
+    if not hits.any():
+        raise InputError(
+            f"{raster.name}: the population raster ({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) "
+            f"does not overlap the areas of {areas.name} at all"
+        )
+    inside = shapely.within(geoms, box)
+    if not inside.all():
+        warnings.warn(
+            f"{raster.name}: {int((~inside).sum())} of {len(geoms)} areas lie partly or wholly outside the "
+            "population raster; their population figures cover only the part inside (empty when none)",
+            TelecovWarning, stacklevel=4,
+        )  # fmt: skip
+
+
+def _partition(area_table: AreaTable, site_table: SiteTable, options: RunOptions) -> _Partition:
+    """Engine regions of the accepted areas (with parents when a parent field is set) and the layers."""
+    accepted = area_table.accepted
+    parent_values = accepted["parent"].to_numpy(dtype=str)
+    parent_names = sorted({p for p in parent_values if p}) if options.parent else []
+    parent_index = {p: i for i, p in enumerate(parent_names)}
+    parent_codes = np.array([parent_index.get(p, -1) for p in parent_values], dtype=np.int64)
+    return _Partition(
+        regions=regions_from_geometries(accepted.geometry.to_numpy(), parent=parent_codes),
+        layers=build_layers(site_table.accepted, combined=options.combined, by_operator=options.by_operator),
+        parent_names=parent_names,
+    )
+
+
+def _raster_info(raster: PopulationRaster, measures: Measures) -> RasterInfo:
+    return RasterInfo(
+        pixel_deg=(raster.dx, raster.dy), size=(raster.width, raster.height), warped=raster.warped,
+        scan_lines_per_pixel_row=measures.sub_rows, scan_lines=measures.lines,
+    )  # fmt: skip
+
+
+def _tabulate(
+    measures: Measures, partition: _Partition, accepted: gpd.GeoDataFrame, options: RunOptions
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Return the contract's table and the accepted areas with their metric columns."""
     base, cov = measures.base, measures.covered
-    if population_field:
+    if options.population_field:
         base, cov = rescale_official(
             measures, accepted["__official_population"].to_numpy(dtype=float),
-            regions.parent, regions.n_parents,
+            partition.regions.parent, partition.regions.n_parents,
         )  # fmt: skip
     table = coverage_table(
         base, cov,
         area_ids=accepted["area_id"].tolist(), area_names=accepted["area_name"].tolist(),
-        area_parents=accepted["parent"].tolist(), parent_names=parent_names,
-        layers=layers, by_operator=by_operator,
+        area_parents=accepted["parent"].tolist(), parent_names=partition.parent_names,
+        layers=partition.layers, by_operator=options.by_operator,
     )  # fmt: skip
     wide = area_metrics(table)
     out_areas = accepted.drop(columns=[c for c in accepted.columns if c.startswith("__")])
     collide = [c for c in wide.columns if c in out_areas.columns]
     if collide:
-        log.warning("input columns renamed to avoid metric names: %s", ", ".join(f"src_{c}" for c in collide))
+        warnings.warn(
+            f"input columns renamed to avoid metric names: {', '.join(f'src_{c}' for c in collide)}",
+            TelecovWarning, stacklevel=4,
+        )  # fmt: skip
         out_areas = out_areas.rename(columns={c: f"src_{c}" for c in collide})
     out_areas = out_areas.join(wide, on="area_id")
-    out_areas = out_areas[[c for c in out_areas.columns if c != "geometry"] + ["geometry"]]
-    timings["total"] = time.perf_counter() - t0
-    run = {
-        "version": __version__,
-        "inputs": {
-            "sites": _describe(sites),
-            "areas": _describe(areas),
-            "population": _describe(population),
-        },
-        "options": {
-            "area_id": area_table.id_field, "area_name": area_table.name_field, "parent": parent,
-            "select": select if not isinstance(select, Mapping) else dict(select),
-            "include_planned": include_planned, "residential_density": residential_density,
-            "population_field": population_field, "sites_crs": sites_crs, "areas_crs": areas_crs,
-            "by_operator": by_operator, "combined": combined, "resolution_m": resolution_m,
-            "strict": strict,
-        },
-        "radii_m": {**DEFAULT_RADIUS_M, **radii},
-        "crs": "EPSG:4326",
-        "raster": {
-            "pixel_deg": [raster.dx, raster.dy], "size": [raster.width, raster.height],
-            "warped": raster.warped, "scan_lines_per_pixel_row": measures.sub_rows,
-            "scan_lines": measures.lines,
-        },
-        "counts": {
-            "sites": {"read": site_table.read, "used": len(site_table.accepted),
-                      "refused": len(site_table.rejected),
-                      "counted": int(site_table.accepted["counted"].sum())},
-            "areas": {"read": area_table.read, "used": len(accepted),
-                      "refused": len(area_table.rejected), "repaired": area_table.repaired},
-            "refusals_by_reason": _reasons(rejected),
-        },
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    return table, out_areas[[c for c in out_areas.columns if c != "geometry"] + ["geometry"]]
+
+
+def _counts(
+    site_table: SiteTable, area_table: AreaTable, rejected: dict[str, pd.DataFrame]
+) -> dict[str, Any]:
+    sites = site_table.accepted
+    return {
+        "sites": {"read": site_table.read, "used": len(sites), "refused": len(site_table.rejected),
+                  "counted": int(sites["counted"].sum())},
+        "areas": {"read": area_table.read, "used": len(area_table.accepted),
+                  "refused": len(area_table.rejected), "repaired": area_table.repaired},
+        "refusals_by_reason": _reasons(rejected),
     }  # fmt: skip
-    return Result(
-        table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
-        layers=layers,
-    )  # fmt: skip
 
 
 def _describe(source: object) -> dict[str, Any]:

@@ -19,7 +19,7 @@ share of an old commune lies in a new one:
 
 from __future__ import annotations
 
-import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +30,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError
+from .engine.scan import BASE_FIELDS, measure_polygons
+from .errors import InputError, TelecovWarning
 from .geodesy import geodesic_area_km2
-
-log = logging.getLogger(__name__)
+from .io.areas import read_areas
+from .io.population import open_population
+from .io.tables import read_csv_text
 
 DEFAULT_MIN_SHARE = 0.01
 """Pieces smaller than this share of their old area are slivers of boundary mismatch."""
@@ -77,8 +79,6 @@ def _read(
     select: str | None,
     role: str,
 ) -> Any:
-    from .io.areas import read_areas
-
     table = read_areas(source, area_id=id_field, area_name=name_field, select=select)
     if len(table.accepted) == 0:
         raise InputError(f"{table.name}: no usable {role} areas")
@@ -92,22 +92,10 @@ def _read(
 
 
 def _piece_population(pieces: np.ndarray, population: Any, *, resolution_m: float) -> np.ndarray:
-    from .engine.scan import Footprints, measure, regions_from_geometries
-    from .io.population import open_population
-
-    raster = open_population(population)
-    try:
-        regions = regions_from_geometries(pieces)
-        empty = np.zeros(0, dtype=np.float64)
-        measures = measure(
-            regions, Footprints(empty, empty, empty, empty, empty), [], raster,
-            residential_density=0.0, resolution_m=resolution_m,
-        )  # fmt: skip
-    finally:
-        raster.close()
-    from .engine.scan import BASE_FIELDS
-
-    return np.asarray(measures.base[: len(pieces), BASE_FIELDS.index("population")], dtype=np.float64)
+    """People in each piece, measured by the engine."""
+    with open_population(population) as raster:
+        measures = measure_polygons(pieces, raster, resolution_m=resolution_m)
+    return np.asarray(measures.base[:, BASE_FIELDS.index("population")], dtype=np.float64)
 
 
 def crosswalk(
@@ -156,7 +144,41 @@ def crosswalk(
     olds = _read(old, id_field=from_id, name_field=from_name, select=from_select, role="from")
     news = _read(new, id_field=to_id, name_field=to_name, select=to_select, role="to")
     og = olds.accepted.geometry.to_numpy()
-    ng = news.accepted.geometry.to_numpy()
+    frame, pieces, dropped, nearest = _overlaps(og, news.accepted.geometry.to_numpy(), min_share=min_share)
+    frame["area_weight"] = _area_weights(frame)
+    if population is not None:
+        frame["population"] = _piece_population(pieces, population, resolution_m=resolution_m)
+        psum = frame.groupby("i")["population"].transform("sum").to_numpy()
+        frame["population_weight"] = np.where(
+            psum > 0, frame["population"] / np.where(psum > 0, psum, 1.0), frame["area_weight"]
+        )
+    else:
+        frame["population"] = np.nan
+        frame["population_weight"] = np.nan
+    table = _table(frame, olds.accepted, news.accepted)
+    covered = table.groupby("from_id")["area_share"].sum()
+    summary = {
+        "from": {"read": olds.read, "used": len(olds.accepted), "refused": len(olds.rejected)},
+        "to": {"read": news.read, "used": len(news.accepted), "refused": len(news.rejected)},
+        "rows": len(table),
+        "slivers_dropped": dropped,
+        "nearest": nearest,
+        "split": int((table.groupby("from_id").size() > 1).sum()),
+        "from_area_covered_min": float(covered.min()) if len(covered) else float("nan"),
+        "population": float(np.nansum(table["population"])) if population is not None else None,
+    }
+    return Crosswalk(table=table, summary=summary)
+
+
+def _overlaps(
+    og: np.ndarray, ng: np.ndarray, *, min_share: float
+) -> tuple[pd.DataFrame, np.ndarray, int, int]:
+    """Pieces old ∩ new (slivers dropped) and, for old areas overlapping none, the nearest new one.
+
+    Returns the frame (``i`` old, ``j`` new, ``km2``, ``share``, ``match``), the piece
+    geometries (a nearest match's piece is the whole old area), the slivers dropped and the
+    old areas matched to the nearest new one.
+    """
     tree = shapely.STRtree(ng)
     left, right = tree.query(og, predicate="intersects")
     pieces = _polygonal(shapely.intersection(og[left], ng[right]))
@@ -167,11 +189,9 @@ def crosswalk(
     share = np.divide(piece_km2, old_km2[left], out=np.zeros_like(piece_km2), where=old_km2[left] > 0)
     frame = pd.DataFrame({"i": left, "j": right, "km2": piece_km2, "share": share})
     largest = frame.groupby("i")["km2"].transform("max") == frame["km2"]
-    kept = (frame["share"] >= min_share) | largest
-    dropped = int((~kept).sum())
-    frame = frame[kept.to_numpy()]
-    pieces = pieces[kept.to_numpy()]
-    frame = frame.reset_index(drop=True)
+    kept = ((frame["share"] >= min_share) | largest).to_numpy()
+    frame = frame[kept].reset_index(drop=True)
+    pieces = pieces[kept]
     frame["match"] = "overlap"
     missing = np.setdiff1d(np.arange(len(og)), frame["i"].to_numpy())
     if len(missing):
@@ -179,28 +199,28 @@ def crosswalk(
         extra = pd.DataFrame(
             {"i": missing[near[0]], "j": near[1], "km2": 0.0, "share": 0.0, "match": "nearest"}
         )
-        log.warning(
-            "%d old areas overlap no new area; each goes whole to the nearest new area (match = nearest)",
-            len(missing),
+        warnings.warn(
+            f"{len(missing)} old areas overlap no new area; each goes whole to the nearest new area "
+            "(match = nearest)",
+            TelecovWarning, stacklevel=3,
         )  # fmt: skip
         frame = pd.concat([frame, extra], ignore_index=True)
         pieces = np.concatenate([pieces, og[extra["i"].to_numpy()]])
+    return frame, pieces, int((~kept).sum()), len(missing)
+
+
+def _area_weights(frame: pd.DataFrame) -> np.ndarray:
+    """Each piece's share of its old area's kept pieces (split evenly among zero-area pieces)."""
     total = frame.groupby("i")["km2"].transform("sum").to_numpy()
-    frame["area_weight"] = np.where(total > 0, frame["km2"] / np.where(total > 0, total, 1.0), 1.0)
+    weight = np.where(total > 0, frame["km2"] / np.where(total > 0, total, 1.0), 1.0)
     n_per_old = frame.groupby("i")["i"].transform("size").to_numpy()
-    frame.loc[(total == 0) & (n_per_old > 1), "area_weight"] = 1.0 / n_per_old[(total == 0) & (n_per_old > 1)]
-    if population is not None:
-        people = _piece_population(pieces, population, resolution_m=resolution_m)
-        people = np.where(frame["match"].to_numpy() == "nearest", people, people)
-        frame["population"] = people
-        psum = frame.groupby("i")["population"].transform("sum").to_numpy()
-        frame["population_weight"] = np.where(
-            psum > 0, frame["population"] / np.where(psum > 0, psum, 1.0), frame["area_weight"]
-        )
-    else:
-        frame["population"] = np.nan
-        frame["population_weight"] = np.nan
-    oa, na = olds.accepted, news.accepted
+    even = (total == 0) & (n_per_old > 1)
+    weight[even] = 1.0 / n_per_old[even]
+    return weight
+
+
+def _table(frame: pd.DataFrame, oa: gpd.GeoDataFrame, na: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the crosswalk table (:data:`CROSSWALK_COLUMNS`), sorted by old then new id."""
     table = pd.DataFrame(
         {
             "from_id": oa["area_id"].to_numpy()[frame["i"]],
@@ -215,19 +235,7 @@ def crosswalk(
             "population_weight": frame["population_weight"].to_numpy(),
         }
     )
-    table = table.sort_values(["from_id", "to_id"], kind="stable").reset_index(drop=True)
-    covered = table.groupby("from_id")["area_share"].sum()
-    summary = {
-        "from": {"read": olds.read, "used": len(oa), "refused": len(olds.rejected)},
-        "to": {"read": news.read, "used": len(na), "refused": len(news.rejected)},
-        "rows": len(table),
-        "slivers_dropped": dropped,
-        "nearest": len(missing),
-        "split": int((table.groupby("from_id").size() > 1).sum()),
-        "from_area_covered_min": float(covered.min()) if len(covered) else float("nan"),
-        "population": float(np.nansum(table["population"])) if population is not None else None,
-    }
-    return Crosswalk(table=table, summary=summary)
+    return table.sort_values(["from_id", "to_id"], kind="stable").reset_index(drop=True)
 
 
 def reaggregate(
@@ -287,7 +295,10 @@ def reaggregate(
     )
     lost = set(values[id_column].astype(str)) - set(cw["from_id"])
     if lost:
-        log.warning("%d ids are not in the crosswalk and are left out, e.g. %s", len(lost), sorted(lost)[0])
+        warnings.warn(
+            f"{len(lost)} ids are not in the crosswalk and are left out, e.g. {sorted(lost)[0]}",
+            TelecovWarning, stacklevel=2,
+        )  # fmt: skip
     out = merged[cols].multiply(merged[w], axis=0).assign(to_id=merged["to_id"])
     return out.groupby("to_id", sort=True)[cols].sum().reset_index()
 
@@ -329,8 +340,6 @@ def read_crosswalk(path: str | Path) -> pd.DataFrame:
         Missing file, or no ``from_id``/``to_id``/weight columns.
 
     """
-    from .io.tables import read_csv_text
-
     table = read_csv_text(Path(path))
     missing = [c for c in ("from_id", "to_id") if c not in table.columns]
     if missing or not {"area_weight", "population_weight"} & set(table.columns):

@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from .engine.scan import Footprints
+from .engine.partition import Footprints
 from .geodesy import GEOD, LONLAT
 from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS
 

@@ -8,7 +8,6 @@ residential pieces of each line, so the people in a commune's gap zones add up t
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +19,23 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine.scan import bands, few_small_members, regions_from_geometries
+from .engine.bands import bands, few_small_members
+from .engine.gap_kernels import gap_band
+from .engine.partition import regions_from_geometries
+from .engine.zone_kernels import merge_and_node, rings
 from .errors import InputError
 from .footprints import footprints_of
-from .engine.gap_kernels import gap_band, merge_and_node, rings
 from .geodesy import LONLAT
 from .io.population import PopulationRaster, open_population
-from .vocabulary import COMBINED_LAYERS, DEFAULT_TARGET_PCT, METRICS, normalize_layer
+from .metrics import PCT_COLUMN, layer_rows
+from .result import population_source
+from .vocabulary import DEFAULT_TARGET_PCT, check_metric, check_pct, check_technology, needs_combined
 
 if TYPE_CHECKING:
-    from .analysis import Result
-    from .engine.scan import Footprints, Regions
+    from .engine.partition import Footprints, Regions
+    from .result import Result
 
-log = logging.getLogger(__name__)
+__all__ = ["GAP_COLUMNS", "ZONE_COLUMNS", "GapZones", "gap_polygons", "gaps", "needs_combined"]
 
 GAP_COLUMNS = (
     "area_id", "area_name", "parent", "technology", "metric", "value",
@@ -42,73 +45,6 @@ GAP_COLUMNS = (
 
 ZONE_COLUMNS = ("rank", "area_id", "area_name", "parent", "technology", "population", "area_km2")
 """Attribute columns of the gap zones (``gaps.geojson`` / ``gaps.gpkg``)."""
-
-PCT_COLUMN = {"population": "population_pct", "residential": "residential_pct", "area": "area_pct"}
-
-
-def check_metric(metric: str, *, where: str = "--metric") -> str:
-    """Return ``metric`` if it is one of ``population``, ``residential``, ``area``.
-
-    Raises
-    ------
-    InputError
-        Unknown metric, naming ``where`` it came from.
-
-    """
-    if metric not in METRICS:
-        raise InputError(f"{where} {metric!r}: unknown metric (expected one of {', '.join(METRICS)})")
-    return metric
-
-
-def check_technology(technology: str, *, where: str = "--technology") -> str:
-    """Canonical name of a base technology or combined layer (``any_mobile``, ``4G+``).
-
-    Raises
-    ------
-    InputError
-        Unknown technology, naming ``where`` it came from.
-
-    """
-    name = normalize_layer(technology) if isinstance(technology, str) else None
-    if name is None:
-        known = ", ".join(["2G", "3G", "4G", "5G", "fiber", *COMBINED_LAYERS])
-        raise InputError(f"{where} {technology!r}: unknown technology (expected one of {known})")
-    return name
-
-
-def check_pct(value: float, *, where: str = "--target") -> float:
-    """Return ``value`` as a float if it is a percentage between 0 and 100."""
-    pct = float(value)
-    if not math.isfinite(pct) or not 0 <= pct <= 100:
-        raise InputError(f"{where} {value:g}: must be between 0 and 100")
-    return pct
-
-
-def needs_combined(*technologies: str) -> bool:
-    """Whether any of the (canonical) technologies is a combined layer."""
-    return any(t in COMBINED_LAYERS for t in technologies)
-
-
-def layer_rows(result: Result, technology: str, *, operator: str | None = "all") -> pd.DataFrame:
-    """Return the table's rows of one technology (and operator; None keeps every operator).
-
-    Raises
-    ------
-    InputError
-        The technology is unknown, or a combined layer the result was not analyzed with.
-
-    """
-    tech = check_technology(technology)
-    table = result.table
-    if tech not in set(table["technology"]):
-        raise InputError(
-            f"technology {tech!r} is a combined layer not in this result; analyze with combined=True"
-            " (the CLI does this by itself)"
-        )
-    rows = table[table["technology"] == tech]
-    if operator is not None and "operator" in rows.columns:
-        rows = rows[rows["operator"] == operator]
-    return rows
 
 
 def gaps(
@@ -204,12 +140,8 @@ class GapZones:
 
 
 def _population_source(result: Result, population: str | Path | Any | None) -> str | Path | Any:
-    if population is not None:
-        return population
-    path = result.run.get("inputs", {}).get("population", {}).get("path")
-    if not path:
-        raise InputError("the result was made from an in-memory raster: pass population= to gap_polygons")
-    return Path(path)
+    """:func:`telecov.result.population_source` for ``gap_polygons`` (kept for its former importers)."""
+    return population_source(result, population, where="gap_polygons")
 
 
 def gap_polygons(
@@ -250,41 +182,50 @@ def gap_polygons(
     )
     if min_people < 0 or not math.isfinite(min_people):
         raise InputError(f"--min-people {min_people:g}: must be a non-negative number")
-    options = result.run["options"]
     areas = result.areas
-    regions = regions_from_geometries(areas.geometry.to_numpy())
     fps = footprints_of(result.sites)
     all_members = few_small_members(fps, [np.asarray(la.members, dtype=np.int64) for la in result.layers])
-    raster = open_population(_population_source(result, population))
-    try:
+    with open_population(population_source(result, population, where="gap_polygons")) as raster:
         rects, strips_y, base = _rectangles(
-            regions, fps, np.asarray(result.layers[index].members, dtype=np.int64), all_members, raster,
-            residential_density=float(options["residential_density"]),
-            resolution_m=float(options["resolution_m"]),
+            regions_from_geometries(areas.geometry.to_numpy()), fps,
+            np.asarray(result.layers[index].members, dtype=np.int64), all_members, raster,
+            residential_density=float(result.run.options.residential_density),
+            resolution_m=float(result.run.options.resolution_m),
         )  # fmt: skip
-    finally:
-        raster.close()
-    n_areas = len(areas)
-    factor = np.ones(n_areas)
-    if options.get("population_field"):
-        rows = layer_rows(result, tech)
-        official = rows[rows["level"] == "area"].set_index("area_id")["population"]
-        counts = official.reindex(areas["area_id"]).to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(base[:, 0] > 0, counts / base[:, 0], 0.0)
-    zones, people_by_area = _zones(rects, strips_y, n_areas)
+    factor = _official_factor(result, tech, base)
+    zones, people_by_area = _zones(rects, strips_y, len(areas))
     zones["population"] = zones["population"] * factor[zones["area"].to_numpy(dtype=np.int64)]
-    people_by_area = people_by_area * factor
     keep = zones["population"] >= min_people
     dropped = zones[~keep]
-    zones = zones[keep]
     ids = areas["area_id"].to_numpy(dtype=object)
+    return GapZones(
+        zones=_ranked(zones[keep], areas, tech),
+        dropped=len(dropped),
+        dropped_population=float(dropped["population"].sum()),
+        uncovered_population=pd.Series(people_by_area * factor, index=pd.Index(ids, name="area_id")),
+    )
+
+
+def _official_factor(result: Result, technology: str, base: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per area, the factor from the raster's people to the official count (1 without one)."""
+    if not result.run.options.population_field:
+        return np.ones(len(result.areas))
+    rows = layer_rows(result, technology)
+    official = rows[rows["level"] == "area"].set_index("area_id")["population"]
+    counts = official.reindex(result.areas["area_id"]).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base[:, 0] > 0, counts / base[:, 0], 0.0)
+
+
+def _ranked(zones: pd.DataFrame, areas: gpd.GeoDataFrame, technology: str) -> gpd.GeoDataFrame:
+    """Zones as features with :data:`ZONE_COLUMNS`, most people first (ties by area id)."""
+    area = zones["area"].to_numpy(dtype=np.int64)
     frame = pd.DataFrame(
         {
-            "area_id": ids[zones["area"].to_numpy(dtype=np.int64)],
-            "area_name": areas["area_name"].to_numpy(dtype=object)[zones["area"].to_numpy(dtype=np.int64)],
-            "parent": areas["parent"].to_numpy(dtype=object)[zones["area"].to_numpy(dtype=np.int64)],
-            "technology": tech,
+            "area_id": areas["area_id"].to_numpy(dtype=object)[area],
+            "area_name": areas["area_name"].to_numpy(dtype=object)[area],
+            "parent": areas["parent"].to_numpy(dtype=object)[area],
+            "technology": technology,
             "population": zones["population"].to_numpy(dtype=float),
             "area_km2": zones["area_m2"].to_numpy(dtype=float) / 1e6,
         }
@@ -293,13 +234,11 @@ def gap_polygons(
     frame = frame.iloc[order].reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1, dtype=np.int64))
     geoms = zones["geometry"].to_numpy()[order]
-    out = gpd.GeoDataFrame(frame[list(ZONE_COLUMNS)], geometry=list(geoms), crs=LONLAT)
-    return GapZones(
-        zones=out,
-        dropped=len(dropped),
-        dropped_population=float(dropped["population"].sum()),
-        uncovered_population=pd.Series(people_by_area, index=pd.Index(ids, name="area_id")),
-    )
+    return gpd.GeoDataFrame(frame[list(ZONE_COLUMNS)], geometry=list(geoms), crs=LONLAT)
+
+
+RECT_FIELDS = ("c", "s", "lo", "hi", "people", "area")
+"""Gap rectangles: area index, global strip, west, east, people, m²."""
 
 
 def _rectangles(
@@ -312,40 +251,32 @@ def _rectangles(
     residential_density: float,
     resolution_m: float,
 ) -> tuple[dict[str, NDArray[Any]], tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]:
-    """Uncovered residential rectangles on the engine's strips (a copy of its banding)."""
-    n_areas = regions.n_areas
-    base = np.zeros((n_areas, 2))
-    empty: dict[str, NDArray[Any]] = {
-        k: np.zeros(0, dtype=np.int64 if k in ("c", "s") else np.float64)
-        for k in ("c", "s", "lo", "hi", "people", "area")
-    }
-    parts: list[tuple[NDArray[Any], ...]] = []
-    tops_all: list[NDArray[np.float64]] = []
-    bottoms_all: list[NDArray[np.float64]] = []
+    """Uncovered residential rectangles on the engine's strips (the measure's own banding).
+
+    Returns the rectangles (:data:`RECT_FIELDS`), the strips' (tops, bottoms) and per area the
+    engine's population and residential population.
+    """
+    base = np.zeros((regions.n_areas, 2))
+    parts: list[tuple[NDArray[Any], ...]] = [
+        tuple(np.zeros(0, dtype=np.int64 if k in ("c", "s") else np.float64) for k in RECT_FIELDS)
+    ]
+    tops: list[NDArray[np.float64]] = [np.zeros(0)]
+    bottoms: list[NDArray[np.float64]] = [np.zeros(0)]
+    discs = footprints.discs()
     strip0 = 0
     for band in bands(
         regions, footprints, [members], raster, residential_density=residential_density,
         resolution_m=resolution_m, cap_members=all_members,
     ):  # fmt: skip
-        ex0, ey0, ex1, ey1, owner, e_first, e_last = band.edges
-        m_first, m_last, _, m_fp = band.members
         *arrays, count = gap_band(
-            band.rows, band.sptr, band.mids, band.area_deg, band.weight, band.lon0, band.dx,
-            band.pop, band.res, ex0, ey0, ex1, ey1, owner, e_first, e_last,
-            footprints.lon, footprints.lat, band.m0, footprints.radius, footprints.azimuth,
-            footprints.width, m_first, m_last, m_fp, strip0, base,
-        )  # fmt: skip
-        parts.append(tuple(a[:count] for a in arrays))
-        tops_all.append(band.tops)
-        bottoms_all.append(band.bottoms)
+            band.rows, band.strips, band.grid, band.pixels, band.edges, discs, band.members, strip0, base
+        )
+        parts.append(tuple(x[:count] for x in arrays))
+        tops.append(band.tops)
+        bottoms.append(band.bottoms)
         strip0 += band.tops.shape[0]
-    if not parts:
-        return empty, (np.zeros(0), np.zeros(0)), base
-    rects = {
-        k: np.concatenate([p[i] for p in parts])
-        for i, k in enumerate(("c", "s", "lo", "hi", "people", "area"))
-    }
-    return rects, (np.concatenate(tops_all), np.concatenate(bottoms_all)), base
+    rects = {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(RECT_FIELDS)}
+    return rects, (np.concatenate(tops), np.concatenate(bottoms)), base
 
 
 def _zones(
@@ -360,21 +291,35 @@ def _zones(
             {"area": np.zeros(0, np.int64), "population": [], "area_m2": [], "geometry": []}
         ), people_by_area
     order = np.lexsort((rects["lo"], rects["c"], rects["s"]))
-    r = {k: v[order] for k, v in rects.items()}
     tops, bottoms = strips_y
-    mc, ms0, ms1, mlo, mhi, mpp, mar, comp, nd_r, nd_e, nd_x = merge_and_node(
-        r["c"], r["s"], r["lo"], r["hi"], r["people"], r["area"], tops, bottoms
+    mi, mf, comp, nd_r, nd_e, nd_x = merge_and_node(
+        tuple(rects[k][order] for k in RECT_FIELDS), tops, bottoms
     )
-    node_order = np.lexsort((nd_x, nd_e, nd_r))
+    o = np.lexsort((nd_x, nd_e, nd_r))
     xy, ring_of = rings(
-        mlo, mhi, bottoms[ms1], tops[ms0], nd_r[node_order], nd_e[node_order], nd_x[node_order]
-    )
-    polys = shapely.polygons(shapely.linearrings(xy, indices=ring_of))
+        np.ascontiguousarray(mf[:, 0]), np.ascontiguousarray(mf[:, 1]), bottoms[mi[:, 2]], tops[mi[:, 1]],
+        nd_r[o], nd_e[o], nd_x[o],
+    )  # fmt: skip
     labels, inverse = np.unique(comp, return_inverse=True)
+    zones = pd.DataFrame(
+        {
+            "area": mi[labels, 0],
+            "population": np.bincount(inverse, weights=mf[:, 2], minlength=labels.shape[0]),
+            "area_m2": np.bincount(inverse, weights=mf[:, 3], minlength=labels.shape[0]),
+            "geometry": _dissolve(
+                shapely.polygons(shapely.linearrings(xy, indices=ring_of)), inverse, labels.shape[0]
+            ),
+        }
+    )
+    return zones, people_by_area
+
+
+def _dissolve(polys: NDArray[np.object_], inverse: NDArray[np.int64], n_zones: int) -> NDArray[np.object_]:
+    """Union of the rectangles of each zone (``inverse``: zone per rectangle), valid and simplified."""
     by_zone = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[by_zone], np.arange(labels.shape[0] + 1))
-    geoms = np.empty(labels.shape[0], dtype=object)
-    for z in range(labels.shape[0]):
+    bounds = np.searchsorted(inverse[by_zone], np.arange(n_zones + 1))
+    geoms = np.empty(n_zones, dtype=object)
+    for z in range(n_zones):
         members = by_zone[bounds[z] : bounds[z + 1]]
         if members.shape[0] == 1:
             geoms[z] = polys[members[0]]
@@ -384,12 +329,4 @@ def _zones(
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    zones = pd.DataFrame(
-        {
-            "area": mc[labels],
-            "population": np.bincount(inverse, weights=mpp, minlength=labels.shape[0]),
-            "area_m2": np.bincount(inverse, weights=mar, minlength=labels.shape[0]),
-            "geometry": geoms,
-        }
-    )
-    return zones, people_by_area
+    return geoms

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from .engine.scan import Measures
+from .errors import InputError
 from .footprints import Layer
-from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS
+from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS, check_technology
+
+if TYPE_CHECKING:
+    from .result import Result
 
 VALUE_COLUMNS = (
     "area_km2", "covered_km2", "area_pct",
@@ -22,6 +27,8 @@ VALUE_COLUMNS = (
 
 TECH_ORDER = {t: i for i, t in enumerate((*BASE_TECHNOLOGIES, *COMBINED_LAYERS))}
 LEVEL_ORDER = {"area": 0, "parent": 1, "total": 2}
+PCT_COLUMN = {"population": "population_pct", "residential": "residential_pct", "area": "area_pct"}
+"""The share column of each metric."""
 
 
 def table_columns(*, by_operator: bool) -> list[str]:
@@ -151,3 +158,25 @@ def area_metrics(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[order]
     wide.columns = [f"{col[1]}_{col[0]}" for col in wide.columns]
     return wide
+
+
+def layer_rows(result: Result, technology: str, *, operator: str | None = "all") -> pd.DataFrame:
+    """Return the table's rows of one technology (and operator; None keeps every operator).
+
+    Raises
+    ------
+    InputError
+        The technology is unknown, or a combined layer the result was not analyzed with.
+
+    """
+    tech = check_technology(technology)
+    table = result.table
+    if tech not in set(table["technology"]):
+        raise InputError(
+            f"technology {tech!r} is a combined layer not in this result; analyze with combined=True"
+            " (the CLI does this by itself)"
+        )
+    rows = table[table["technology"] == tech]
+    if operator is not None and "operator" in rows.columns:
+        rows = rows[rows["operator"] == operator]
+    return rows

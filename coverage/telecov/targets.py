@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .vocabulary import METRICS
-from .gaps import PCT_COLUMN, check_technology, layer_rows
+from .metrics import PCT_COLUMN, layer_rows
+from .vocabulary import METRICS, check_technology
 
 if TYPE_CHECKING:
-    from .analysis import Result
     from .pois import PoiCoverage
+    from .result import Result
 
 TARGET_KEYS = ("name", "technology", "metric", "poi", "at_least", "scope")
 """Keys allowed in a ``[[target]]`` table."""
@@ -171,56 +171,83 @@ def read_plan(path: str | Path) -> Plan:
     return Plan(path=path, name=name, targets=targets, pois=pois, poi_lines=poi_lines)
 
 
+@dataclass(frozen=True)
+class _Table:
+    """One ``[[target]]`` table as read, with the lines its errors name."""
+
+    raw: dict[str, Any]
+    where: str
+    start: int | None
+    lines: Mapping[str, int]
+    fail: Callable[[int | None, str], InputError]
+
+    def error(self, key: str | None, message: str) -> InputError:
+        """Return the error ``message`` at the line of ``key`` (the table's start when None or absent)."""
+        line = self.lines.get(key, self.start) if key is not None else self.start
+        return self.fail(line, f"{self.where}: {message}")
+
+    def text(self, key: str, *, required: bool) -> str | None:
+        """Return the text value of ``key`` (None when absent and not required)."""
+        value = self.raw.get(key)
+        if value is None:
+            if required:
+                raise self.error(None, f"missing key {key!r}")
+            return None
+        if not isinstance(value, str):
+            raise self.error(key, f"{key!r} must be text, got {value!r}")
+        return value
+
+
 def _target(raw: Any, number: int, start: int | None, lines: Mapping[str, int], fail: Any) -> Target:
     if not isinstance(raw, dict):
         raise fail(start, f"target {number}: expected a [[target]] table")
-    where = f"target {number}"
+    table = _Table(raw, f"target {number}", start, lines, fail)
     for key in raw:
         if key not in TARGET_KEYS:
-            raise fail(
-                lines.get(key, start), f"{where}: unknown key {key!r} (expected {', '.join(TARGET_KEYS)})"
-            )
-
-    def text(key: str, *, required: bool) -> str | None:
-        value = raw.get(key)
-        if value is None:
-            if required:
-                raise fail(start, f"{where}: missing key {key!r}")
-            return None
-        if not isinstance(value, str):
-            raise fail(lines.get(key, start), f"{where}: {key!r} must be text, got {value!r}")
-        return value
-
-    tech_raw = text("technology", required=True)
-    assert tech_raw is not None
-    try:
-        tech = check_technology(tech_raw, where=f"{where}: technology")
-    except InputError as exc:
-        raise fail(lines.get("technology", start), str(exc)) from None
-    metric = text("metric", required=False)
-    poi = text("poi", required=False)
-    if (metric is None) == (poi is None):
-        raise fail(start, f"{where}: give exactly one of 'metric' ({', '.join(METRICS)}) or 'poi'")
-    if metric is not None and metric not in METRICS:
-        raise fail(lines.get("metric", start),
-                   f"{where}: unknown metric {metric!r} (expected one of {', '.join(METRICS)})")  # fmt: skip
-    scope = text("scope", required=False) or "total"
+            raise table.error(key, f"unknown key {key!r} (expected {', '.join(TARGET_KEYS)})")
+    tech = _technology(table)
+    metric, poi = _measure(table)
+    scope = table.text("scope", required=False) or "total"
     if scope not in SCOPES:
-        raise fail(lines.get("scope", start),
-                   f"{where}: unknown scope {scope!r} (expected one of {', '.join(SCOPES)})")  # fmt: skip
-    if "at_least" not in raw:
-        raise fail(start, f"{where}: missing key 'at_least' (a percentage)")
-    value = raw["at_least"]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(lines.get("at_least", start), f"{where}: 'at_least' must be a number, got {value!r}")
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise fail(lines.get("at_least", start), f"{where}: 'at_least' {value:g} must be between 0 and 100")
-    label = text("name", required=False)
+        raise table.error("scope", f"unknown scope {scope!r} (expected one of {', '.join(SCOPES)})")
+    value = _at_least(table)
+    label = table.text("name", required=False)
     default = f"{tech} {metric or 'poi ' + str(poi)} ≥ {value:g} % ({scope})"
     return Target(
         number=number, line=start or 0, name=label or default, technology=tech,
         at_least=float(value), scope=scope, metric=metric, poi=poi,
     )  # fmt: skip
+
+
+def _technology(table: _Table) -> str:
+    tech = table.text("technology", required=True)
+    assert tech is not None
+    try:
+        return check_technology(tech, where=f"{table.where}: technology")
+    except InputError as exc:
+        raise table.fail(table.lines.get("technology", table.start), str(exc)) from None
+
+
+def _measure(table: _Table) -> tuple[str | None, str | None]:
+    """Return the target's ``metric`` and ``poi`` (exactly one of them is set)."""
+    metric = table.text("metric", required=False)
+    poi = table.text("poi", required=False)
+    if (metric is None) == (poi is None):
+        raise table.error(None, f"give exactly one of 'metric' ({', '.join(METRICS)}) or 'poi'")
+    if metric is not None and metric not in METRICS:
+        raise table.error("metric", f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})")
+    return metric, poi
+
+
+def _at_least(table: _Table) -> float | int:
+    if "at_least" not in table.raw:
+        raise table.error(None, "missing key 'at_least' (a percentage)")
+    value = table.raw["at_least"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise table.error("at_least", f"'at_least' must be a number, got {value!r}")
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise table.error("at_least", f"'at_least' {value:g} must be between 0 and 100")
+    return value
 
 
 def check_targets(
@@ -258,50 +285,49 @@ def check_targets(
     """
     targets = plan.targets if isinstance(plan, Plan) else list(plan)
     where = f"{plan.path}" if isinstance(plan, Plan) else "target"
-    rows = []
-    for t in targets:
-        at = f"{where}:{t.line}" if t.line else where
-        level = {"total": "total", "parent": "parent", "area": "area"}[t.scope]
-        if t.metric is not None:
-            frame = layer_rows(result, t.technology)
-            num_col, den_col = PARTS[t.metric]
-            pct_col = PCT_COLUMN[t.metric]
-            unit = UNITS[t.metric]
-        else:
-            if pois is None or t.poi not in set(pois.table["poi"]):
-                raise InputError(
-                    f"{at}: target {t.number} names poi {t.poi!r}, but no such POI file was given "
-                    f"(add it under [poi] in the plan or pass --poi {t.poi}=FILE)"
-                )
-            frame = pois.table[(pois.table["poi"] == t.poi) & (pois.table["technology"] == t.technology)]
-            num_col, den_col, pct_col, unit = "covered", "count", "share_pct", "POIs"
-        scoped = frame[frame["level"] == level]
-        if t.scope == "parent" and scoped.empty:
-            raise InputError(
-                f"{at}: target {t.number} has scope 'parent' but the areas have no --parent field"
-            )
-        scoped = scoped[scoped[pct_col].notna()]
-        pct = scoped[pct_col].to_numpy(dtype=float)
-        need = t.at_least / 100.0 * scoped[den_col].to_numpy(dtype=float) - scoped[num_col].to_numpy(
-            dtype=float
-        )
-        if unit == "POIs":
-            need = np.ceil(need - 1e-9)
-        need = np.maximum(need, 0.0)
-        under = pct < t.at_least - 1e-9
-        achieved = float(pct.min()) if pct.size else float("nan")
-        met = bool(pct.size) and not under.any()
-        if t.scope == "total":
-            communes = frame[(frame["level"] == "area") & frame[pct_col].notna()]
-            failing_ids = communes.loc[communes[pct_col] < t.at_least - 1e-9, "area_id"].astype(str).tolist()
-        else:
-            failing_ids = scoped.loc[under, "area_id"].astype(str).tolist()
-        rows.append(
-            {
-                "target": t.number, "name": t.name, "technology": t.technology, "measure": t.measure,
-                "scope": t.scope, "at_least": t.at_least, "achieved": achieved, "met": met,
-                "shortfall": float(need[under].sum()), "unit": unit, "failing": len(failing_ids),
-                "failing_areas": failing_ids,
-            }
-        )  # fmt: skip
+    rows = [_evaluate(t, result, pois, at=f"{where}:{t.line}" if t.line else where) for t in targets]
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def _rows_of(
+    t: Target, result: Result, pois: PoiCoverage | None, *, at: str
+) -> tuple[pd.DataFrame, str, str, str, str]:
+    """Return the rows a target reads: (rows, covered column, whole column, share column, unit)."""
+    if t.metric is not None:
+        num_col, den_col = PARTS[t.metric]
+        return layer_rows(result, t.technology), num_col, den_col, PCT_COLUMN[t.metric], UNITS[t.metric]
+    if pois is None or t.poi not in set(pois.table["poi"]):
+        raise InputError(
+            f"{at}: target {t.number} names poi {t.poi!r}, but no such POI file was given "
+            f"(add it under [poi] in the plan or pass --poi {t.poi}=FILE)"
+        )
+    frame = pois.table[(pois.table["poi"] == t.poi) & (pois.table["technology"] == t.technology)]
+    return frame, "covered", "count", "share_pct", "POIs"
+
+
+def _evaluate(t: Target, result: Result, pois: PoiCoverage | None, *, at: str) -> dict[str, Any]:
+    """One row of :func:`check_targets`' table."""
+    frame, num_col, den_col, pct_col, unit = _rows_of(t, result, pois, at=at)
+    level = {"total": "total", "parent": "parent", "area": "area"}[t.scope]
+    scoped = frame[frame["level"] == level]
+    if t.scope == "parent" and scoped.empty:
+        raise InputError(f"{at}: target {t.number} has scope 'parent' but the areas have no --parent field")
+    scoped = scoped[scoped[pct_col].notna()]
+    pct = scoped[pct_col].to_numpy(dtype=float)
+    need = t.at_least / 100.0 * scoped[den_col].to_numpy(dtype=float) - scoped[num_col].to_numpy(dtype=float)
+    if unit == "POIs":
+        need = np.ceil(need - 1e-9)
+    need = np.maximum(need, 0.0)
+    under = pct < t.at_least - 1e-9
+    if t.scope == "total":
+        communes = frame[(frame["level"] == "area") & frame[pct_col].notna()]
+        failing_ids = communes.loc[communes[pct_col] < t.at_least - 1e-9, "area_id"].astype(str).tolist()
+    else:
+        failing_ids = scoped.loc[under, "area_id"].astype(str).tolist()
+    return {
+        "target": t.number, "name": t.name, "technology": t.technology, "measure": t.measure,
+        "scope": t.scope, "at_least": t.at_least,
+        "achieved": float(pct.min()) if pct.size else float("nan"),
+        "met": bool(pct.size) and not under.any(), "shortfall": float(need[under].sum()), "unit": unit,
+        "failing": len(failing_ids), "failing_areas": failing_ids,
+    }  # fmt: skip

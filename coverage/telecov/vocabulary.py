@@ -1,6 +1,10 @@
-"""Defaults and vocabulary shared by every step: technologies, radii, thresholds."""
+"""Defaults and vocabulary shared by every step: technologies, radii, thresholds, and their checks."""
 
 from __future__ import annotations
+
+import math
+
+from .errors import InputError
 
 BASE_TECHNOLOGIES: tuple[str, ...] = ("2G", "3G", "4G", "5G", "fiber")
 """Technologies every report row set contains, in output order."""
@@ -89,3 +93,53 @@ def normalize_layer(name: str) -> str | None:
     combined = {k.lower(): k for k in COMBINED_LAYERS}
     key = " ".join(name.strip().lower().split())
     return combined.get(key) or normalize_technology(name)
+
+
+def check_technology(technology: str, *, where: str = "--technology") -> str:
+    """Canonical name of a base technology or combined layer (``any_mobile``, ``4G+``).
+
+    Raises
+    ------
+    InputError
+        Unknown technology, naming ``where`` it came from.
+
+    """
+    name = normalize_layer(technology) if isinstance(technology, str) else None
+    if name is None:
+        known = ", ".join([*BASE_TECHNOLOGIES, *COMBINED_LAYERS])
+        raise InputError(f"{where} {technology!r}: unknown technology (expected one of {known})")
+    return name
+
+
+def check_metric(metric: str, *, where: str = "--metric") -> str:
+    """Return ``metric`` if it is one of ``population``, ``residential``, ``area``.
+
+    Raises
+    ------
+    InputError
+        Unknown metric, naming ``where`` it came from.
+
+    """
+    if metric not in METRICS:
+        raise InputError(f"{where} {metric!r}: unknown metric (expected one of {', '.join(METRICS)})")
+    return metric
+
+
+def check_pct(value: float, *, where: str = "--target") -> float:
+    """Return ``value`` as a float if it is a percentage between 0 and 100.
+
+    Raises
+    ------
+    InputError
+        Not a number between 0 and 100, naming ``where`` it came from.
+
+    """
+    pct = float(value)
+    if not math.isfinite(pct) or not 0 <= pct <= 100:
+        raise InputError(f"{where} {value:g}: must be between 0 and 100")
+    return pct
+
+
+def needs_combined(*technologies: str) -> bool:
+    """Whether any of the (canonical) technologies is a combined layer."""
+    return any(t in COMBINED_LAYERS for t in technologies)

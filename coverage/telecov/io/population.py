@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,8 @@ from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from ..errors import InputError
+from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat
-
-log = logging.getLogger(__name__)
 
 
 @njit(cache=True, nogil=True)
@@ -50,7 +49,8 @@ class PopulationRaster:
 
     Rows count southwards from ``lat0`` (the north edge of row 0) by ``dy`` degrees, columns
     eastwards from ``lon0`` by ``dx`` degrees. Reads outside the raster return zeros; nodata,
-    NaN and negative values count as 0 people.
+    NaN and negative values count as 0 people. Use it as a context manager
+    (``with open_population(src) as raster: ...``) to release what it opened.
     """
 
     dataset: Any
@@ -64,6 +64,8 @@ class PopulationRaster:
     nodata: float | None
     warped: bool = False
     negative_pixels: int = field(default=0)
+    owned: tuple[Any, ...] = field(default=(), repr=False)
+    """Datasets this object opened, in order; :meth:`close` closes them, the last first."""
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -93,16 +95,26 @@ class PopulationRaster:
         return out
 
     def close(self) -> None:
-        """Release the underlying dataset (only when this object opened it)."""
-        if self.warped:
-            self.dataset.close()
+        """Release the datasets this object opened (a dataset passed in stays open)."""
+        for dataset in reversed(self.owned):
+            dataset.close()
+        self.owned = ()
+
+    def __enter__(self) -> PopulationRaster:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def open_population(source: str | Path | Any) -> PopulationRaster:
     """Open a population raster from a path or an open rasterio dataset.
 
     A raster that is not on a north-up lon/lat WGS84 grid is warped on the fly to one with
-    ``sum`` resampling, which keeps totals but not the exact pixel geometry (logged).
+    ``sum`` resampling, which keeps totals but not the exact pixel geometry (a
+    :class:`TelecovWarning` says so). Use the result as a context manager.
 
     Raises
     ------
@@ -110,31 +122,45 @@ def open_population(source: str | Path | Any) -> PopulationRaster:
         The file is missing, unreadable, has no CRS or no georeferencing.
 
     """
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise InputError(f"{path}: population raster not found")
-        try:
-            dataset = rasterio.open(path)
-        except RasterioIOError as exc:
-            raise InputError(f"{path}: not a readable raster ({exc})") from exc
-        name = str(path)
-    else:
-        dataset = source
-        name = str(getattr(source, "name", "<raster>"))
+    dataset, name, owned = _open_dataset(source)
+    try:
+        return _population_raster(dataset, name, owned)
+    except BaseException:
+        for opened in reversed(owned):
+            opened.close()
+        raise
+
+
+def _open_dataset(source: str | Path | Any) -> tuple[Any, str, list[Any]]:
+    """Return the dataset of ``source``, its name and the datasets opened here."""
+    if not isinstance(source, (str, Path)):
+        return source, str(getattr(source, "name", "<raster>")), []
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{path}: population raster not found")
+    try:
+        dataset = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise InputError(f"{path}: not a readable raster ({exc})") from exc
+    return dataset, str(path), [dataset]
+
+
+def _population_raster(dataset: Any, name: str, owned: list[Any]) -> PopulationRaster:
+    """Check ``dataset`` and see it on a north-up lon/lat grid (warping it when it is not one)."""
     if dataset.crs is None:
         raise InputError(f"{name}: population raster has no CRS; assign one (e.g. with gdal_edit -a_srs)")
     transform = dataset.transform
     warped = False
     north_up = transform.b == 0 and transform.d == 0 and transform.e < 0 < transform.a
     if not (is_lonlat(dataset.crs) and north_up):
-        log.warning(
-            "%s: raster is not a north-up lon/lat grid (%s); warping to EPSG:4326 with sum "
-            "resampling (totals kept, pixel geometry approximated)",
-            name,
-            dataset.crs.to_string(),
+        warnings.warn(
+            f"{name}: raster is not a north-up lon/lat grid ({dataset.crs.to_string()}); warping to "
+            "EPSG:4326 with sum resampling (totals kept, pixel geometry approximated)",
+            TelecovWarning,
+            stacklevel=3,
         )
         dataset = WarpedVRT(dataset, crs=LONLAT, resampling=Resampling.sum)
+        owned.append(dataset)
         transform = dataset.transform
         warped = True
     if dataset.count < 1:
@@ -150,4 +176,5 @@ def open_population(source: str | Path | Any) -> PopulationRaster:
         height=int(dataset.height),
         nodata=None if dataset.nodata is None else float(dataset.nodata),
         warped=warped,
+        owned=tuple(owned),
     )

@@ -1,0 +1,178 @@
+"""What :func:`telecov.analyze` returns: the tables, the accepted inputs and the run's metadata."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import KeysView
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import InputError
+from .footprints import Layer, footprint_polygons
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The analysis options of a run (``run.json``'s ``options``); fields as detected or given."""
+
+    area_id: str | None
+    area_name: str | None
+    parent: str | None
+    select: str | dict[str, str] | None
+    include_planned: bool
+    residential_density: float
+    population_field: str | None
+    sites_crs: str | None
+    areas_crs: str | None
+    by_operator: bool
+    combined: bool
+    resolution_m: float
+    strict: bool
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """The population raster as the engine saw it, and the scan lines it used."""
+
+    pixel_deg: tuple[float, float]
+    size: tuple[int, int]
+    warped: bool
+    scan_lines_per_pixel_row: int
+    scan_lines: int
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Inputs, options, radii, counts and timings of a run; :meth:`to_json` is ``run.json``.
+
+    Attributes
+    ----------
+    version
+        telecov's version.
+    inputs
+        Per input (``sites``, ``areas``, ``population``): path, size and sha256, or the type
+        of an in-memory object.
+    options
+        The analysis options.
+    radii_m
+        Default radius per technology.
+    crs
+        CRS of every output.
+    raster
+        Raster and scan lines.
+    counts
+        Rows read, used, refused (and counted, repaired) per input kind, and refusals by reason.
+    timings_s
+        Seconds per step (``read``, ``measure``, ``total``).
+    extra_options
+        Options of the caller added to ``run.json``'s ``options`` (see :meth:`with_options`).
+
+    """
+
+    version: str
+    inputs: dict[str, dict[str, Any]]
+    options: RunOptions
+    radii_m: dict[str, float]
+    crs: str
+    raster: RasterInfo
+    counts: dict[str, Any]
+    timings_s: dict[str, float]
+    extra_options: dict[str, Any] = field(default_factory=dict)
+
+    def with_options(self, **options: Any) -> RunInfo:
+        """Return a copy whose ``run.json`` options also hold ``options`` (e.g. a command's own)."""
+        return replace(self, extra_options={**self.extra_options, **options})
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the ``run.json`` document: plain dicts, lists and scalars (a fresh copy)."""
+        raster = self.raster
+        return {
+            "version": self.version,
+            "inputs": copy.deepcopy(self.inputs),
+            "options": {**asdict(self.options), **copy.deepcopy(self.extra_options)},
+            "radii_m": dict(self.radii_m),
+            "crs": self.crs,
+            "raster": {
+                "pixel_deg": list(raster.pixel_deg),
+                "size": list(raster.size),
+                "warped": raster.warped,
+                "scan_lines_per_pixel_row": raster.scan_lines_per_pixel_row,
+                "scan_lines": raster.scan_lines,
+            },
+            "counts": copy.deepcopy(self.counts),
+            "timings_s": dict(self.timings_s),
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        """``run[key]``: the entry of :meth:`to_json` (reads like the former ``run`` dict)."""
+        return self.to_json()[key]
+
+    def keys(self) -> KeysView[str]:
+        """Keys of :meth:`to_json` (so ``dict(run)`` is its top level)."""
+        return self.to_json().keys()
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`telecov.analyze`.
+
+    Attributes
+    ----------
+    table
+        The output contract's table (``coverage.csv``).
+    areas
+        Accepted areas (lon/lat) with input attributes and ``<technology>_<metric>`` columns.
+    sites
+        Accepted sites (lon/lat points); ``counted`` marks those in the footprints.
+    rejected
+        Refused rows per input kind (``sites``, ``areas``) with ``row``, ``field``, ``reason``.
+    run
+        Inputs, options, radii, counts and timings (``run.json``).
+    layers
+        The coverage layers, in the order of the engine's sums.
+
+    """
+
+    table: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    rejected: dict[str, pd.DataFrame]
+    run: RunInfo
+    layers: list[Layer] = field(default_factory=list, repr=False)
+
+    def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame:
+        """Footprint polygons of the counted sites, optionally of one technology."""
+        sites = self.sites[self.sites["counted"]]
+        if technology is not None:
+            sites = sites[sites["technology"] == technology]
+        return footprint_polygons(sites)
+
+
+def population_source(result: Result, population: str | Path | Any | None, *, where: str) -> str | Path | Any:
+    """Return the raster to re-measure ``result`` with: ``population``, else the file it read.
+
+    Parameters
+    ----------
+    result
+        Outcome of :func:`telecov.analyze`.
+    population
+        A raster (path or open dataset) that overrides the result's own, or None.
+    where
+        The function the caller offers ``population=`` in, named in the error.
+
+    Raises
+    ------
+    InputError
+        The result was made from an in-memory raster and no ``population`` is given.
+
+    """
+    if population is not None:
+        return population
+    path = result.run.inputs.get("population", {}).get("path")
+    if not path:
+        raise InputError(f"the result was made from an in-memory raster: pass population= to {where}")
+    return Path(path)
