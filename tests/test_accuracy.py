@@ -17,6 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from shapely.geometry import MultiPolygon, Polygon
+
+import telecov
+from telecov.errors import TelecovWarning
+
 from _accuracy import (
     KM2_ABS,
     KM2_REL,
@@ -33,11 +38,6 @@ from _accuracy import (
     row,
     run,
 )
-from shapely.geometry import MultiPolygon, Polygon
-
-import telecov
-from telecov.errors import TelecovWarning
-
 from _worlds import Grid, World, box_km, site, write_world
 from reference import COLUMNS, PCT_COLUMNS, TECHNOLOGIES, ellipsoidal_area_km2
 

@@ -170,7 +170,6 @@ def test_real_ha_tinh_2009_to_2025() -> None:
     assert result.summary["population"] == pytest.approx(table["population"].sum())
 
 
-@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # the command reports them
 def test_cli_writes_the_crosswalk(boundaries: dict[str, Path], tmp_path: Path, monkeypatch, capsys) -> None:
     code, _, err = _main(
         monkeypatch, capsys, tmp_path, "crosswalk", "--from", str(boundaries["old"]),

@@ -191,8 +191,7 @@ def test_cli_json_and_exports(world, tmp_path) -> None:
 def test_cli_unknown_technology_exits_2() -> None:
     from typer.testing import CliRunner
 
-    from telecov.cli.app import _register_commands, app
+    from telecov.cli.app import app
 
-    _register_commands()
     res = CliRunner().invoke(app, ["gaps", "--technology", "6G"])
     assert res.exit_code == 2 and "6G" in res.stderr

@@ -224,7 +224,7 @@ def test_strict_raises_with_rejects(tmp_path) -> None:
         telecov.analyze(sites, areas, raster, strict=True)
     assert len(info.value.rejected["sites"]) == 1
     result = telecov.analyze(sites, areas, raster)
-    assert result.run["counts"]["sites"] == {"read": 2, "used": 1, "refused": 1, "counted": 1}
+    assert result.run.counts["sites"] == {"read": 2, "used": 1, "refused": 1, "counted": 1}
 
 
 def test_in_memory_inputs(tmp_path) -> None:

@@ -133,7 +133,6 @@ def test_bad_poi_files(world, result, tmp_path) -> None:
         parse_poi_options(["villages.csv"])
 
 
-@pytest.mark.filterwarnings("default::telecov.errors.TelecovWarning")  # shown by the command, not errors
 def test_report_writes_poi_coverage(world, tmp_path, monkeypatch, capsys) -> None:
     w, csv, parks = world
     code, _, err = _main(

@@ -87,8 +87,8 @@ def test_run_json_counts_are_refusals_by_reason(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = telecov.analyze(sites, areas, raster)
-    assert result.run["counts"]["refusals_by_reason"] == refusals_by_reason(result.rejected)
-    assert result.run["counts"]["refusals_by_reason"]["sites"]["lat: latitude … out of range"] == 2
+    assert result.run.counts["refusals_by_reason"] == refusals_by_reason(result.rejected)
+    assert result.run.counts["refusals_by_reason"]["sites"]["lat: latitude … out of range"] == 2
 
 
 def test_text_is_decoded_and_gzip_recognised(tmp_path: Path) -> None:

@@ -138,9 +138,8 @@ def test_sample_plan_parses() -> None:
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    from telecov.cli.app import _register_commands, app
+    from telecov.cli.app import app
 
-    _register_commands()
     res = CliRunner().invoke(app, list(args))
     return res.exit_code, res.stdout, res.stderr
 

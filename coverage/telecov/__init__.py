@@ -42,7 +42,7 @@ _unshadow_coverage()
 
 _LAZY = {
     "analyze": "analysis",
-    "Result": "analysis",
+    "Result": "result",
     "sample_path": "analysis",
     "gaps": "gaps",
     "gap_polygons": "gaps",
@@ -64,7 +64,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .analysis import Result, analyze, sample_path
+    from .analysis import analyze, sample_path
     from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from .maps.png import coverage_png
     from .opencellid import import_cells
     from .pois import poi_coverage
+    from .result import Result
     from .targets import check_targets, read_plan
 
 __all__ = [
@@ -115,7 +116,7 @@ def _verb(name: str) -> property:
         return getattr(importlib.import_module(f".{name}", __name__), name)
 
     def keep(_package: ModuleType, _module: Any) -> None:
-        """Importing the submodule sets it on its package: the function stays the attribute."""
+        """Ignore the submodule that importing it sets on its package: the function stays."""
 
     return property(get, keep)
 

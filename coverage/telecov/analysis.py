@@ -23,6 +23,7 @@ from .errors import InputError, StrictError, TelecovWarning
 from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
 from .io.population import PopulationRaster, open_population
+from .io.refusals import refusals_by_reason
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
@@ -342,7 +343,7 @@ def _counts(
                   "counted": int(sites["counted"].sum())},
         "areas": {"read": area_table.read, "used": len(area_table.accepted),
                   "refused": len(area_table.rejected), "repaired": area_table.repaired},
-        "refusals_by_reason": _reasons(rejected),
+        "refusals_by_reason": refusals_by_reason(rejected),
     }  # fmt: skip
 
 
@@ -350,16 +351,3 @@ def _describe(source: object) -> dict[str, Any]:
     if isinstance(source, (str, Path)) and Path(source).is_file():
         return file_info(source)
     return {"path": None, "object": type(source).__name__}
-
-
-def _reasons(rejected: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
-    out = {}
-    for kind, frame in rejected.items():
-        if len(frame):
-            key = (
-                frame["field"].astype(str)
-                + ": "
-                + frame["reason"].astype(str).str.replace(r"[-+]?\d[\d.,eE+-]*|'[^']*'", "…", regex=True)
-            )
-            out[kind] = {str(k): int(v) for k, v in key.value_counts().items()}
-    return out

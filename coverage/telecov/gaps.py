@@ -29,13 +29,13 @@ from .geodesy import LONLAT
 from .io.population import PopulationRaster, open_population
 from .metrics import PCT_COLUMN, layer_rows
 from .result import population_source
-from .vocabulary import DEFAULT_TARGET_PCT, check_metric, check_pct, check_technology, needs_combined
+from .vocabulary import DEFAULT_TARGET_PCT, check_metric, check_pct, check_technology
 
 if TYPE_CHECKING:
     from .engine.partition import Footprints, Regions
     from .result import Result
 
-__all__ = ["GAP_COLUMNS", "ZONE_COLUMNS", "GapZones", "gap_polygons", "gaps", "needs_combined"]
+__all__ = ["GAP_COLUMNS", "ZONE_COLUMNS", "GapZones", "gap_polygons", "gaps"]
 
 GAP_COLUMNS = (
     "area_id", "area_name", "parent", "technology", "metric", "value",
@@ -137,11 +137,6 @@ class GapZones:
     dropped: int
     dropped_population: float
     uncovered_population: pd.Series
-
-
-def _population_source(result: Result, population: str | Path | Any | None) -> str | Path | Any:
-    """:func:`telecov.result.population_source` for ``gap_polygons`` (kept for its former importers)."""
-    return population_source(result, population, where="gap_polygons")
 
 
 def gap_polygons(

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from .engine.scan import measure, regions_from_geometries
+from .engine.scan import measure_polygons
 from .errors import TelecovWarning
 from .footprints import footprints_of
 from .geodesy import GEOD
@@ -30,9 +30,10 @@ from .io.pois import PoiSet, read_pois
 from .io.population import open_population
 from .io.refusals import REJECT_COLUMNS
 from .metrics import LEVEL_ORDER, TECH_ORDER
+from .result import population_source
 
 if TYPE_CHECKING:
-    from .analysis import Result
+    from .result import Result
 
 POI_COLUMNS = (
     "level", "area_id", "area_name", "parent", "poi", "technology", "count", "covered", "share_pct",
@@ -350,23 +351,16 @@ def _measure_zones(
     population: str | Path | Any | None,
 ) -> NDArray[np.float64]:
     """Engine measures of polygons: per polygon and layer (area, covered area, pop, covered pop)."""
-    from .gaps import _population_source
-
-    options = result.run["options"]
-    regions = regions_from_geometries(geoms)
-    raster = open_population(_population_source(result, population))
-    try:
-        m = measure(
-            regions, footprints_of(result.sites), [members for _, members in layers], raster,
-            residential_density=float(options["residential_density"]),
-            resolution_m=float(options["resolution_m"]),
+    options = result.run.options
+    source = population_source(result, population, where="poi_coverage")
+    with open_population(source) as raster:
+        m = measure_polygons(
+            geoms, raster, footprints=footprints_of(result.sites), layers=[mb for _, mb in layers],
+            residential_density=options.residential_density, resolution_m=options.resolution_m,
         )  # fmt: skip
-    finally:
-        raster.close()
-    n = len(geoms)
-    out = np.empty((n, len(layers), 4))
-    out[:, :, 0] = m.base[:n, None, 0]
-    out[:, :, 1] = m.covered[:n, :, 0]
-    out[:, :, 2] = m.base[:n, None, 1]
-    out[:, :, 3] = m.covered[:n, :, 1]
+    out = np.empty((len(geoms), len(layers), 4))
+    out[:, :, 0] = m.base[:, None, 0]
+    out[:, :, 1] = m.covered[:, :, 0]
+    out[:, :, 2] = m.base[:, None, 1]
+    out[:, :, 3] = m.covered[:, :, 1]
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import KeysView
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -106,14 +105,6 @@ class RunInfo:
             "counts": copy.deepcopy(self.counts),
             "timings_s": dict(self.timings_s),
         }
-
-    def __getitem__(self, key: str) -> Any:
-        """``run[key]``: the entry of :meth:`to_json` (reads like the former ``run`` dict)."""
-        return self.to_json()[key]
-
-    def keys(self) -> KeysView[str]:
-        """Keys of :meth:`to_json` (so ``dict(run)`` is its top level)."""
-        return self.to_json().keys()
 
 
 @dataclass

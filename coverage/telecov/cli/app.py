@@ -130,10 +130,3 @@ def main() -> None:
     rest = [a for a in args if a not in GLOBAL_FLAGS]
     default_map, rest = config_for_cli(app, rest)
     app(args=flags + rest, prog_name="telecov", default_map=default_map)
-
-
-def _register_commands() -> None:
-    """Do nothing: the commands are registered when this module is imported.
-
-    Kept for callers written against the earlier layout, where they were registered on demand.
-    """

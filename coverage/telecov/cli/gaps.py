@@ -62,8 +62,8 @@ def gaps(
     out_dir: OutOpt = Path("out"),
 ) -> None:
     """Communes under the target for one technology, most uncovered people first."""
-    from ..gaps import check_technology, needs_combined
     from ..gaps import gaps as find_gaps
+    from ..vocabulary import check_technology, needs_combined
 
     tech = check_technology(technology)
     check_target(target)

@@ -101,7 +101,7 @@ def summary_table(result: Result, *, target: float) -> Table:
         t = t[t["operator"] == "all"]
     total = t[t["level"] == "total"].set_index("technology")
     areas = t[t["level"] == "area"]
-    table = Table(title=f"Coverage — {result.run['counts']['areas']['used']} areas, target {target:g} %")
+    table = Table(title=f"Coverage — {result.run.counts['areas']['used']} areas, target {target:g} %")
     for col in ("technology", "population %", "residential %", "area %", "covered people",
                 f"areas < {target:g} % pop."):  # fmt: skip
         table.add_column(col, justify="left" if col == "technology" else "right")
@@ -126,7 +126,7 @@ def print_report(result: Result, fmt: Format, *, target: float, excel_safe: bool
         write_frame(result.table, fmt, excel_safe=excel_safe)
         return
     out.print(summary_table(result, target=target))
-    refused = result.run["counts"]["refusals_by_reason"]
+    refused = result.run.counts["refusals_by_reason"]
     for kind, reasons in refused.items():
         total = sum(reasons.values())
         detail = "; ".join(f"{n} × {r}" for r, n in reasons.items())
@@ -164,7 +164,7 @@ def write_report(
             from ..exports import write_exports
 
             write_exports(result, gen, [e.value for e in exports], excel_safe=excel_safe)
-        run = dict(result.run)
-        run["options"] = {**run["options"], "target_pct": target, "map": map_}
-        run["options"]["export"] = sorted({e.value for e in exports or []})
-        write_text_file(gen / "run.json", json_text(run))
+        run = result.run.with_options(
+            target_pct=target, map=map_, export=sorted({e.value for e in exports or []})
+        )
+        write_text_file(gen / "run.json", json_text(run.to_json()))

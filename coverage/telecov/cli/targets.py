@@ -43,9 +43,9 @@ def targets(
     out_dir: OutOpt = Path("out"),
 ) -> None:
     """Whether each target of the plan is met: achieved value, shortfall and failing communes."""
-    from ..gaps import needs_combined
     from ..io.pois import parse_poi_options
     from ..targets import check_targets, read_plan
+    from ..vocabulary import needs_combined
 
     the_plan = read_plan(plan)
     poi_files = {**the_plan.pois, **parse_poi_options(poi)}
