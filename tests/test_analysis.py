@@ -174,11 +174,11 @@ def test_measure_polygons_measures_each_polygon_like_an_area(world: World) -> No
 
 def test_vocabulary_checks() -> None:
     assert check_technology("LTE") == "4G" and check_technology("4g+") == "4G+"
-    with pytest.raises(InputError, match="--technology '6G': unknown technology"):
+    with pytest.raises(InputError, match="`technology` '6G': unknown technology"):
         check_technology("6G")
     assert check_metric("area") == "area" and check_pct(99) == 99.0
-    with pytest.raises(InputError, match="--metric 'people'"):
+    with pytest.raises(InputError, match="`metric` 'people'"):
         check_metric("people")
-    with pytest.raises(InputError, match="--target 101: must be between 0 and 100"):
+    with pytest.raises(InputError, match="`target` 101: must be between 0 and 100"):
         check_pct(101)
     assert needs_combined("4G", "any_mobile") and not needs_combined("4G", "5G")

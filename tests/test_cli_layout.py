@@ -210,3 +210,19 @@ def test_every_command_reads_the_global_options(command: str, tmp_path: Path, mo
     assert code == 2 and "error:" in err and "Traceback" not in err
     code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "--debug", command, *BAD_ARGS[command])
     assert code == 2 and "error:" in err and "Traceback" in err
+
+
+def test_library_messages_name_parameters_and_the_cli_names_flags(tmp_path: Path) -> None:
+    from telecov.cli.options import as_flags
+    from telecov.errors import InputError
+    from telecov.io.sites import read_sites
+
+    sites = tmp_path / "xy.csv"
+    sites.write_text("x,y,technology\n500000,2000000,4G\n", encoding="utf-8")
+    with pytest.raises(InputError, match="need `sites_crs`") as caught:
+        read_sites(sites)
+    assert "--" not in str(caught.value)
+    assert "need --sites-crs (e.g." in as_flags(str(caught.value))
+    assert as_flags("`resolution_m` 0: must be positive") == "--resolution 0: must be positive"
+    assert as_flags("`formats`=x and `by_operator`") == "--export x and --by operator"
+    assert as_flags("a `Quoted` word stays") == "a `Quoted` word stays"

@@ -121,7 +121,7 @@ def test_slivers_are_dropped_and_weights_renormalized(boundaries: dict[str, Path
     clean = crosswalk(old, new).table  # default 1 %: the 0.5 % sliver goes
     assert clean["to_id"].tolist() == ["X"] and clean["area_weight"].tolist() == [1.0]
     assert clean["area_share"].iloc[0] == pytest.approx(0.995, abs=1e-6)
-    with pytest.raises(InputError, match="min-share"):
+    with pytest.raises(InputError, match="`min_share`"):
         crosswalk(old, new, min_share=1.5)
 
 

@@ -101,7 +101,7 @@ def test_coordinate_column_aliases(tmp_path, lon: str, lat: str) -> None:
 
 def test_xy_columns_need_sites_crs_and_are_projected(tmp_path) -> None:
     path = write(tmp_path, "technology,x,y\n4G,552000,2024000\n")
-    with pytest.raises(InputError, match="--sites-crs"):
+    with pytest.raises(InputError, match="`sites_crs`"):
         read_sites(path)
     table = read_sites(path, crs="EPSG:32648")
     assert table.accepted.geometry.x.iloc[0] == pytest.approx(105.49, abs=0.01)
@@ -124,13 +124,13 @@ def test_file_level_problems(tmp_path) -> None:
 def test_decimal_commas_and_encodings(tmp_path) -> None:
     text = "technology;lon;lat;operator\n4G;105,5;18,3;Việt\n"
     path = write(tmp_path, text, "comma.csv")
-    with pytest.raises(InputError, match="--decimal"):
+    with pytest.raises(InputError, match="`decimal`"):
         read_sites(path)
     assert read_sites(path, decimal=",").accepted.geometry.x.iloc[0] == 105.5
     # CP1258 writes "ệ" as "ê" followed by a combining dot below
     text = "technology,lon,lat,operator\n4G,105.5,18.3,Vi\u00ea\u0323t Nam\n"
     latin = write(tmp_path, text, "cp.csv", "cp1258")
-    with pytest.raises(InputError, match=r"line 2 .*--encoding"):
+    with pytest.raises(InputError, match=r"line 2 .*`encoding`"):
         read_sites(latin)
     assert read_sites(latin, encoding="cp1258").accepted["operator"].iloc[0] == "Việt Nam"
     bom = write(tmp_path, "\ufefftechnology,lon,lat\n4G,105.5,18.3\n", "bom.csv")
@@ -186,7 +186,7 @@ def test_area_geometry_repaired_or_refused(tmp_path) -> None:
 
 def test_areas_without_crs_need_areas_crs(tmp_path) -> None:
     frame = gpd.GeoDataFrame({"id": ["1"]}, geometry=[shapely.box(552000, 2024000, 553000, 2025000)])
-    with pytest.raises(InputError, match="--areas-crs"):
+    with pytest.raises(InputError, match="`areas_crs`"):
         read_areas(frame)
     table = read_areas(frame, crs="EPSG:32648")
     assert table.accepted.crs.to_epsg() == 4326

@@ -115,7 +115,7 @@ def test_options_change_the_grouping(cells_file: Path) -> None:
     assert short.sites.loc[short.sites["technology"] == "5G", "cells"].tolist() == [3]
     ranged = import_cells(cells_file, use_range=True).sites.set_index("site_id")
     assert ranged.loc["452-04-LTE-1000", "radius_m"] == 1000
-    with pytest.raises(InputError, match="nr-gnb-bits"):
+    with pytest.raises(InputError, match="`nr_gnb_bits`"):
         import_cells(cells_file, nr_gnb_bits=40)
 
 
@@ -144,8 +144,8 @@ def test_bad_cells_are_refused_with_reasons(tmp_path: Path) -> None:
     assert by_row.loc[17, "field"] == "mcc" and "abc" in by_row.loc[17, "reason"]
     assert by_row.loc[18, "field"] == "net"
     assert "0,0" in by_row.loc[19, "reason"]
-    assert "bbox" in by_row.loc[20, "reason"]
-    assert "not selected" in by_row.loc[21, "reason"]
+    assert "bounding box" in by_row.loc[20, "reason"]
+    assert "not among the selected codes" in by_row.loc[21, "reason"]
     assert by_row.loc[22, "field"] == "row"
 
 

@@ -82,7 +82,7 @@ def test_points_covered_by_disc_and_sector(world, result) -> None:
     _, csv, _ = world
     with (
         pytest.warns(TelecovWarning, match=r"villages=.*: 1 of 8 rows refused \(see rejected_pois.csv\)"),
-        pytest.warns(TelecovWarning, match=r"--poi villages: 1 of 7 features lie in no area"),
+        pytest.warns(TelecovWarning, match=r"`pois` villages: 1 of 7 features lie in no area"),
     ):
         cov = poi_coverage(result, {"villages": csv})
     feats = cov.features["villages"].set_index("poi_id")

@@ -157,7 +157,7 @@ def _analyze(
     rejected = {"sites": site_table.rejected, "areas": area_table.rejected}
     if options.strict and any(len(r) for r in rejected.values()):
         raise StrictError(
-            f"--strict: {len(site_table.rejected)} site rows and {len(area_table.rejected)} areas refused",
+            f"`strict`: {len(site_table.rejected)} site rows and {len(area_table.rejected)} areas refused",
             rejected,
         )
     with open_population(sources.population) as raster:
@@ -209,7 +209,7 @@ def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunO
             f"missing input: {', '.join('--' + m for m in missing)} (give all three, or none for the sample)"
         )
     if options.resolution_m <= 0:
-        raise InputError(f"--resolution {options.resolution_m}: must be positive")
+        raise InputError(f"`resolution_m` {options.resolution_m}: must be positive")
     return sources, options
 
 
@@ -218,10 +218,10 @@ def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
     for key, value in (radius or {}).items():
         tech = normalize_technology(key)
         if tech is None:
-            raise InputError(f"--radius {key}={value}: unknown technology {key!r}")
+            raise InputError(f"`radius` {key}={value}: unknown technology {key!r}")
         metres = float(value)
         if not np.isfinite(metres) or metres <= 0:
-            raise InputError(f"--radius {key}={value}: the radius must be a positive number of metres")
+            raise InputError(f"`radius` {key}={value}: the radius must be a positive number of metres")
         out[tech] = metres
     return out
 

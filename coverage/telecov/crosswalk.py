@@ -140,7 +140,7 @@ def crosswalk(
 
     """
     if not 0 <= min_share < 1:
-        raise InputError(f"--min-share {min_share}: must be in [0, 1)")
+        raise InputError(f"`min_share` {min_share}: must be in [0, 1)")
     olds = _read(old, id_field=from_id, name_field=from_name, select=from_select, role="from")
     news = _read(new, id_field=to_id, name_field=to_name, select=to_select, role="to")
     og = olds.accepted.geometry.to_numpy()

@@ -54,7 +54,7 @@ def normalize_formats(formats: Iterable[str] | None) -> list[str]:
     unknown = sorted(wanted - set(EXPORT_FORMATS))
     if unknown:
         raise InputError(
-            f"--export {', '.join(unknown)}: unknown format (choose from {', '.join(EXPORT_FORMATS)})"
+            f"`formats` {', '.join(unknown)}: unknown format (choose from {', '.join(EXPORT_FORMATS)})"
         )
     return [f for f in EXPORT_FORMATS if f in wanted]
 

@@ -176,7 +176,7 @@ def gap_polygons(
         i for i, layer in enumerate(result.layers) if layer.technology == tech and layer.operator == "all"
     )
     if min_people < 0 or not math.isfinite(min_people):
-        raise InputError(f"--min-people {min_people:g}: must be a non-negative number")
+        raise InputError(f"`min_people` {min_people:g}: must be a non-negative number")
     areas = result.areas
     fps = footprints_of(result.sites)
     all_members = few_small_members(fps, [np.asarray(la.members, dtype=np.int64) for la in result.layers])

@@ -267,16 +267,16 @@ def _check_options(
 ) -> tuple[float, float, float, float] | None:
     """Refuse bad options; return the bounding box as ``(west, south, east, north)``."""
     if not 22 <= nr_gnb_bits <= 32:
-        raise InputError(f"--nr-gnb-bits {nr_gnb_bits}: must be between 22 and 32")
+        raise InputError(f"`nr_gnb_bits` {nr_gnb_bits}: must be between 22 and 32")
     if not (math.isfinite(group_distance_m) and group_distance_m >= 0):
-        raise InputError(f"--group-distance {group_distance_m}: must be a distance in metres ≥ 0")
+        raise InputError(f"`group_distance_m` {group_distance_m}: must be a distance in metres ≥ 0")
     if bbox is None:
         return None
     if len(bbox) != 4:
-        raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH")
+        raise InputError(f"`bbox` {bbox}: expected WEST,SOUTH,EAST,NORTH")
     west, south, east, north = (float(v) for v in bbox)
     if not (west < east and south < north):
-        raise InputError(f"--bbox {bbox}: expected WEST,SOUTH,EAST,NORTH with west < east, south < north")
+        raise InputError(f"`bbox` {bbox}: expected WEST,SOUTH,EAST,NORTH with west < east, south < north")
     return west, south, east, north
 
 
@@ -334,12 +334,12 @@ def _refuse_unselected(
         sel = ", ".join(map(str, sorted(mccs)))
         codes = values["mcc"]
         refusals.refuse(~np.isin(codes, list(mccs)), "mcc",
-                        lambda i: f"MCC {codes[i]:.0f} not selected (--mcc {sel})")  # fmt: skip
+                        lambda i: f"MCC {codes[i]:.0f} not among the selected codes {sel}")  # fmt: skip
     if box is not None:
         west, south, east, north = box
         lon, lat = values["lon"], values["lat"]
         outside = ~((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
-        refusals.refuse(outside, "lon", f"outside --bbox {west:g},{south:g},{east:g},{north:g}")
+        refusals.refuse(outside, "lon", f"outside the bounding box {west:g},{south:g},{east:g},{north:g}")
 
 
 def _cells(values: dict[str, NDArray[Any]], ok: NDArray[np.bool_]) -> pd.DataFrame:

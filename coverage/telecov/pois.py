@@ -216,7 +216,7 @@ def _set_coverage(
     is_point = shapely.get_type_id(geoms) == 0
     member = _membership(geoms, is_point, regions)
     if member.outside:
-        warnings.warn(f"--poi {poi.name}: {member.outside} of {len(geoms)} features lie in no area "
+        warnings.warn(f"`pois` {poi.name}: {member.outside} of {len(geoms)} features lie in no area "
                       "(left out of the rows)", TelecovWarning, stacklevel=3)  # fmt: skip
     feats["area_ids"] = member.area_ids
     covered = np.zeros((len(geoms), len(layers)), dtype=bool)

@@ -299,7 +299,7 @@ def _rows_of(
     if pois is None or t.poi not in set(pois.table["poi"]):
         raise InputError(
             f"{at}: target {t.number} names poi {t.poi!r}, but no such POI file was given "
-            f"(add it under [poi] in the plan or pass --poi {t.poi}=FILE)"
+            f"(add it under [poi] in the plan or pass `pois` {t.poi}=FILE)"
         )
     frame = pois.table[(pois.table["poi"] == t.poi) & (pois.table["technology"] == t.technology)]
     return frame, "covered", "count", "share_pct", "POIs"
@@ -311,7 +311,7 @@ def _evaluate(t: Target, result: Result, pois: PoiCoverage | None, *, at: str) -
     level = {"total": "total", "parent": "parent", "area": "area"}[t.scope]
     scoped = frame[frame["level"] == level]
     if t.scope == "parent" and scoped.empty:
-        raise InputError(f"{at}: target {t.number} has scope 'parent' but the areas have no --parent field")
+        raise InputError(f"{at}: target {t.number} has scope 'parent' but the areas have no `parent` field")
     scoped = scoped[scoped[pct_col].notna()]
     pct = scoped[pct_col].to_numpy(dtype=float)
     need = t.at_least / 100.0 * scoped[den_col].to_numpy(dtype=float) - scoped[num_col].to_numpy(dtype=float)

@@ -95,7 +95,7 @@ def normalize_layer(name: str) -> str | None:
     return combined.get(key) or normalize_technology(name)
 
 
-def check_technology(technology: str, *, where: str = "--technology") -> str:
+def check_technology(technology: str, *, where: str = "`technology`") -> str:
     """Canonical name of a base technology or combined layer (``any_mobile``, ``4G+``).
 
     Raises
@@ -111,7 +111,7 @@ def check_technology(technology: str, *, where: str = "--technology") -> str:
     return name
 
 
-def check_metric(metric: str, *, where: str = "--metric") -> str:
+def check_metric(metric: str, *, where: str = "`metric`") -> str:
     """Return ``metric`` if it is one of ``population``, ``residential``, ``area``.
 
     Raises
@@ -125,7 +125,7 @@ def check_metric(metric: str, *, where: str = "--metric") -> str:
     return metric
 
 
-def check_pct(value: float, *, where: str = "--target") -> float:
+def check_pct(value: float, *, where: str = "`target`") -> float:
     """Return ``value`` as a float if it is a percentage between 0 and 100.
 
     Raises

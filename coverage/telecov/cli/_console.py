@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import TelecovWarning
+from .options import as_flags
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -60,7 +61,7 @@ def show_warnings(*, quiet: bool) -> Iterator[None]:
             if not issubclass(category, TelecovWarning):
                 previous(message, category, filename, lineno, file, line)
             elif not quiet:
-                text = " ".join(str(message).split())
+                text = as_flags(" ".join(str(message).split()))
                 err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
         warnings.showwarning = show

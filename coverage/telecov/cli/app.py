@@ -23,6 +23,7 @@ from . import crosswalk, gaps, import_cells, init, report, targets
 from . import map as map_
 from ._console import CliState, err, show_warnings, state_of
 from ._run import EXIT_INPUT, EXIT_INTERNAL, EXIT_TOO_LARGE
+from .options import as_flags
 
 app = typer.Typer(
     name="telecov",
@@ -77,7 +78,7 @@ def guard(func: Callable[..., None]) -> Callable[..., None]:
 def _fail(exc: BaseException, code: int, label: str, *, debug: bool) -> None:
     if debug:
         err.print_exception()
-    detail = str(exc) or type(exc).__name__
+    detail = as_flags(str(exc)) or type(exc).__name__
     if code == EXIT_INTERNAL and not debug:
         detail = f"{type(exc).__name__}: {detail} (run with --debug for the traceback)"
     err.print(f"[bold red]{label}:[/] {escape(detail)}", highlight=False)

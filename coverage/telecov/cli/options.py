@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from enum import StrEnum
@@ -160,3 +161,27 @@ def with_analysis_inputs(func: Callable[..., R]) -> Callable[..., R]:
     command.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params} | {"return": own.return_annotation}
     return command
+
+
+PARAMETER_FLAGS: dict[str, str] = {
+    "resolution_m": "--resolution",
+    "out_dir": "--out",
+    "formats": "--export",
+    "pois": "--poi",
+    "group_distance_m": "--group-distance",
+    "by_operator": "--by operator",
+}
+"""Library parameters whose command-line flag is not ``--`` + the name with dashes."""
+
+_PARAMETER = re.compile(r"`([a-z][a-z0-9_]*)`(=?)")
+
+
+def as_flags(text: str) -> str:
+    """Speak of flags where a library message speaks of parameters (`` `sites_crs` `` → ``--sites-crs``)."""
+
+    def flag(match: re.Match[str]) -> str:
+        name = match.group(1)
+        spelled = PARAMETER_FLAGS.get(name, "--" + name.replace("_", "-"))
+        return spelled + (" " if match.group(2) else "")
+
+    return _PARAMETER.sub(flag, text)

@@ -110,7 +110,7 @@ def _window(regions: Regions, raster: PopulationRaster) -> _Window:
     if nrows * ncols > MAX_PIXELS:
         raise TooLargeError(
             f"{raster.name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
-            f"limit of {MAX_PIXELS:,}; use --select or a coarser raster"
+            f"limit of {MAX_PIXELS:,}; use `select` or a coarser raster"
         )
     row_bytes = ncols * 8 * 8
     if row_bytes > BAND_BYTES:

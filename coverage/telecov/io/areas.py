@@ -76,7 +76,7 @@ def parse_select(select: str | Mapping[str, str] | None) -> dict[str, str]:
     if isinstance(select, Mapping):
         return {str(k): str(v) for k, v in select.items()}
     if "=" not in select:
-        raise InputError(f"--select {select!r}: expected FIELD=VALUE")
+        raise InputError(f"`select` {select!r}: expected FIELD=VALUE")
     field, value = select.split("=", 1)
     return {field.strip(): value.strip()}
 
@@ -125,8 +125,8 @@ def read_areas(
     frame, name = _open_areas(source, crs=crs, layer=layer)
     read = len(frame)
     cols = [c for c in frame.columns if c not in (frame.geometry.name, _ROW)]
-    _check_fields({"--area-id": area_id, "--area-name": area_name, "--parent": parent,
-                   "--population-field": population_field}, cols=cols, name=name)  # fmt: skip
+    _check_fields({"`area_id`": area_id, "`area_name`": area_name, "`parent`": parent,
+                   "`population_field`": population_field}, cols=cols, name=name)  # fmt: skip
     frame = _selected(frame, parse_select(select), cols=cols, name=name)
     labels = _labels(frame, cols=cols, area_id=area_id, area_name=area_name, parent=parent)
     log.info("%s: area id field %s, name field %s", name, labels.id_field or "(feature number)",
@@ -173,7 +173,7 @@ def _open_areas(
         frame = source
     if not has_geometry(frame):
         raise InputError(f"{name}: no geometry column; areas must be a polygon layer")
-    message = f"{name}: the areas layer has no CRS; pass --areas-crs (e.g. EPSG:4326)"
+    message = f"{name}: the areas layer has no CRS; pass `areas_crs` (e.g. EPSG:4326)"
     frame = with_crs(frame, crs, message=message)
     if len(frame) == 0:
         raise InputError(f"{name}: the areas layer has no features")
@@ -207,10 +207,10 @@ def _selected(
     """Keep the areas whose ``select`` fields have the given values."""
     for field, value in select.items():
         if field not in cols:
-            raise InputError(f"{name}: --select field '{field}' not found (fields: {', '.join(cols)})")
+            raise InputError(f"{name}: `select` field '{field}' not found (fields: {', '.join(cols)})")
         frame = frame.loc[_as_text(frame[field]) == value]
         if frame.empty:
-            raise InputError(f"{name}: --select {field}={value} matches no area")
+            raise InputError(f"{name}: `select` {field}={value} matches no area")
     return frame
 
 

@@ -237,7 +237,7 @@ def write_xlsx(
         if len(frame) > per_sheet and not split:
             raise InputError(
                 f"{path}: table {name!r} has {len(frame):,} rows, more than an Excel sheet holds "
-                f"({per_sheet:,} plus the header); use --export csv or parquet"
+                f"({per_sheet:,} plus the header); use `formats` csv or parquet"
             )
     wb = Workbook(write_only=True)
     used: set[str] = set()

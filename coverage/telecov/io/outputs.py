@@ -60,7 +60,7 @@ def output_set(out_dir: str | Path, *, name: str) -> Iterator[Path]:
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"--out {out}: exists and is not a folder")
+        raise NotADirectoryError(f"`out_dir` {out}: exists and is not a folder")
     base = out / ".telecov" / name
     base.mkdir(parents=True, exist_ok=True)
     gen = base / f"gen-{uuid.uuid4().hex[:12]}"

@@ -65,9 +65,9 @@ def parse_poi_options(values: Sequence[str] | None) -> dict[str, Path]:
         name, sep, path = item.partition("=")
         name = name.strip()
         if not sep or not name or not path.strip():
-            raise InputError(f"--poi {item!r}: expected NAME=FILE, e.g. --poi villages=villages.gpkg")
+            raise InputError(f"`pois` {item!r}: expected NAME=FILE, e.g. `pois` villages=villages.gpkg")
         if name in out:
-            raise InputError(f"--poi {item!r}: the name {name!r} is given twice")
+            raise InputError(f"`pois` {item!r}: the name {name!r} is given twice")
         out[name] = Path(path.strip())
     return out
 
@@ -109,7 +109,7 @@ def read_pois(
         Some rows were refused.
 
     """
-    label = f"--poi {name}={source}" if isinstance(source, (str, Path)) else f"--poi {name}"
+    label = f"`pois` {name}={source}" if isinstance(source, (str, Path)) else f"`pois` {name}"
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() in TABLE_SUFFIXES:
         attrs, geoms, refusals = _csv_points(Path(source), label=label, encoding=encoding)
     else:

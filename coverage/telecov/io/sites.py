@@ -198,7 +198,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
 def _layer_points(layer: gpd.GeoDataFrame, *, crs: str | None, name: str) -> _LayerPoints:
     layer_crs = layer.crs or (CRS.from_user_input(crs) if crs else None)
     if layer_crs is None:
-        raise InputError(f"{name}: the sites layer has no CRS; pass --sites-crs (e.g. EPSG:4326)")
+        raise InputError(f"{name}: the sites layer has no CRS; pass `sites_crs` (e.g. EPSG:4326)")
     geoms = layer.geometry
     points = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")
     xs = np.full(len(layer), np.nan)
@@ -231,10 +231,10 @@ def _coordinate_columns(cols: list[str], *, crs: str | None, name: str) -> tuple
     if not (xname and yname):
         raise InputError(
             f"{name}: no coordinate columns; expected lon/lat (or longitude/latitude, "
-            f"lng), or x/y with --sites-crs (columns: {', '.join(cols)})"
+            f"lng), or x/y with `sites_crs` (columns: {', '.join(cols)})"
         )
     if crs is None:
-        raise InputError(f"{name}: columns '{xname}'/'{yname}' need --sites-crs (e.g. EPSG:32648)")
+        raise InputError(f"{name}: columns '{xname}'/'{yname}' need `sites_crs` (e.g. EPSG:32648)")
     return xname, yname, True
 
 

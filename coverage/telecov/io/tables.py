@@ -63,7 +63,7 @@ def decode_text(raw: bytes, *, name: str, encoding: str | None = None) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
             f"{name}: line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-            "if the file is in another encoding pass --encoding (e.g. --encoding cp1258)"
+            "if the file is in another encoding pass `encoding` (e.g. `encoding` cp1258)"
         ) from exc
 
 
@@ -176,5 +176,5 @@ def check_decimal_commas(table: pd.DataFrame, columns: list[str], *, name: str) 
         if len(filled) and filled.str.match(_DECIMAL_COMMA).mean() > 0.5:
             raise InputError(
                 f"{name}: column '{col}' uses decimal commas (e.g. '{filled.iloc[0]}'); "
-                "pass --decimal , to read them"
+                "pass `decimal` , to read them"
             )

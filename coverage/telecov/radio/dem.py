@@ -61,7 +61,7 @@ def _check_unit(src: rasterio.io.DatasetReader, unit: str, path: str) -> float:
         raise InputError(f"{path}: unknown DEM unit {unit!r}: use m or ft")
     stated = (src.units[0] or "").strip().lower() if src.units else ""
     if unit == "m" and stated in _FEET_NAMES:
-        raise InputError(f"{path}: the DEM says its elevations are in {stated!r}: pass --dem-unit ft")
+        raise InputError(f"{path}: the DEM says its elevations are in {stated!r}: pass `dem_unit` ft")
     return UNITS[unit]
 
 
@@ -147,7 +147,7 @@ def read_dem_window(
     if unit == "m" and np.nanmax(elevation, initial=-np.inf) > MAX_PLAUSIBLE_ELEVATION_M:
         raise InputError(
             f"{path}: elevations up to {np.nanmax(elevation):,.0f} 'm' are higher than any "
-            "summit: the DEM is probably in feet: pass --dem-unit ft"
+            "summit: the DEM is probably in feet: pass `dem_unit` ft"
         )
     transform = src.window_transform(window)
     lat = (bounds_lonlat[1] + bounds_lonlat[3]) / 2.0
