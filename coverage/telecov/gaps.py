@@ -324,4 +324,4 @@ def _dissolve(polys: NDArray[np.object_], inverse: NDArray[np.int64], n_zones: i
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    return geoms
+    return np.asarray(geoms, dtype=object)

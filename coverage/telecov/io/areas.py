@@ -262,7 +262,7 @@ def _refuse_ids(ids: pd.Series, *, field: str, refusals: Refusals) -> None:
 
 def _official_population(frame: gpd.GeoDataFrame, field: str, refusals: Refusals) -> NDArray[np.float64]:
     """Official population per area; values that are not a count ≥ 0 are refused."""
-    official = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
+    official: NDArray[np.float64] = pd.to_numeric(frame[field], errors="coerce").to_numpy(dtype=float)
     column = frame[field]
     refusals.refuse(~np.isfinite(official) | (official < 0), field,
                     lambda i: f"not a valid population: {column.iloc[i]!r}")  # fmt: skip

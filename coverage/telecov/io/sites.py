@@ -184,7 +184,7 @@ def _raw_sites(
     else:
         frame, name = source, "<sites>"
     if not has_geometry(frame):
-        return _text(pd.DataFrame(cast(pd.DataFrame, frame))), None, name
+        return _text(pd.DataFrame(frame)), None, name
     layer = cast(gpd.GeoDataFrame, frame)
     points = _layer_points(layer, crs=crs, name=name)
     return _text(pd.DataFrame(layer.drop(columns=layer.geometry.name))), points, name

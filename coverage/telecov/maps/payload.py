@@ -120,7 +120,7 @@ def text_column(frame: pd.DataFrame, name: str) -> list[str]:
         return [""] * len(frame)
     codes, uniques = pd.factorize(frame[name].to_numpy(dtype=object), use_na_sentinel=True)
     escaped = np.array([escape(v) for v in uniques] + [""], dtype=object)
-    return escaped[codes].tolist()
+    return [str(v) for v in escaped[codes]]
 
 
 def _uncovered(areas: pd.DataFrame, tech: str, whole: str, covered: str) -> NDArray[np.float64]:
