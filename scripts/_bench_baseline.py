@@ -2,7 +2,7 @@
 
 Run by ``bench.py`` in its own process (so its wall time and peak memory are its own).
 It reads the same inputs as ``telecov report`` and writes ``coverage.csv`` with the same
-keys and the area / population columns, following the geometry model of DESIGN.md:
+keys and the area / population columns, following the geometry model of docs/ARCHITECTURE.md:
 
 1. Sites: the CSV is read with pandas; only ``status`` empty or ``existing`` counts; the radius
    is ``radius_m`` or the technology default (2G 5,000 m, 3G 3,000 m, 4G 3,000 m, 5G 600 m,

@@ -1,4 +1,4 @@
-"""Speed and accuracy benchmark of ``telecov report`` (DESIGN.md, "Speed contract").
+"""Speed and accuracy benchmark of ``telecov report`` (docs/ARCHITECTURE.md, "Speed contract").
 
 Every pipeline runs in its own fresh child process, so its wall time (process start to
 exit, after ``coverage.csv`` is written) and peak RSS (``os.wait4`` rusage of that child)

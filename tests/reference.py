@@ -1,6 +1,6 @@
 """Independent exact reference computation of telecov's geometry model (tests only).
 
-Written from DESIGN.md ("Geometry model", "Output contract") without importing telecov, so that
+Written from docs/ARCHITECTURE.md ("Geometry model", "Output contract") without importing telecov, so that
 it can judge the library: footprints are explicit polygons (geodesic circles with many vertices,
 sectors with several vertices per degree of arc, computed with :meth:`pyproj.Geod.fwd`), unions
 and intersections are exact polygon operations in lon/lat (shapely), areas are ellipsoidal

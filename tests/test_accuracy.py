@@ -1,6 +1,6 @@
 """Accuracy contract: telecov.analyze against the independent exact reference (tests/reference.py).
 
-DESIGN.md "Accuracy contract": every ``*_pct`` within 0.25 percentage points; ``area_km2`` and
+docs/ARCHITECTURE.md "Accuracy contract": every ``*_pct`` within 0.25 percentage points; ``area_km2`` and
 ``covered_km2`` within max(0.5 %, 0.01 km²); per-technology totals of covered population within
 0.2 %. Each case is also checked against its answer by hand where one exists.
 

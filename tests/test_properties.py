@@ -4,7 +4,7 @@ A world is 1–4 rectangular communes (they may overlap) and 0–6 sites (discs 
 technologies absent) over a fixed 24 x 24 raster of ~1 km pixels with uneven population and a
 nodata corner. Figures compared "exactly" agree to floating-point noise; those that change the
 scan-line discretization (new footprint caps, reprojected boundaries) are held to the accuracy
-contract of DESIGN.md.
+contract of docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
