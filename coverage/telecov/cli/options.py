@@ -169,6 +169,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "formats": "--export",
     "pois": "--poi",
     "group_distance_m": "--group-distance",
+    "split_distance_m": "--split-distance",
     "by_operator": "--by operator",
 }
 """Library parameters whose command-line flag is not ``--`` + the name with dashes."""
