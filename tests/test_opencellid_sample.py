@@ -101,6 +101,19 @@ def test_a_reused_enb_id_by_hand(result, raw: pd.DataFrame) -> None:
     assert gap > 400_000
 
 
+def test_a_split_by_a_lone_far_record_by_hand(result, raw: pd.DataFrame) -> None:
+    """Antel eNB 187: ECI 47873 was seen in TAC 32 with its two neighbours and, once, in TAC 13.
+
+    The one-sample record lies 3.1 km from the others, beyond the 2 km split: a site of its own,
+    though it is most likely the same cell measured elsewhere (see the notes on --split-distance).
+    """
+    main, lone = _cells_of(result, "748-01-LTE-187/1", raw), _cells_of(result, "748-01-LTE-187/2", raw)
+    assert main["row"].tolist() == [20180, 20627, 21424] and lone["row"].tolist() == [6649]
+    assert lone["cell"].tolist() == [47873] and lone["samples"].tolist() == [1]
+    _, _, d = GEOD.inv([lone["lon"].iloc[0]] * 3, [lone["lat"].iloc[0]] * 3, main["lon"], main["lat"])
+    assert 3000 < min(d) < 3200
+
+
 @pytest.mark.parametrize(
     ("site_id", "rows", "lon", "lat"),
     [
