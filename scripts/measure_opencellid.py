@@ -6,7 +6,8 @@ Prints Markdown:
    cells per site, spread of the sites' cells) with the default options;
 2. the nodes (eNBs, NodeBs, BTSs) that ``--split-distance`` cut into several sites, and how far
    apart the parts are (a reused id lies tens of km away; a noisy position a few km);
-3. total sites for other values of ``--split-distance``, ``--group-distance`` and
+3. the median distance from a cell to the nearest cell of its operator and radio, and total
+   sites for other values of ``--split-distance``, ``--group-distance`` and
    ``--sector-digit-share``;
 4. the wall time of ``import_cells`` on the sample (median of ``--repeat`` in-process runs after
    one untimed run, which loads or compiles the numba kernel), and the machine's load.
@@ -113,6 +114,25 @@ def _enb_reuse(path: Path, result) -> str:
     )
 
 
+def _nearest_cells(path: Path) -> str:
+    """Median distance from a cell to the nearest other cell of its operator and radio."""
+    raw = pd.read_csv(path, dtype={"radio": str})
+    parts = []
+    for (radio, net), group in raw.groupby(["radio", "net"]):
+        lon, lat = group["lon"].to_numpy(), group["lat"].to_numpy()
+        best = np.full(len(group), np.inf)
+        for k in range(len(group)):
+            near = (np.abs(lat - lat[k]) < 0.2) & (np.abs(lon - lon[k]) < 0.2)
+            near[k] = False
+            if near.any():
+                _, _, d = GEOD.inv(
+                    np.full(near.sum(), lon[k]), np.full(near.sum(), lat[k]), lon[near], lat[near]
+                )
+                best[k] = d.min()
+        parts.append(f"{radio} {net:02d}: {np.median(best):,.0f} m")
+    return "Median distance to the nearest cell of the same operator and radio: " + "; ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -137,6 +157,7 @@ def main() -> None:
     reasons = (result.rejected["field"] + ": " + result.rejected["reason"]).value_counts()
     print("Refused:", "; ".join(f"{n} × {r}" for r, n in reasons.items()), "\n")
     print(_enb_reuse(path, result), "\n")
+    print(_nearest_cells(path), "\n")
     print("### Nodes split by --split-distance\n")
     print(_split_table(result), "\n")
     print("### Sites for other options\n")
