@@ -9,10 +9,11 @@ as it should, and a selected commune may have no site near it at all: then the r
 when no site reaches even the bounds of the whole areas layer.
 
 The check stops as soon as its answer is known: sites are taken in a fixed shuffled order and
-counted until :data:`FEW_REACHING` of them (one with `select`) are found to reach an area, so
-a normal run looks at about a tenth of its sites. A site inside an area reaches it; a site
-outside every area reaches one when its footprint polygon (:data:`FOOTPRINT_VERTICES`
-vertices) intersects an area near it.
+counted until :data:`FEW_REACHING` of them (one with `select`) are found to reach an area. A
+site inside an area reaches it, which is cheap to test and true of most sites, so a normal run
+looks at little more than a tenth of its sites' positions; only when those do not suffice are
+the sites outside every area looked at again: such a site reaches an area when its footprint
+polygon (:data:`FOOTPRINT_VERTICES` vertices) intersects an area near it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 FEW_REACHING = 0.10
 """Share of sites reaching an area below which (without `select`) a warning is given."""
 CHUNK = 4096
-"""Sites checked at a time."""
+"""Sites checked at a time (at least; the first look takes as many as are still needed, and 10 % more)."""
 FOOTPRINT_VERTICES = 256
 """Vertices of the footprint polygons of sites near (not inside) an area."""
 _M_PER_DEG_LAT = 110_000.0  # less than the shortest degree of latitude (110.57 km at the equator)
@@ -73,10 +74,20 @@ def check_sites_reach(sites: SiteTable, areas: AreaTable, *, selected: bool) -> 
     geoms = areas.accepted.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
     order = np.random.default_rng(0).permutation(n)
-    reached = 0
-    for start in range(0, n, CHUNK):
-        rows = order[start : start + CHUNK]
-        reached += int(_reaching(accepted.iloc[rows], tree, geoms).sum())
+    points = accepted.geometry.to_numpy()
+    reached, outside, start = 0, [], 0
+    while start < n:  # first the sites inside an area: cheap, and most of them
+        rows = order[start : start + max(CHUNK, math.ceil(1.1 * (need - reached)))]
+        start += rows.size
+        inside = np.zeros(rows.size, dtype=bool)
+        inside[tree.query(points[rows], predicate="intersects")[0]] = True
+        reached += int(inside.sum())
+        if reached >= need:
+            return
+        outside.append(rows[~inside])
+    rest = np.concatenate(outside)
+    for start in range(0, rest.size, CHUNK):  # then the footprints of the others, near an area
+        reached += int(_reaching_from_outside(accepted.iloc[rest[start : start + CHUNK]], tree, geoms).sum())
         if reached >= need:
             return
     if reached == 0 and not (selected and _near_layer(accepted, areas.layer_bounds)):
@@ -93,26 +104,20 @@ def check_sites_reach(sites: SiteTable, areas: AreaTable, *, selected: bool) -> 
     )
 
 
-def _reaching(
+def _reaching_from_outside(
     sites: gpd.GeoDataFrame, tree: shapely.STRtree, geoms: NDArray[np.object_]
 ) -> NDArray[np.bool_]:
-    """Where a site's footprint intersects an area."""
-    points = sites.geometry.to_numpy()
-    reach = np.zeros(len(points), dtype=bool)
-    reach[tree.query(points, predicate="intersects")[0]] = True
-    outside = np.flatnonzero(~reach)
-    if outside.size == 0:
-        return reach
-    near = _bounding_boxes(sites.iloc[outside])
-    box_index, area_index = tree.query(near, predicate="intersects")
+    """Where the footprint of a site outside every area intersects an area."""
+    reach = np.zeros(len(sites), dtype=bool)
+    box_index, area_index = tree.query(_bounding_boxes(sites), predicate="intersects")
     candidates = np.unique(box_index)
     if candidates.size == 0:
         return reach
-    polygons = footprint_polygons(sites.iloc[outside[candidates]], vertices=FOOTPRINT_VERTICES)
-    position = np.full(len(outside), -1, dtype=np.int64)
+    polygons = footprint_polygons(sites.iloc[candidates], vertices=FOOTPRINT_VERTICES)
+    position = np.full(len(sites), -1, dtype=np.int64)
     position[candidates] = np.arange(candidates.size)
     hits = shapely.intersects(polygons.geometry.to_numpy()[position[box_index]], geoms[area_index])
-    reach[outside[box_index[hits]]] = True
+    reach[box_index[hits]] = True
     return reach
 
 
