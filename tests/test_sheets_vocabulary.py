@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import openpyxl
+import openpyxl.chart
 import pytest
 import shapely
 
@@ -104,6 +105,14 @@ def test_sheets_are_chosen_by_their_header_or_by_name(tmp_path: Path) -> None:
     numbers = _workbook(tmp_path / "numbers.xlsx", {"S": [[1, 2], [3, 4]]})
     with pytest.raises(InputError, match="sheet 'S' has no header row"):
         read_sites(numbers)
+    charted = openpyxl.load_workbook(_workbook(tmp_path / "chart.xlsx", {"Sites": site_rows}))
+    chart = openpyxl.chart.BarChart()
+    chart.add_data(openpyxl.chart.Reference(charted["Sites"], min_col=3, min_row=1, max_row=2))
+    charted.create_chartsheet("Chart", 0).add_chart(chart)
+    charted.save(tmp_path / "chart.xlsx")
+    assert (
+        len(read_sites(tmp_path / "chart.xlsx").accepted) == 1
+    )  # a chart sheet first: no cells, passed over
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a readable workbook"):
         read_sites(tmp_path / "broken.xlsx")

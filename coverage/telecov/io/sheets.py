@@ -54,12 +54,13 @@ def is_workbook(path: Path) -> bool:
 
 def _open(path: Path) -> Any:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.exists():
         raise InputError(f"{path}: file not found")
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, InvalidFileException) as exc:
         raise InputError(f"{path}: not a readable workbook ({exc})") from exc
 
 
@@ -96,7 +97,9 @@ def read_sheet(
     """
     book = _open(path)
     try:
-        names = list(book.sheetnames)
+        names = [n for n in book.sheetnames if hasattr(book[n], "iter_rows")]  # chart sheets hold no cells
+        if not names:
+            raise InputError(f"{path}: the workbook has no sheet of cells")
         if sheet is not None and sheet not in names:
             raise InputError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)}){_how(option)}")
         if sheet is None:
