@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from . import __version__
+from .checks import check_sites_reach
 from .engine.partition import Regions, regions_from_geometries
 from .engine.scan import Measures, measure
 from .errors import InputError, StrictError, TelecovWarning
@@ -32,6 +33,8 @@ from .vocabulary import (
     DEFAULT_RADIUS_M,
     DEFAULT_RESIDENTIAL_DENSITY,
     DEFAULT_RESOLUTION_M,
+    Vocabulary,
+    VocabularySpec,
     normalize_technology,
 )
 
@@ -55,6 +58,26 @@ class _Sources:
     sites: Any
     areas: Any
     population: Any
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How the inputs are read: text encoding, decimal separator, layers and vocabulary."""
+
+    encoding: str | None
+    decimal: str
+    sites_layer: str | None
+    areas_layer: str | None
+    vocabulary: VocabularySpec | Vocabulary | None
+
+    def options(self) -> dict[str, Any]:
+        """Return the layers and the added vocabulary, for ``run.json``'s options."""
+        words = self.vocabulary
+        added = None
+        if words is not None and not isinstance(words, Vocabulary):
+            added = {kind: {k: list(v) if not isinstance(v, str) else [v] for k, v in table.items()}
+                     for kind, table in words.items() if table} or None  # fmt: skip
+        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added}
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,9 @@ def analyze(
     strict: bool = False,
     encoding: str | None = None,
     decimal: str = ".",
+    sites_layer: str | None = None,
+    areas_layer: str | None = None,
+    vocabulary: VocabularySpec | Vocabulary | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
@@ -117,6 +143,10 @@ def analyze(
         Raise :class:`StrictError` when any row is refused.
     encoding, decimal
         Text encoding and decimal separator of CSV sites.
+    sites_layer, areas_layer
+        Layer (sites: or workbook sheet) to read when a file holds several of points / polygons.
+    vocabulary
+        Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
     progress
         Callback (done, total) for the measuring step.
 
@@ -136,7 +166,9 @@ def analyze(
         by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
     )  # fmt: skip
     sources = _Sources(sites=sites, areas=areas, population=population)
-    return _analyze(sources, options, radius=radius, encoding=encoding, decimal=decimal, progress=progress)
+    reading = _Reading(encoding=encoding, decimal=decimal, sites_layer=sites_layer, areas_layer=areas_layer,
+                       vocabulary=vocabulary)  # fmt: skip
+    return _analyze(sources, options, radius=radius, reading=reading, progress=progress)
 
 
 def _analyze(
@@ -144,15 +176,14 @@ def _analyze(
     options: RunOptions,
     *,
     radius: Mapping[str, float] | None,
-    encoding: str | None,
-    decimal: str,
+    reading: _Reading,
     progress: Callable[[int, int], None] | None,
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
     sources, options = _with_sample(sources, options)
     radii = _parse_radius(radius)
-    area_table, site_table = _read_inputs(sources, options, radii=radii, encoding=encoding, decimal=decimal)
+    area_table, site_table = _read_inputs(sources, options, radii=radii, reading=reading)
     timings = {"read": time.perf_counter() - t0}
     rejected = {"sites": site_table.rejected, "areas": area_table.rejected}
     if options.strict and any(len(r) for r in rejected.values()):
@@ -185,7 +216,7 @@ def _analyze(
         options=options, radii_m={**DEFAULT_RADIUS_M, **radii}, crs="EPSG:4326", raster=raster_info,
         counts=_counts(site_table, area_table, rejected),
         timings_s={k: round(v, 4) for k, v in timings.items()},
-    )  # fmt: skip
+    ).with_options(**reading.options())  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
         layers=partition.layers,
@@ -227,16 +258,18 @@ def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
 
 
 def _read_inputs(
-    sources: _Sources, options: RunOptions, *, radii: dict[str, float], encoding: str | None, decimal: str
+    sources: _Sources, options: RunOptions, *, radii: dict[str, float], reading: _Reading
 ) -> tuple[AreaTable, SiteTable]:
-    """Read areas and sites; refuse a run whose sites are all refused or look swapped."""
+    """Read areas and sites; refuse a run whose sites are all refused, look swapped or reach no area."""
     area_table = read_areas(
         sources.areas, area_id=options.area_id, area_name=options.area_name, parent=options.parent,
         select=options.select, crs=options.areas_crs, population_field=options.population_field,
+        layer=reading.areas_layer,
     )  # fmt: skip
     site_table = read_sites(
         sources.sites, crs=options.sites_crs, radius=radii, include_planned=options.include_planned,
-        encoding=encoding, decimal=decimal,
+        encoding=reading.encoding, decimal=reading.decimal, layer=reading.sites_layer,
+        vocabulary=reading.vocabulary,
     )  # fmt: skip
     if len(site_table.accepted) == 0:
         refused = site_table.rejected
@@ -245,6 +278,7 @@ def _read_inputs(
             f"(first: row {refused['row'].iloc[0]}, {refused['field'].iloc[0]}: {refused['reason'].iloc[0]})"
         )
     _check_swapped(site_table, area_table)
+    check_sites_reach(site_table, area_table, selected=bool(options.select))
     return area_table, site_table
 
 

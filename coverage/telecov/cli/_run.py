@@ -88,7 +88,8 @@ def run_analysis(
                 areas_crs=inputs.areas_crs, by_operator=inputs.by_operator,
                 combined=inputs.combined or combined, resolution_m=inputs.resolution,
                 strict=inputs.strict, encoding=inputs.encoding, decimal=inputs.decimal,
-                progress=update,
+                sites_layer=inputs.sites_layer, areas_layer=inputs.areas_layer,
+                vocabulary=inputs.vocabulary, progress=update,
             )  # fmt: skip
         except StrictError as exc:
             with output_set(out_dir, name=command) as gen:

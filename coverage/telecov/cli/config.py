@@ -4,7 +4,9 @@ Layout: top-level keys apply to every command that has that option (``sites``, `
 ``population``, ``target``, ``export``, ...); a ``[command]`` table (``[report]``,
 ``[import-cells]``, ...) applies to one command and wins over the top level. Keys are the long
 option names without dashes (``no-map`` or ``no_map``, ``format``, ``out``); repeatable options
-take a list; ``radius`` may also be a table (``[radius]`` with ``4G = 3000``). Relative paths are
+take a list; ``radius`` may also be a table (``[radius]`` with ``4G = 3000``), and
+``[vocabulary.technology]`` / ``[vocabulary.status]`` tables add spellings
+(:mod:`telecov.cli._vocabulary`). Relative paths are
 relative to the file's folder. Flags given on the command line override the file.
 
 The file is ``--config FILE`` or, without it, ``./telecov.toml`` when present (``--no-config``
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ._vocabulary import vocabulary_options
 
 Param = Any
 """A click (or typer-vendored click) parameter."""
@@ -219,8 +222,12 @@ def _top_level(
     result: dict[str, Any] = {}
     shared: dict[str, tuple[str, Any]] = {}
     tables: dict[str, tuple[str, dict[str, Any]]] = {}
+    added: dict[str, list[str]] = {}
     for key, value in data.items():
         nkey = _norm(key)
+        if nkey == "vocabulary":
+            added = vocabulary_options(value, where=source.where)
+            continue
         if nkey in commands and isinstance(value, dict):
             tables[nkey] = (key, value)
             continue
@@ -232,6 +239,9 @@ def _top_level(
             shared[nkey] = (key, value)
         else:
             raise _unknown(where, key, all_keys + sorted(commands), "(not an option of any command)")
+    for option, items in added.items():  # [vocabulary] adds to the file's own --*-alias items
+        key, value = shared.get(option, (option, []))
+        shared[option] = (key, [*(value if isinstance(value, list) else [value]), *items])
     return result, shared, tables
 
 
