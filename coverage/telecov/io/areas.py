@@ -8,6 +8,7 @@ invalid geometry that cannot be repaired.
 from __future__ import annotations
 
 import logging
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class AreaTable:
     name: str
     id_field: str | None
     name_field: str | None
+    selected_out: int = 0
+    """Features left out by ``select`` (read = accepted + refused + selected out)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def read_areas(
         name=name,
         id_field=labels.id_field,
         name_field=labels.name_field,
+        selected_out=read - len(frame),
     )
 
 
@@ -208,7 +212,8 @@ def _selected(
     for field, value in select.items():
         if field not in cols:
             raise InputError(f"{name}: `select` field '{field}' not found (fields: {', '.join(cols)})")
-        frame = frame.loc[_as_text(frame[field]) == value]
+        nfc = _as_text(frame[field]).map(lambda v: unicodedata.normalize("NFC", v).strip())
+        frame = frame.loc[nfc == unicodedata.normalize("NFC", value).strip()]
         if frame.empty:
             raise InputError(f"{name}: `select` {field}={value} matches no area")
     return frame

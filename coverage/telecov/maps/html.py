@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 import folium
@@ -19,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..io.outputs import write_file_atomic
 from ..vocabulary import BASE_TECHNOLOGIES
 from .elements import Box, Communes, Header, TechLayer, stable_names
@@ -38,7 +40,7 @@ from .styles import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["coverage_map", "save_map"]
+__all__ = ["check_tiles", "coverage_map", "save_map"]
 
 _DEFAULT_BOUNDS = np.array([102.0, 8.0, 110.0, 23.5])
 """West, south, east, north of a map without areas."""
@@ -122,6 +124,29 @@ def coverage_map(
     return fmap
 
 
+def check_tiles(tiles: str | None, tiles_attr: str | None) -> None:
+    """Refuse a basemap that folium cannot show: a URL template (or unknown name) without attribution.
+
+    Raises
+    ------
+    InputError
+        ``tiles`` is not a tile name folium knows and ``tiles_attr`` is empty.
+
+    """
+    if tiles is None or (tiles_attr and tiles_attr.strip()):
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a provider's note about API keys
+            folium.TileLayer(tiles)
+    except ValueError as exc:
+        raise InputError(
+            f"`tiles` {tiles!r}: not a tile name folium knows (such as OpenStreetMap), so it is a URL "
+            "template and needs `tiles_attr`, the attribution its provider asks for (e.g. "
+            "'© OpenStreetMap contributors')"
+        ) from exc
+
+
 def _base_map(location: list[float], *, title: str, tiles: str | None, tiles_attr: str | None) -> folium.Map:
     """Make an empty map with the page title, the inlined libraries and the basemap if any."""
     fmap = folium.Map(
@@ -134,6 +159,7 @@ def _base_map(location: list[float], *, title: str, tiles: str | None, tiles_att
     root = fmap.get_root()
     root.title = escape(title)  # type: ignore[attr-defined]
     fmap.add_child(Header())
+    check_tiles(tiles, tiles_attr)
     if tiles:
         folium.TileLayer(
             tiles, attr=tiles_attr, name=f"Basemap: {escape(tiles)}", overlay=True, control=True
@@ -233,7 +259,6 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o644)
 
     out = write_file_atomic(Path(path), write)
     log.info("wrote %s (%.2f MB)", out, len(text.encode("utf-8")) / 1e6)
