@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -26,43 +27,47 @@ from .partition import Footprints, Regions
 
 PIXEL_BYTES = 64
 """Per pixel of a band: the read block, people, residential flags and their prefix sums."""
-STRIP_BYTES = 240
+STRIP_BYTES = 90
 """Per scan strip of a band: its limits, midpoint, areas, weights, line constants and temporaries."""
 REGION_LAYER_BYTES = 32
 """Per region and layer of the sums (four float64), for the result and each thread's copy."""
-TABLE_ROW_BYTES = 1500
+TABLE_ROW_BYTES = 1300
 """Per row of coverage.csv while it is built, sorted, turned into text and written."""
-SITE_BYTES = 2500
+SITE_BYTES = 600
 """Per accepted site: its row in the tables, its point and the copies made along the way."""
 VERTEX_BYTES = 120
 """Per vertex of the areas: geometries, edges, their simplified copies for the map."""
-FOOTPRINT_BYTES = 9000
+FOOTPRINT_BYTES = 24_000
 """Per footprint polygon exported: 128 vertices as shapely geometry and as GeoJSON text."""
-FIXED_BYTES = 150 * 2**20
+TOUCHED_BYTES = 8192
+"""Of each layer's scratch row per thread (sized for the most footprints of any layer in a row),
+the part a layer of few footprints actually writes: two pages."""
+FIXED_BYTES = 80 * 2**20
 """Working memory of any run beyond the above (pandas and shapely temporaries)."""
 
-LINE_SECONDS = 2.0e-7
-"""Kernel time per scan line of a row holding edges."""
-EDGE_SECONDS = 6.0e-9
-"""Kernel time per boundary edge crossing a scan line."""
-MEMBER_SECONDS = 1.2e-8
-"""Kernel time per footprint crossing a scan line."""
-LAYER_SECONDS = 4.0e-9
-"""Kernel time per layer on a scan line (every layer is visited on every line)."""
-ROW_SECONDS = 2.0e-9
-"""Tabulating, per row of coverage.csv."""
-FOOTPRINT_SECONDS = 1.5e-4
-"""Building and writing one exported footprint polygon."""
+SECONDS: dict[str, float] = {
+    "lines": 1.2e-6, "edge_lines": 1.0e-8, "member_lines": 2.0e-8, "layer_lines": 1.0e-8,
+    "rows": 6.0e-5, "footprints": 2.0e-4, "sites": 5.0e-6,
+}  # fmt: skip
+"""Seconds per unit of each driver of the duration (the kernel's on this 2-core machine class).
+
+``lines``: scan lines of rows holding boundary edges; ``edge_lines`` and ``member_lines``: edges
+and footprints crossing them; ``layer_lines``: layers visited on them; ``rows``: rows of
+coverage.csv tabulated and written; ``footprints``: footprint polygons exported.
+"""
+KERNEL_DRIVERS = frozenset({"lines", "edge_lines", "member_lines", "layer_lines"})
+"""Drivers of the parallel kernel, whose time is shared among the threads (calibrated on 2)."""
+CALIBRATION_THREADS = 2
 FIXED_SECONDS = 2.0
-"""Reading, partitioning and writing the ordinary outputs."""
+"""Start-up, reading and the ordinary outputs."""
 
 OUTPUT_BYTES: dict[str, tuple[str, float]] = {
-    "coverage.csv": ("rows", 190.0), "coverage_reaggregated.csv": ("rows", 190.0),
+    "coverage.csv": ("rows", 220.0), "coverage_reaggregated.csv": ("rows", 220.0),
     "coverage.xlsx": ("rows", 80.0), "areas.csv": ("area_layers", 160.0),
-    "coverage.geojson": ("vertices", 24.0), "coverage.parquet": ("vertices", 17.0),
-    "coverage.gpkg": ("gpkg", 1.0), "sites.csv": ("sites", 120.0), "sites.geojson": ("sites", 260.0),
-    "sites.parquet": ("sites", 60.0), "footprints.geojson": ("footprints", 3300.0),
-    "footprints.parquet": ("footprints", 2150.0), "coverage.html": ("map", 1.0),
+    "coverage.geojson": ("geojson", 1.0), "coverage.parquet": ("vertices", 17.0),
+    "coverage.gpkg": ("gpkg", 1.0), "sites.csv": ("sites", 120.0), "sites.geojson": ("sites", 320.0),
+    "sites.parquet": ("sites", 60.0), "footprints.geojson": ("footprints", 3500.0),
+    "footprints.parquet": ("footprints", 2200.0), "coverage.html": ("map", 1.0),
     "coverage.png": ("fixed", 400_000.0),
 }  # fmt: skip
 """Size model of each output: (what it grows with, bytes per unit)."""
@@ -97,12 +102,73 @@ def _member_rows(
     return per_row, int(max(1, min(biggest, int(per_row.max(initial=0)))))
 
 
-def _outputs(names: Iterable[str], counts: dict[str, float]) -> dict[str, int]:
-    sizes = {}
+@dataclass(frozen=True)
+class ScanProfile:
+    """What the engine will scan, row by row of the raster window over the areas."""
+
+    ns: NDArray[np.float64]
+    """Scan lines per pixel row (0 in rows without boundary edges, which are skipped)."""
+    edges: NDArray[np.float64]
+    """Boundary edges crossing each row."""
+    members: NDArray[np.float64]
+    """Layer members (footprints) crossing each row."""
+    max_fp: int
+    """Most footprints of one layer in one row (the kernel's scratch rows are this long)."""
+    step: int
+    """Pixel rows per band."""
+    ncols: int
+    """Pixels per row."""
+
+    @property
+    def band_strips(self) -> float:
+        """Scan strips of the largest band."""
+        pad = (-self.ns.shape[0]) % self.step
+        return float(np.pad(self.ns, (0, pad)).reshape(-1, self.step).sum(axis=1).max(initial=0.0))
+
+
+def scan_profile(
+    regions: Regions,
+    footprints: Footprints,
+    layers: Sequence[NDArray[np.int64]],
+    raster: PopulationRaster,
+    *,
+    resolution_m: float,
+) -> ScanProfile:
+    """Profile the bands, strips, edges and footprints the engine will scan (as :mod:`.bands` cuts them)."""
+    west, south, east, north = regions.bounds if regions.x0.shape[0] else (0.0, 0.0, 0.0, 0.0)
+    r0 = math.floor((raster.lat0 - north) / raster.dy)
+    nrows = max(math.floor((raster.lat0 - south) / raster.dy) - r0 + 1, 1)
+    col0 = math.floor((west - raster.lon0) / raster.dx)
+    ncols = max(math.floor((east - raster.lon0) / raster.dx) - col0 + 1, 1)
+    rows = np.arange(r0, r0 + nrows, dtype=np.int64)
+    y_top, y_bottom = np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
+    e_first = np.floor((raster.lat0 - y_top) / raster.dy).astype(np.int64)
+    e_last = np.floor((raster.lat0 - y_bottom) / raster.dy).astype(np.int64)
+    edges = _row_counts(e_first, e_last, r0, nrows).astype(np.float64)
+    members, max_fp = _member_rows(footprints, layers, raster, r0, nrows)
+    ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64) * (edges > 0)
+    return ScanProfile(
+        ns=ns, edges=edges, members=members.astype(np.float64), max_fp=max_fp,
+        step=max(1, min(nrows, BAND_BYTES // (ncols * PIXEL_BYTES), 512)), ncols=ncols,
+    )  # fmt: skip
+
+
+def _sizes(names: list[str], regions: Regions, *, n_layers: int, sites: int, n_fp: int) -> dict[str, int]:
+    """Size of each output file, from :data:`OUTPUT_BYTES`."""
+    vertices = float(regions.x0.shape[0])
+    props = regions.n_areas * 320.0 * min(n_layers, 7)  # a GeoJSON feature's metric properties
+    counts = {
+        "rows": float(regions.n_regions) * n_layers, "area_layers": float(regions.n_areas * n_layers),
+        "vertices": vertices, "sites": float(sites), "footprints": float(n_fp),
+        "geojson": vertices * 30.0 + props, "fixed": 1.0,
+        "map": min(float(MAP_BYTES), 600_000.0 + vertices * 8.0 + sites * 45.0),
+        "gpkg": vertices * 30.0 + props + sites * 320.0 + n_fp * 4300.0,
+    }  # fmt: skip
+    out = {}
     for name in names:
-        unit, per = OUTPUT_BYTES.get(name, ("rows", 0.0) if not name.endswith(".csv") else ("fixed", 1e5))
-        sizes[name] = int(per * counts.get(unit, 1.0))
-    return sizes
+        unit, per = OUTPUT_BYTES.get(name, ("fixed", 100_000.0))
+        out[name] = int(per * counts[unit])
+    return out
 
 
 def estimate_run(
@@ -128,57 +194,42 @@ def estimate_run(
 
     """
     names = sorted(set(outputs))
-    west, south, east, north = regions.bounds if regions.x0.shape[0] else (0.0, 0.0, 0.0, 0.0)
-    r0 = math.floor((raster.lat0 - north) / raster.dy)
-    nrows = max(math.floor((raster.lat0 - south) / raster.dy) - r0 + 1, 1)
-    col0 = math.floor((west - raster.lon0) / raster.dx)
-    ncols = max(math.floor((east - raster.lon0) / raster.dx) - col0 + 1, 1)
-    step = max(1, min(nrows, BAND_BYTES // (ncols * PIXEL_BYTES), 512))
-    rows = np.arange(r0, r0 + nrows, dtype=np.int64)
-    ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64)
-    y_top, y_bottom = np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-    e_first = np.floor((raster.lat0 - y_top) / raster.dy).astype(np.int64)
-    e_last = np.floor((raster.lat0 - y_bottom) / raster.dy).astype(np.int64)
-    edges = _row_counts(e_first, e_last, r0, nrows).astype(np.float64)
-    members, max_fp = _member_rows(footprints, layers, raster, r0, nrows)
+    scan = scan_profile(regions, footprints, layers, raster, resolution_m=resolution_m)
     n_layers, n_regions = max(len(layers), 1), regions.n_regions
-    scanned = edges > 0
-    pad = (-nrows) % step
-    band_strips = float(np.pad(ns * scanned, (0, pad)).reshape(-1, step).sum(axis=1).max())
     threads = max(1, numba.get_num_threads())
     table_rows = float(n_regions) * n_layers
     n_fp = len(footprints) if FOOTPRINT_FILES & set(names) else 0
-    vertices = float(regions.x0.shape[0])
+    scratch = threads * 3 * n_layers * scan.max_fp * 8  # per thread, per layer: the longest row
     parts = {
-        "scan strips": int(band_strips * STRIP_BYTES),
-        "raster window": int(step * ncols * PIXEL_BYTES),
+        "scan strips": int(scan.band_strips * STRIP_BYTES),
+        "raster window": int(scan.step * scan.ncols * PIXEL_BYTES),
         "layers": int(n_regions * n_layers * REGION_LAYER_BYTES * (threads + 1)
-                      + threads * 3 * n_layers * max_fp * 8 + step * n_layers * 16),
+                      + min(scratch, threads * 3 * n_layers * TOUCHED_BYTES) + scan.step * n_layers * 16),
         "table": int(table_rows * TABLE_ROW_BYTES),
         "sites": int(sites * SITE_BYTES),
-        "areas": int(vertices * VERTEX_BYTES),
+        "areas": int(regions.x0.shape[0] * VERTEX_BYTES),
         "footprints": int(n_fp * FOOTPRINT_BYTES),
     }  # fmt: skip
-    lines = float((ns * scanned).sum())
-    work = (ns * scanned) * (LINE_SECONDS + EDGE_SECONDS * edges + MEMBER_SECONDS * members)
-    seconds = (
-        FIXED_SECONDS + float(work.sum()) / threads + LAYER_SECONDS * lines * n_layers / threads
-        + ROW_SECONDS * table_rows * 10 + FOOTPRINT_SECONDS * n_fp
-    )  # fmt: skip
-    counts = {
-        "rows": table_rows, "area_layers": float(regions.n_areas * n_layers), "vertices": vertices,
-        "sites": float(sites), "footprints": float(len(footprints)), "map": float(MAP_BYTES),
-        "gpkg": vertices * 24.0 + sites * 200.0 + len(footprints) * 2150.0, "fixed": 1.0,
+    lines = float(scan.ns.sum())
+    drivers = {
+        "lines": lines, "edge_lines": float((scan.ns * scan.edges).sum()),
+        "member_lines": float((scan.ns * scan.members).sum()), "layer_lines": lines * n_layers,
+        "rows": table_rows, "footprints": float(n_fp), "sites": float(sites),
     }  # fmt: skip
-    sizes = _outputs(names, counts)
+    speed = CALIBRATION_THREADS / threads
+    seconds = FIXED_SECONDS + sum(
+        SECONDS[k] * v * (speed if k in KERNEL_DRIVERS else 1.0) for k, v in drivers.items()
+    )
+    sizes = _sizes(names, regions, n_layers=n_layers, sites=sites, n_fp=len(footprints))
     details = {
-        "scan strips": f"{band_strips:,.0f} strips in one band at `resolution_m` {resolution_m:g}",
-        "raster window": f"{step:,} rows of {ncols:,} pixels",
+        "scan strips": f"{scan.band_strips:,.0f} strips in one band at `resolution_m` {resolution_m:g}",
+        "raster window": f"{scan.step:,} rows of {scan.ncols:,} pixels",
         "layers": f"{n_regions:,} regions × {n_layers:,} layers",
         "table": f"{table_rows:,.0f} rows",
         "footprints": f"{n_fp:,} footprint polygons",
     }
     return Estimate(
         peak_bytes=FIXED_BYTES + sum(parts.values()), output_bytes=sum(sizes.values()), seconds=seconds,
-        parts=parts, outputs=sizes, details=details,
+        reserved_bytes=max(scratch - threads * 3 * n_layers * TOUCHED_BYTES, 0), parts=parts, outputs=sizes,
+        details=details, drivers=drivers,
     )  # fmt: skip

@@ -11,6 +11,7 @@ the work with it: a run that would need more stops with :class:`~telecov.TooLarg
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import TelecovWarning, TooLargeError
+
+log = logging.getLogger(__name__)
 
 UNLIMITED = 2**60
 """Limits at or above this many bytes mean no limit."""
@@ -42,8 +45,10 @@ ADVICE: dict[str, str] = {
 
 
 def gib(n: float) -> str:
-    """Bytes as ``1.2 GB`` or ``340 MB``."""
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+    """Bytes as ``1.2 GB``, ``340 MB`` or ``12 kB``."""
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ class Estimate:
     ----------
     peak_bytes
         Memory the run will need at its peak on top of what the process holds now.
+    reserved_bytes
+        Address space it will reserve on top of that without touching most of it (scratch
+        buffers sized for the worst row), which only an address-space limit counts.
     output_bytes
         Total size of the files it will write.
     seconds
@@ -64,15 +72,19 @@ class Estimate:
         Size of each file, by name.
     details
         Per part, what drives it (e.g. ``1.2e9 scan lines``), for messages.
+    drivers
+        The quantities the estimate grows with (scan lines, table rows, ...), for calibration.
 
     """
 
     peak_bytes: int
     output_bytes: int
     seconds: float
+    reserved_bytes: int = 0
     parts: Mapping[str, int] = field(default_factory=dict)
     outputs: Mapping[str, int] = field(default_factory=dict)
     details: Mapping[str, str] = field(default_factory=dict)
+    drivers: Mapping[str, float] = field(default_factory=dict)
 
     def largest(self) -> str | None:
         """Name of the largest part of the peak."""
@@ -85,8 +97,9 @@ class Estimate:
         if name is not None:
             detail = f": {self.details[name]}" if name in self.details else ""
             part = f" ({name} {gib(self.parts[name])}{detail})"
+        reserved = f" and {gib(self.reserved_bytes)} of address space reserved" if self.reserved_bytes else ""
         return (
-            f"about {gib(self.peak_bytes)} of memory{part}, {gib(self.output_bytes)} of outputs, "
+            f"about {gib(self.peak_bytes)} of memory{part}{reserved}, {gib(self.output_bytes)} of outputs, "
             f"{_duration(self.seconds)}"
         )
 
@@ -112,6 +125,20 @@ class Memory:
         """The least of the known figures."""
         known = [v for v in (self.ram, self.cgroup, self.address_space) if v is not None]
         return min(known) if known else None
+
+    def share(self, estimate: Estimate) -> tuple[float, int | None]:
+        """Return the largest share of a limit the estimate needs, and that limit (None: no limit).
+
+        Resident memory counts against available RAM and the cgroup room; resident and reserved
+        memory against the address-space room.
+        """
+        needs = [(estimate.peak_bytes, v) for v in (self.ram, self.cgroup) if v is not None]
+        if self.address_space is not None:
+            needs.append((estimate.peak_bytes + estimate.reserved_bytes, self.address_space))
+        if not needs:
+            return 0.0, None
+        need, room = max(needs, key=lambda nr: nr[0] / max(nr[1], 1))
+        return need / max(room, 1), room
 
     def describe(self) -> str:
         """``available RAM 21.3 GB, address-space limit 2.0 GB left``."""
@@ -210,6 +237,15 @@ def address_space_room() -> int | None:
     return max(int(soft) - size, 0)
 
 
+def resident_bytes() -> int | None:
+    """Memory the process holds now (resident set), when known."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+        return pages * int(os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def available_memory() -> Memory:
     """Memory this process may still use: RAM, cgroup and address-space room."""
     return Memory(ram=available_ram(), cgroup=cgroup_room(), address_space=address_space_room())
@@ -238,16 +274,23 @@ def check_budget(estimate: Estimate, *, memory: Memory | None = None) -> None:
 
     """
     memory = memory if memory is not None else available_memory()
-    room = memory.available
+    share, room = memory.share(estimate)
+    log.debug(
+        "resource estimate: peak_bytes=%d output_bytes=%d seconds=%.2f resident_bytes=%s available=%s"
+        " parts=%s drivers=%s",
+        estimate.peak_bytes, estimate.output_bytes, estimate.seconds, resident_bytes(), room,
+        ",".join(f"{k}:{v}" for k, v in estimate.parts.items()),
+        ",".join(f"{k}:{v:.6g}" for k, v in estimate.drivers.items()),
+    )  # fmt: skip
     name = estimate.largest()
     advice = f"; {ADVICE[name]}" if name in ADVICE else ""
-    if room is not None and estimate.peak_bytes > room:
+    if room is not None and share > 1:
         raise TooLargeError(
             f"this run would need {estimate.describe()}, more than the {gib(room)} this process may use "
             f"({memory.describe()}){advice}"
         )
     reasons = []
-    if room is not None and estimate.peak_bytes > WARN_SHARE * room:
+    if room is not None and share > WARN_SHARE:
         reasons.append(f"over half the {gib(room)} of memory available")
     if estimate.output_bytes > WARN_OUTPUT_BYTES:
         big = max(estimate.outputs, key=lambda k: estimate.outputs[k]) if estimate.outputs else None
