@@ -18,7 +18,6 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
 from ..io.outputs import write_file_atomic
@@ -26,7 +25,7 @@ from ..vocabulary import BASE_TECHNOLOGIES
 from .elements import Box, Communes, Header, TechLayer, stable_names
 from .formatting import escape
 from .geometry import COORD_DECIMALS, DEFAULT_TOLERANCE_DEG, to_lonlat
-from .overlays import add_overlays
+from .overlays import SiteSample, add_overlays, sample_sites
 from .payload import MetricSpec, ResultLike, check_options, commune_payload, technologies, totals
 from .styles import (
     CLASS_COLORS,
@@ -44,6 +43,10 @@ __all__ = ["check_tiles", "coverage_map", "save_map"]
 
 _DEFAULT_BOUNDS = np.array([102.0, 8.0, 110.0, 23.5])
 """West, south, east, north of a map without areas."""
+MAP_BYTES = 9_500_000
+"""What a map may weigh: site markers are sampled to stay within it (under 10 MB in all)."""
+PAGE_BYTES = 600_000
+"""The inlined libraries, styles and panels of every map."""
 
 
 def coverage_map(
@@ -113,9 +116,13 @@ def coverage_map(
         [(south + north) / 2, (west + east) / 2], title=page_title, tiles=tiles, tiles_attr=tiles_attr
     )
     has_gaps = gaps is not None and len(gaps) > 0
-    legend = _legend_html(result.sites, spec, gaps=has_gaps, pois=pois, tech=tech)
-    _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title, legend=legend)
-    add_overlays(fmap, result.sites, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance)
+    communes = _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title)
+    room = MAP_BYTES - PAGE_BYTES - len(communes.json.encode("utf-8"))
+    markers = sample_sites(result.sites, max_bytes=room)
+    fmap.add_child(
+        Box("bottomright", "tc-legend", _legend_html(markers, spec, gaps=has_gaps, pois=pois, tech=tech))
+    )
+    add_overlays(fmap, markers, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance)
     fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
     folium.LayerControl(collapsed=len(areas) > 5000, position="topright").add_to(fmap)
     stable_names(fmap)
@@ -176,9 +183,8 @@ def _add_areas(
     spec: MetricSpec,
     tolerance: float,
     title: str | None,
-    legend: str,
-) -> None:
-    """Add the choropleth data, the title and legend panels and one base layer per technology."""
+) -> Communes:
+    """Add the choropleth data, the title panel and one base layer per technology."""
     techs = technologies(areas, spec)
     payload = commune_payload(areas, techs, spec, tolerance=tolerance, decimals=COORD_DECIMALS)
     config = {
@@ -196,10 +202,10 @@ def _add_areas(
     communes = Communes(payload, config)
     fmap.add_child(communes)
     fmap.add_child(Box("topleft", "tc-info", _info_html(title)))
-    fmap.add_child(Box("bottomright", "tc-legend", legend))
     chosen = techs.index(tech)
     for i, t in enumerate(techs):
         fmap.add_child(TechLayer(f"{escape(t)} coverage", communes, i, show=i == chosen))
+    return communes
 
 
 def _info_html(title: str | None) -> str:
@@ -209,7 +215,7 @@ def _info_html(title: str | None) -> str:
 
 
 def _legend_html(
-    sites: pd.DataFrame, spec: MetricSpec, *, gaps: bool, pois: gpd.GeoDataFrame | None, tech: str
+    markers: SiteSample, spec: MetricSpec, *, gaps: bool, pois: gpd.GeoDataFrame | None, tech: str
 ) -> str:
     rows = ['<div class="tc-head tc-legend-head"></div>']
     for color, label in zip(reversed(CLASS_COLORS), reversed(CLASS_LABELS), strict=True):
@@ -218,11 +224,14 @@ def _legend_html(
         f'<div><i class="tc-swatch tc-nodata" style="background:{NO_DATA_COLOR}"></i>'
         f"{NO_DATA_LABEL} ({spec.no_data})</div>"
     )
+    sites = markers.sites
     present = set(sites["technology"].astype(str)) if "technology" in sites.columns else set()
     techs = [t for t in BASE_TECHNOLOGIES if t in present]
     if techs:
         dots = " ".join(f"{dot_html(TECHNOLOGY_COLORS[t])}{escape(t)}" for t in techs)
         rows.append(f'<div class="tc-sites">Sites: {dots}<br>hollow = planned</div>')
+    if markers.sampled:
+        rows.append(f'<div class="tc-sites tc-sample">{escape(markers.note())}</div>')
     extra = []
     if gaps:
         extra.append('<i class="tc-swatch tc-nodata" style="background:#7f7f7f"></i>coverage gaps')
