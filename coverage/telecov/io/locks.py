@@ -159,8 +159,9 @@ def _break(path: Path, holder: LockHolder | None) -> None:
     except FileNotFoundError:
         return  # someone else broke it first
     moved = read_holder(aside)
-    if holder is not None and (moved is None or moved.token != holder.token) and not path.exists():
-        aside.rename(path)  # a fresh lock of another run: put it back
+    same = (moved.token if moved else None) == (holder.token if holder else None)
+    if not same and not path.exists():
+        aside.rename(path)  # a fresh lock of another run, taken meanwhile: put it back
         return
     aside.unlink(missing_ok=True)
     who = holder.describe() if holder is not None else "an unreadable lock"
