@@ -55,10 +55,12 @@ def _argv(case: dict[str, Any], root: Path) -> list[str]:
 
 
 def _issue13_argv(case: dict[str, Any], root: Path) -> list[str] | None:
-    """Command lines of the issue-13 cases run as ``gaps`` or ``map`` (None for the others)."""
-    if case["command"] not in ("gaps", "map"):
+    """Command lines of the issue-13 cases run as ``gaps``, ``map``, ``crosswalk`` or ``init`` (else None)."""
+    if case["command"] not in ("gaps", "map", "crosswalk", "init"):
         return None
     args = [str(root / a.lstrip("@")) if a.startswith("@") else a for a in case["args"]]
+    if case["command"] in ("crosswalk", "init"):  # one output file, no analysis inputs
+        return [case["command"], *args]
     own = ["--format", "table"] if case["command"] == "gaps" else []
     return [
         case["command"], "--sites", str(root / case["sites"]), "--areas", str(root / case["areas"]),

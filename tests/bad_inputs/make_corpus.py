@@ -597,6 +597,15 @@ def issue13_cases() -> list[dict[str, Any]]:
          message=["sites_unknown_technology.csv row 7, technology", "report_failed_rejected_sites.csv",
                   "previous outputs"])  # fmt: skip
 
+    case("outputs_single_file_input", "outputs", "crosswalk --output naming its own --from file, with "
+         "--force: exit 2, an input is never replaced", command="crosswalk",
+         args=["--from", "@base_areas.geojson", "--to", "@base_areas.geojson", "--output",
+               "@base_areas.geojson", "--force"], exit=2,
+         message=["base_areas.geojson: this output would overwrite the input file"])  # fmt: skip
+    case("outputs_single_file_exists", "outputs", "init --output naming an existing file, without --force: "
+         "exit 2 suggesting --force", command="init", args=["--output", "@config_bom.toml"], exit=2,
+         message=["config_bom.toml: already exists; pass --force"])  # fmt: skip
+
     # ---- mistakes: exit 2 with a clear message
     for name, args, message in (
         ("mistake_sites_crs_name", ["--sites-crs", "UTM48"], ["--sites-crs 'UTM48': not a CRS", "EPSG:"]),
