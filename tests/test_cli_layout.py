@@ -21,10 +21,21 @@ from _worlds import Grid, write_raster
 
 ANALYSING = ("report", "gaps", "map", "targets")
 OWN_OPTIONS = {
-    "report": {"out_dir", "target", "no_map", "fmt", "export", "excel_safe", "poi", "crosswalk"},
-    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir"},
-    "map": {"out_dir", "technology", "metric", "png", "tiles"},
-    "targets": {"plan", "check", "poi", "fmt", "out_dir"},
+    "report": {
+        "out_dir",
+        "target",
+        "no_map",
+        "fmt",
+        "export",
+        "excel_safe",
+        "poi",
+        "crosswalk",
+        "force",
+        "wait",
+    },
+    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir", "force", "wait"},
+    "map": {"out_dir", "technology", "metric", "png", "tiles", "attribution", "force", "wait"},
+    "targets": {"plan", "check", "poi", "fmt", "out_dir", "wait"},
 }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -15,9 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from . import __version__
 from .checks import check_sites_reach
+from .engine.budget import estimate_run
 from .engine.partition import Regions, regions_from_geometries
 from .engine.scan import Measures, measure
 from .errors import InputError, StrictError, TelecovWarning
@@ -25,6 +29,7 @@ from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
 from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
+from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
@@ -33,6 +38,7 @@ from .vocabulary import (
     DEFAULT_RADIUS_M,
     DEFAULT_RESIDENTIAL_DENSITY,
     DEFAULT_RESOLUTION_M,
+    MAX_RADIUS_M,
     Vocabulary,
     VocabularySpec,
     normalize_technology,
@@ -114,6 +120,7 @@ def analyze(
     areas_layer: str | None = None,
     vocabulary: VocabularySpec | Vocabulary | None = None,
     progress: Callable[[int, int], None] | None = None,
+    outputs: Collection[str] = (),
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
 
@@ -149,13 +156,16 @@ def analyze(
         Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
     progress
         Callback (done, total) for the measuring step.
+    outputs
+        Files the caller will write (``coverage.gpkg``, ...), for the estimate made before measuring.
 
     Raises
     ------
     InputError
         File-level problems (exit 2 in the CLI).
     TooLargeError
-        Input too large for this machine (exit 3).
+        The estimated peak memory exceeds what this process may use (exit 3); a
+        ``TelecovWarning`` when it is over half of that, 1 GB of outputs or 10 minutes.
 
     """
     options = RunOptions(
@@ -168,7 +178,7 @@ def analyze(
     sources = _Sources(sites=sites, areas=areas, population=population)
     reading = _Reading(encoding=encoding, decimal=decimal, sites_layer=sites_layer, areas_layer=areas_layer,
                        vocabulary=vocabulary)  # fmt: skip
-    return _analyze(sources, options, radius=radius, reading=reading, progress=progress)
+    return _analyze(sources, options, radius=radius, reading=reading, progress=progress, outputs=outputs)
 
 
 def _analyze(
@@ -178,10 +188,12 @@ def _analyze(
     radius: Mapping[str, float] | None,
     reading: _Reading,
     progress: Callable[[int, int], None] | None,
+    outputs: Collection[str] = (),
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
     sources, options = _with_sample(sources, options)
+    _check_options(options, decimal=reading.decimal)
     radii = _parse_radius(radius)
     area_table, site_table = _read_inputs(sources, options, radii=radii, reading=reading)
     timings = {"read": time.perf_counter() - t0}
@@ -194,9 +206,14 @@ def _analyze(
     with open_population(sources.population) as raster:
         _check_overlap(area_table, raster)
         partition = _partition(area_table, site_table, options)
+        footprints = footprints_of(site_table.accepted)
+        check_budget(estimate_run(
+            partition.regions, footprints, [la.members for la in partition.layers], raster,
+            resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
+        ))  # fmt: skip
         t1 = time.perf_counter()
         measures = measure(
-            partition.regions, footprints_of(site_table.accepted), [la.members for la in partition.layers],
+            partition.regions, footprints, [la.members for la in partition.layers],
             raster, residential_density=options.residential_density, resolution_m=options.resolution_m,
             progress=progress,
         )  # fmt: skip
@@ -239,9 +256,26 @@ def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunO
         raise InputError(
             f"missing input: {', '.join('--' + m for m in missing)} (give all three, or none for the sample)"
         )
-    if options.resolution_m <= 0:
-        raise InputError(f"`resolution_m` {options.resolution_m}: must be positive")
     return sources, options
+
+
+def _check_options(options: RunOptions, *, decimal: str) -> None:
+    """Refuse option values no run can use, before anything is read."""
+    if not math.isfinite(options.resolution_m) or options.resolution_m <= 0:
+        raise InputError(f"`resolution_m` {options.resolution_m}: must be a positive number of metres")
+    density = options.residential_density
+    if not math.isfinite(density) or density < 0:
+        raise InputError(f"`residential_density` {density}: must be a number of people per km², at least 0")
+    if decimal not in (".", ","):
+        raise InputError(f"`decimal` {decimal!r}: the decimal separator must be '.' or ','")
+    for name, crs in (("sites_crs", options.sites_crs), ("areas_crs", options.areas_crs)):
+        try:
+            CRS.from_user_input(crs) if crs is not None else None
+        except CRSError as exc:
+            why = " ".join(str(exc).split())[:160]
+            raise InputError(
+                f"`{name}` {crs!r}: not a CRS ({why}); give an EPSG code, e.g. EPSG:32648 for UTM zone 48N"
+            ) from exc
 
 
 def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
@@ -253,6 +287,8 @@ def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
         metres = float(value)
         if not np.isfinite(metres) or metres <= 0:
             raise InputError(f"`radius` {key}={value}: the radius must be a positive number of metres")
+        if metres > MAX_RADIUS_M:  # the rule a site row's radius_m follows
+            raise InputError(f"`radius` {key}={value}: radius {metres:g} m is larger than {MAX_RADIUS_M:g} m")
         out[tech] = metres
     return out
 
@@ -376,7 +412,8 @@ def _counts(
         "sites": {"read": site_table.read, "used": len(sites), "refused": len(site_table.rejected),
                   "counted": int(sites["counted"].sum())},
         "areas": {"read": area_table.read, "used": len(area_table.accepted),
-                  "refused": len(area_table.rejected), "repaired": area_table.repaired},
+                  "refused": len(area_table.rejected), "repaired": area_table.repaired,
+                  "selected_out": area_table.selected_out},
         "refusals_by_reason": refusals_by_reason(rejected),
     }  # fmt: skip
 

@@ -1003,6 +1003,137 @@ def _multipoint_case(case: Any) -> None:
     )
 
 
+ISSUE13_HEADER = "# issue 13: outputs, mistakes, resources"
+"""The comment opening the block of cases :func:`issue13_cases` appends to ``CASES.toml``."""
+
+
+def issue13_cases() -> list[dict[str, Any]]:
+    """Write the files of the output, mistake and resource cases; return the cases.
+
+    Each case has the keys of :func:`build`'s cases plus ``class`` (``outputs``, ``mistakes``
+    or ``resources``); ``command`` may also be ``gaps``, ``map`` or ``crosswalk``.
+    """
+    cases: list[dict[str, Any]] = []
+
+    def case(
+        name: str,
+        cls: str,
+        description: str,
+        *,
+        exit: int,
+        message: list[str] | None = None,
+        args: list[str] | None = None,
+        kind: str = "bad",
+        command: str = "report",
+        **files: Any,
+    ) -> None:
+        cases.append({
+            "name": name, "description": description, "kind": kind, "exit": exit, "message": message or [],
+            "sites": files.get("sites", "base_sites.csv"), "areas": files.get("areas", "base_areas.geojson"),
+            "population": "base_population.tif", "args": args or [], "refused_sites": [],
+            "refused_areas": [], "repaired": 0, "command": command, "plan": files.get("plan", ""),
+            "refused_pois": [], "class": cls,
+        })  # fmt: skip
+
+    # ---- outputs: nothing lost, ever
+    _sites("sites.csv", GOOD_SITES)
+    case("outputs_input_not_overwritten", "outputs", "--out is the inputs' folder and --export csv would "
+         "write sites.csv over the input sites.csv: exit 2 naming both, even with --force, before any work",
+         sites="sites.csv", args=["--out", "@.", "--export", "csv", "--force"], exit=2,
+         message=["sites.csv: this output would overwrite the input file", "even with --force"])  # fmt: skip
+    owned = HERE / "owned_out"
+    owned.mkdir(exist_ok=True)
+    (owned / "coverage.csv").write_text("a file of another command's set\n", encoding="utf-8")
+    manifest = {"command": "gaps", "files": [{"name": "coverage.csv", "size": 32, "sha256": "0" * 64}]}
+    (owned / "gaps.json").write_text(json.dumps(manifest) + "\n", encoding="utf-8")
+    case("outputs_owned_by_another_command", "outputs", "--out holds coverage.csv listed in gaps' "
+         "manifest: exit 2 naming the file and its owner, nothing written", args=["--out", "@owned_out"],
+         exit=2, message=["owned_out/coverage.csv: belongs to the output set of 'telecov gaps'",
+                          "--force"])  # fmt: skip
+    locked = HERE / "locked_out"
+    locked.mkdir(exist_ok=True)
+    holder = {"pid": 4242, "host": "planner-pc", "command": "report", "since": "2026-01-05T08:00:00Z",
+              "token": "corpus", "start": None}  # fmt: skip
+    (locked / ".telecov.lock").write_text(json.dumps(holder) + "\n", encoding="utf-8")
+    case("outputs_folder_locked", "outputs", "another run (on another host) holds the folder's lock: "
+         "exit 2 naming pid, host, command and time, suggesting --wait", args=["--out", "@locked_out"],
+         exit=2, message=["pid 4242 on planner-pc (telecov report, since 2026-01-05T08:00:00Z)",
+                          "--wait"])  # fmt: skip
+    case("outputs_strict_names_rows", "outputs", "--strict with a refused row: exit 2 naming the first "
+         "refused row and field; only the failure's rejects are written, beside any previous set",
+         sites="sites_unknown_technology.csv", args=["--strict"], exit=2,
+         message=["sites_unknown_technology.csv row 7, technology", "report_failed_rejected_sites.csv",
+                  "previous outputs"])  # fmt: skip
+
+    case("outputs_single_file_input", "outputs", "crosswalk --output naming its own --from file, with "
+         "--force: exit 2, an input is never replaced", command="crosswalk",
+         args=["--from", "@base_areas.geojson", "--to", "@base_areas.geojson", "--output",
+               "@base_areas.geojson", "--force"], exit=2,
+         message=["base_areas.geojson: this output would overwrite the input file"])  # fmt: skip
+    case("outputs_single_file_exists", "outputs", "init --output naming an existing file, without --force: "
+         "exit 2 suggesting --force", command="init", args=["--output", "@config_bom.toml"], exit=2,
+         message=["config_bom.toml: already exists; pass --force"])  # fmt: skip
+
+    # ---- mistakes: exit 2 with a clear message
+    for name, args, message in (
+        ("mistake_sites_crs_name", ["--sites-crs", "UTM48"], ["--sites-crs 'UTM48': not a CRS", "EPSG:"]),
+        ("mistake_areas_crs_unknown", ["--areas-crs", "EPSG:99999"], ["--areas-crs 'EPSG:99999': not a CRS"]),
+        ("mistake_resolution_nan", ["--resolution", "nan"], ["--resolution nan: must be a positive number"]),
+        ("mistake_density_nan", ["--residential-density", "nan"], ["--residential-density nan"]),
+        ("mistake_density_negative", ["--residential-density", "-1"], ["--residential-density -1"]),
+        ("mistake_decimal_empty", ["--decimal", ""], ["--decimal '': the decimal separator must be"]),
+        ("mistake_radius_over_limit", ["--radius", "4G=1e9"], ["--radius 4G=", "larger than 100000 m"]),
+    ):
+        case(name, "mistakes", f"{' '.join(args)}: exit 2 naming the option, not an internal error",
+             args=args, exit=2, message=message)  # fmt: skip
+    case("mistake_tiles_without_attribution", "mistakes", "map --tiles with a URL template and no "
+         "attribution: exit 2 asking for --attribution", command="map",
+         args=["--tiles", "https://tiles.example.org/{z}/{x}/{y}.png"], exit=2,
+         message=["--tiles 'https://tiles.example.org/{z}/{x}/{y}.png'", "--attribution"])  # fmt: skip
+    separators = ["Xã Kỳ\u2028Anh", "Phường\x85Hồng Lĩnh", "Xã Đức\u2029Thọ", "Thị trấn\rNghèn"]
+    write_geojson(HERE / "areas_line_separators.geojson",
+                  [feature(i, poly(i), ten_xa=n) for i, n in enumerate(separators)])  # fmt: skip
+    case("names_line_separators", "mistakes", "names holding U+2028, U+0085, U+2029 and CR (a shapefile "
+         "without .cpg makes them): report, map and GeoJSON export work",
+         areas="areas_line_separators.geojson", args=["--map", "--export", "geojson"], exit=0,
+         kind="valid")  # fmt: skip
+    case("gaps_line_separators", "mistakes", "the same names through gaps --export geojson",
+         areas="areas_line_separators.geojson", command="gaps",
+         args=["--technology", "4G", "--export", "geojson"], exit=0, kind="valid")  # fmt: skip
+    nfd = unicodedata.normalize("NFD", AREA_NAMES[0])
+    case("mistake_select_nfd", "mistakes", "--select with the name in decomposed (NFD) Unicode: matches, "
+         "and run.json counts the 3 areas selected out (read = used + refused + selected out)",
+         args=["--select", f"ten_xa={nfd}"], exit=0, kind="valid")  # fmt: skip
+    (HERE / "config_bom.toml").write_bytes(b"\xef\xbb\xbf" + b"target = 90\n\n[radius]\n4G = 2500\n")
+    case("mistake_config_bom", "mistakes", "a telecov.toml starting with a byte-order mark: read",
+         args=["--config", "@config_bom.toml"], exit=0, kind="valid")  # fmt: skip
+    (HERE / "config_radius_bad.toml").write_text('[radius]\n5G = 600\n4G = "far"\n', encoding="utf-8")
+    case("mistake_config_radius_line", "mistakes", "a [radius] entry that is not a number: exit 2 naming "
+         "the file and line", args=["--config", "@config_radius_bad.toml"], exit=2,
+         message=["config_radius_bad.toml:3: radius 4G = 'far'"])  # fmt: skip
+    plan = (HERE / "plan_ok.toml").read_bytes()
+    (HERE / "plan_bom.toml").write_bytes(b"\xef\xbb\xbf" + plan)
+    case("mistake_plan_bom", "mistakes", "a plan starting with a byte-order mark: read", command="targets",
+         plan="plan_bom.toml", exit=0, kind="valid")  # fmt: skip
+
+    # ---- resources: estimate before allocating
+    case("resources_resolution_too_fine", "resources", "--resolution 0.00001 (1e-5 m scan lines): exit 3 "
+         "before allocating, with the estimate and what to change", args=["--resolution", "0.00001"],
+         exit=3, message=["scan strips", "--resolution"])  # fmt: skip
+    return cases
+
+
+def append_issue13_block(cases: list[dict[str, Any]]) -> None:
+    """Append :func:`issue13_cases` to ``CASES.toml`` as one block under :data:`ISSUE13_HEADER`."""
+    lines = ["", ISSUE13_HEADER, ""]
+    for c in cases:
+        lines.append("[[case]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in c.items()]
+        lines.append("")
+    with (HERE / "CASES.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -1032,6 +1163,7 @@ def write_manifest(cases: list[dict[str, Any]]) -> None:
 def main() -> int:
     """Regenerate the corpus in place."""
     write_manifest(build())
+    append_issue13_block(issue13_cases())
     return 0
 
 

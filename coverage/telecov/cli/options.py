@@ -111,6 +111,19 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="What to print on st
 ExcelSafeOpt = Annotated[
     bool, typer.Option("--excel-safe", help="In CSV outputs, prefix text starting with = + - @ with a quote.")
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace an existing output file, or files of another command's set in --out (never an input).",
+    ),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, help="Wait up to SECONDS for another run writing into --out (default: exit 2 now)."
+    ),
+]
 ExportOpt = Annotated[
     list[ExportFormat] | None,
     typer.Option("--export", help="Also write geojson|gpkg|parquet|csv|xlsx files into --out (repeatable)."),
@@ -207,6 +220,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "split_distance_m": "--split-distance",
     "by_operator": "--by operator",
     "vocabulary": "--technology-alias/--status-alias",
+    "tiles_attr": "--attribution",
 }
 """Library parameters whose command-line flag is not ``--`` + the name with dashes."""
 

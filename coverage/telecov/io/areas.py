@@ -10,6 +10,7 @@ antimeridian are split at ±180° (:mod:`telecov.io.antimeridian`).
 from __future__ import annotations
 
 import logging
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class AreaTable:
     name_field: str | None
     layer_bounds: tuple[float, float, float, float] | None = None
     """Lon/lat bounds of every feature of the layer, selected or not (with ``select`` only)."""
+    selected_out: int = 0
+    """Features left out by ``select`` (read = accepted + refused + selected out)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def read_areas(
     return AreaTable(
         accepted=accepted, rejected=rejected, read=read, repaired=repaired, name=name,
         id_field=labels.id_field, name_field=labels.name_field, layer_bounds=layer_bounds,
+        selected_out=read - len(frame),
     )  # fmt: skip
 
 
@@ -228,7 +232,8 @@ def _selected(
     for field, value in select.items():
         if field not in cols:
             raise InputError(f"{name}: `select` field '{field}' not found (fields: {', '.join(cols)})")
-        frame = frame.loc[_as_text(frame[field]) == value]
+        nfc = _as_text(frame[field]).map(lambda v: unicodedata.normalize("NFC", v).strip())
+        frame = frame.loc[nfc == unicodedata.normalize("NFC", value).strip()]
         if frame.empty:
             raise InputError(f"{name}: `select` {field}={value} matches no area")
     return frame
