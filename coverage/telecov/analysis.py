@@ -23,7 +23,8 @@ from . import __version__
 from .checks import check_sites_reach
 from .engine.budget import estimate_run
 from .engine.partition import Regions, regions_from_geometries
-from .engine.scan import Measures, measure
+from .engine.scan import Measures
+from .engine.tasks import measure_with
 from .errors import InputError, StrictError, TelecovWarning
 from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
@@ -121,6 +122,7 @@ def analyze(
     vocabulary: VocabularySpec | Vocabulary | None = None,
     progress: Callable[[int, int], None] | None = None,
     outputs: Collection[str] = (),
+    client: Any = None,
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
 
@@ -158,6 +160,10 @@ def analyze(
         Callback (done, total) for the measuring step.
     outputs
         Files the caller will write (``coverage.gpkg``, ...), for the estimate made before measuring.
+    client
+        A ``distributed.Client`` (``pip install "telecom-coverage[dask]"``): the measuring runs
+        as partition tasks on its workers, which open ``population`` themselves (a path or URL
+        they can reach); the table is the same as in one process. None: in this process.
 
     Raises
     ------
@@ -178,7 +184,9 @@ def analyze(
     sources = _Sources(sites=sites, areas=areas, population=population)
     reading = _Reading(encoding=encoding, decimal=decimal, sites_layer=sites_layer, areas_layer=areas_layer,
                        vocabulary=vocabulary)  # fmt: skip
-    return _analyze(sources, options, radius=radius, reading=reading, progress=progress, outputs=outputs)
+    return _analyze(
+        sources, options, radius=radius, reading=reading, progress=progress, outputs=outputs, client=client
+    )
 
 
 def _analyze(
@@ -189,6 +197,7 @@ def _analyze(
     reading: _Reading,
     progress: Callable[[int, int], None] | None,
     outputs: Collection[str] = (),
+    client: Any = None,
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
@@ -212,9 +221,10 @@ def _analyze(
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
         ))  # fmt: skip
         t1 = time.perf_counter()
-        measures = measure(
-            partition.regions, footprints, [la.members for la in partition.layers],
-            raster, residential_density=options.residential_density, resolution_m=options.resolution_m,
+        measures = measure_with(
+            client, partition.regions, footprints, [la.members for la in partition.layers], raster,
+            population=sources.population, residential_density=options.residential_density,
+            resolution_m=options.resolution_m, area_names=area_table.accepted["area_id"].tolist(),
             progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1

@@ -112,9 +112,13 @@ def run_analysis(
     first refused rows.
     """
     from ..analysis import analyze
+    from ..distributed import connect
 
     progress, update = progress_bar(quiet=quiet)
-    with progress:
+    cluster = connect(
+        workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+    )
+    with cluster as client, progress:
         try:
             return analyze(
                 inputs.sites, inputs.areas, inputs.population, area_id=inputs.area_id,
@@ -126,7 +130,7 @@ def run_analysis(
                 combined=inputs.combined or combined, resolution_m=inputs.resolution,
                 strict=inputs.strict, encoding=inputs.encoding, decimal=inputs.decimal,
                 sites_layer=inputs.sites_layer, areas_layer=inputs.areas_layer,
-                vocabulary=inputs.vocabulary, progress=update, outputs=planned,
+                vocabulary=inputs.vocabulary, progress=update, outputs=planned, client=client,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

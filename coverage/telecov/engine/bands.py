@@ -119,6 +119,19 @@ def _window(regions: Regions, raster: PopulationRaster) -> _Window:
     return _Window(first=row_first, last=row_last, col0=col0, col1=col1, step=step)
 
 
+def band_grid(regions: Regions, raster: PopulationRaster) -> tuple[int, int, int]:
+    """Return the raster rows ``(first, last, step)`` :func:`bands` cuts into bands of ``step`` rows.
+
+    Raises
+    ------
+    TooLargeError
+        The raster window over the areas is too large for this machine.
+
+    """
+    window = _window(regions, raster)
+    return window.first, window.last, window.step
+
+
 def strips_per_row(
     regions: Regions, raster: PopulationRaster, rows: NDArray[np.int64], resolution_m: float
 ) -> NDArray[np.int64]:
@@ -315,6 +328,7 @@ def bands(
     residential_density: float,
     resolution_m: float,
     cap_members: NDArray[np.int64] | None = None,
+    rows: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Band]:
     """Cut the partition into bands of pixel rows, each with its strips and the data crossing it.
@@ -326,6 +340,9 @@ def bands(
     cap_members
         Footprints whose tips split strips (default: :func:`few_small_members` of ``layers``);
         pass the same set to get the same strips as another run.
+    rows
+        Only the bands starting in raster rows ``rows[0]:rows[1]`` (one partition of a run
+        cut along :func:`band_grid`); None: all of them.
     progress
         Called with (rows done, rows total) after each band.
 
@@ -349,6 +366,8 @@ def bands(
     caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
     nrows = window.last - window.first + 1
     for b0 in range(window.first, window.last + 1, window.step):
+        if rows is not None and not rows[0] <= b0 < rows[1]:
+            continue
         band = _band(
             regions, raster, window, b0, spans, caps,
             residential_density=residential_density, resolution_m=resolution_m,

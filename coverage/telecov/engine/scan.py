@@ -49,6 +49,8 @@ def measure(
     *,
     residential_density: float,
     resolution_m: float,
+    cap_members: NDArray[np.int64] | None = None,
+    rows: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Measures:
     """Measure every region against every layer on one partition.
@@ -67,6 +69,9 @@ def measure(
         People per km² from which a pixel counts as residential.
     resolution_m
         Maximum scan-line spacing in metres.
+    cap_members, rows
+        As in :func:`telecov.engine.bands.bands`: the footprints whose tips split strips
+        (default: chosen from ``layers``) and the raster rows whose bands are measured.
     progress
         Called with (rows done, rows total) after each band.
 
@@ -85,7 +90,8 @@ def measure(
     max_strips = 1
     for band in bands(
         regions, footprints, layers, raster,
-        residential_density=residential_density, resolution_m=resolution_m, progress=progress,
+        residential_density=residential_density, resolution_m=resolution_m,
+        cap_members=cap_members, rows=rows, progress=progress,
     ):  # fmt: skip
         scan_band(
             n_chunks, band.rows, band.strips, band.grid, band.pixels, band.edges,

@@ -1,0 +1,422 @@
+"""Partitions of a run as pure tasks: cut along the bands, measured anywhere, summed back.
+
+A partition is a run of consecutive bands of :func:`~telecov.engine.bands.band_grid` (raster
+rows), holding only the boundary edges and the footprints that reach those rows (the halo of
+each footprint's reach). Its task is small: the edges, the footprints, the layers' member
+indices and the *path* of the population raster; the worker that measures it opens the raster
+and reads its own windows. The output is the partial sums per region × layer; since every
+band is scanned exactly as in one process (same strips, same pixels), the sums of the
+partitions equal the single-process run up to floating-point summation order, whatever the
+partitioning.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import socket
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
+from ..geodesy import degrees_lat_for
+from ..io.population import PopulationRaster, open_population
+from .bands import band_grid, few_small_members, strips_per_row
+from .partition import Footprints, Regions
+from .scan import Measures, measure
+from .scan_kernel import N_BASE
+
+TASKS_PER_WORKER = 4
+"""Partitions aimed at per worker (more than one, so a lost or slow worker costs a share)."""
+MAX_PARTITION_PIXELS = 64_000_000
+"""Pixels of raster window per partition at most (unless a single band holds more)."""
+EDGE_WORK = 8.0
+"""Work of one edge or footprint crossing one scan line, in pixels (for the balance only)."""
+
+
+class PartitionError(TelecovError, RuntimeError):
+    """A partition failed on a worker for a reason other than its inputs; the message names it."""
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """Everything one worker needs to measure the bands starting in raster rows ``rows``."""
+
+    index: int
+    rows: tuple[int, int]
+    grid: tuple[int, int, int]
+    """The run's :func:`~telecov.engine.bands.band_grid`, checked on the worker."""
+    label: str
+    regions: Regions
+    footprints: Footprints
+    layers: tuple[NDArray[np.int64], ...]
+    cap_members: NDArray[np.int64]
+    population: str
+    residential_density: float
+    resolution_m: float
+
+
+@dataclass(frozen=True)
+class PartialSums:
+    """One partition's sums (as :class:`Measures`) and where and how it ran."""
+
+    index: int
+    base: NDArray[np.float64]
+    covered: NDArray[np.float64]
+    lines: int
+    sub_rows: int
+    negative_pixels: int
+    seconds: float
+    worker: str
+    peak_rss_mb: float
+
+
+def population_source(source: Any) -> str:
+    """Return the path or URL of a population raster that workers can open themselves.
+
+    Raises
+    ------
+    InputError
+        ``source`` is an object without a file name (an in-memory array).
+
+    """
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        return text if "://" in text or text.startswith("/vsi") else str(Path(text).resolve())
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and name:
+        return name if "://" in name or name.startswith("/vsi") else str(Path(name).resolve())
+    raise InputError(
+        "`client`: the population raster must be a file path or URL the workers can open, "
+        f"not an in-memory {type(source).__name__}"
+    )
+
+
+def _row_spans(
+    raster: PopulationRaster, north: NDArray[np.float64], south: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    first = np.floor((raster.lat0 - north) / raster.dy).astype(np.int64)
+    last = np.floor((raster.lat0 - south) / raster.dy).astype(np.int64)
+    return first, last
+
+
+def _per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows: int) -> NDArray[np.float64]:
+    """How many of the spans ``first..last`` cross each of ``nrows`` rows from ``row0``."""
+    diff = np.zeros(nrows + 1, dtype=np.float64)
+    a = np.clip(first - row0, 0, nrows)
+    b = np.clip(last - row0 + 1, 0, nrows)
+    keep = b > a
+    np.add.at(diff, a[keep], 1.0)
+    np.add.at(diff, b[keep], -1.0)
+    return np.cumsum(diff[:-1])
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """Row spans of the edges and the footprints, and the band grid."""
+
+    edges: tuple[NDArray[np.int64], NDArray[np.int64]]
+    footprints: tuple[NDArray[np.int64], NDArray[np.int64]]
+    first: int
+    last: int
+    step: int
+
+
+def _spans(regions: Regions, footprints: Footprints, raster: PopulationRaster) -> _Spans:
+    first, last, step = band_grid(regions, raster)
+    edges = _row_spans(raster, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1))
+    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
+    fps = _row_spans(raster, footprints.lat + dlat, footprints.lat - dlat)
+    return _Spans(edges=edges, footprints=fps, first=first, last=last, step=step)
+
+
+def _band_work(
+    regions: Regions, raster: PopulationRaster, spans: _Spans, *, resolution_m: float
+) -> NDArray[np.float64]:
+    """Estimated work of each band: its pixels plus the edges and footprints on its scan lines."""
+    nrows = spans.last - spans.first + 1
+    rows = np.arange(spans.first, spans.last + 1, dtype=np.int64)
+    ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64)
+    crossing = _per_row(*spans.edges, spans.first, nrows) + _per_row(*spans.footprints, spans.first, nrows)
+    ncols = math.floor((regions.bounds[2] - raster.lon0) / raster.dx) - math.floor(
+        (regions.bounds[0] - raster.lon0) / raster.dx
+    )
+    per_row = (ncols + 1) + EDGE_WORK * ns * crossing
+    per_row[_per_row(*spans.edges, spans.first, nrows) == 0] = 0.0  # rows without edges are skipped
+    starts = np.arange(0, nrows, spans.step)
+    return np.add.reduceat(per_row, starts) if nrows > 0 else np.zeros(0)
+
+
+def _groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[tuple[int, int]]:
+    """Consecutive bands (``[i, j)``) in groups of about ``1/count`` of the work, none above ``max_work``.
+
+    A group closes before a band that would take it over its share, so no group holds more
+    than its share plus nothing (it closes) or a single band heavier than the share.
+    """
+    share = min(float(work.sum()) / max(count, 1), max_work)
+    groups: list[tuple[int, int]] = []
+    start, acc = 0, 0.0
+    for i, w in enumerate(work):
+        if w == 0.0 and acc == 0.0:
+            start = i + 1
+            continue
+        if acc > 0.0 and acc + w > share:
+            groups.append((start, i))
+            start, acc = i, 0.0
+        acc += w
+    if acc > 0.0:
+        groups.append((start, len(work)))
+    return groups
+
+
+def _label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], raster: PopulationRaster,
+           area_names: Sequence[str] | None) -> str:  # fmt: skip
+    """Say which rows, latitudes and areas a partition holds, for its error messages."""
+    north = raster.lat0 - rows[0] * raster.dy
+    south = raster.lat0 - rows[1] * raster.dy
+    areas = np.unique(owners[owners < regions.n_areas])
+    names = [str(area_names[i]) if area_names is not None else str(i) for i in areas[:5]]
+    more = ", …" if areas.shape[0] > 5 else ""
+    return (
+        f"partition of raster rows {rows[0]}–{rows[1] - 1} (latitudes {north:.4f}° to {south:.4f}°; "
+        f"{areas.shape[0]} areas: {', '.join(names)}{more})"
+    )
+
+
+def _subset_footprints(
+    footprints: Footprints,
+    keep: NDArray[np.bool_],
+    layers: Sequence[NDArray[np.int64]],
+    caps: NDArray[np.int64],
+) -> tuple[Footprints, tuple[NDArray[np.int64], ...], NDArray[np.int64]]:
+    """Return the kept footprints, renumbered, with the layers and the caps' members among them."""
+    new = np.full(keep.shape[0], -1, dtype=np.int64)
+    new[keep] = np.arange(int(keep.sum()), dtype=np.int64)
+    fields = [getattr(footprints, f)[keep] for f in ("lon", "lat", "radius", "azimuth", "width")]
+
+    def renumber(ix: NDArray[np.int64]) -> NDArray[np.int64]:
+        ix = np.asarray(ix, dtype=np.int64)
+        return new[ix[keep[ix]]] if ix.size else ix
+
+    return Footprints(*fields), tuple(renumber(ix) for ix in layers), renumber(caps)
+
+
+def plan_partitions(
+    regions: Regions,
+    footprints: Footprints,
+    layers: Sequence[NDArray[np.int64]],
+    raster: PopulationRaster,
+    *,
+    population: str,
+    residential_density: float,
+    resolution_m: float,
+    count: int,
+    area_names: Sequence[str] | None = None,
+) -> list[PartitionTask]:
+    """Cut a run into partition tasks of consecutive bands, about ``1/count`` of the work each.
+
+    Parameters
+    ----------
+    regions, footprints, layers, raster, residential_density, resolution_m
+        As in :func:`telecov.engine.measure` (``raster`` on the client: only its grid is used).
+    population
+        Path or URL of the raster, opened by the worker of each task.
+    count
+        Partitions aimed at; none holds more than ``1/count`` of the estimated work, or
+        :data:`MAX_PARTITION_PIXELS`, unless one band alone does.
+    area_names
+        Area ids, to name the areas of a partition in its errors.
+
+    """
+    if regions.x0.shape[0] == 0:
+        return []
+    spans = _spans(regions, footprints, raster)
+    work = _band_work(regions, raster, spans, resolution_m=resolution_m)
+    groups = _groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
+    caps = few_small_members(footprints, layers)
+    tasks = []
+    for index, (i, j) in enumerate(groups):
+        r0 = spans.first + i * spans.step
+        r1 = min(spans.first + j * spans.step, spans.last + 1)
+        e_in = (spans.edges[1] >= r0) & (spans.edges[0] < r1)
+        f_in = (spans.footprints[1] >= r0 - 1) & (spans.footprints[0] < r1 + 1)
+        sub_fp, sub_layers, sub_caps = _subset_footprints(footprints, f_in, layers, caps)
+        sub = replace(
+            regions, x0=regions.x0[e_in], y0=regions.y0[e_in], x1=regions.x1[e_in], y1=regions.y1[e_in],
+            owner=regions.owner[e_in],
+        )  # fmt: skip
+        label = _label(regions, sub.owner, (r0, r1), raster, area_names)
+        tasks.append(PartitionTask(
+            index=index, rows=(r0, r1), grid=(spans.first, spans.last, spans.step), label=label,
+            regions=sub, footprints=sub_fp, layers=sub_layers, cap_members=sub_caps, population=population,
+            residential_density=residential_density, resolution_m=resolution_m,
+        ))  # fmt: skip
+    return tasks
+
+
+def worker_name() -> str:
+    """Name the dask worker running this code (its address), with host and process id."""
+    where = f"{socket.gethostname()} pid {os.getpid()}"
+    try:
+        from distributed import get_worker
+
+        return f"{get_worker().address} ({where})"
+    except (ImportError, ValueError):
+        return where
+
+
+def _open_on_worker(source: str) -> PopulationRaster:
+    """Open the raster of a task: a local path, or a URL / GDAL virtual path through rasterio."""
+    if "://" not in source and not source.startswith("/vsi"):
+        return open_population(source)
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        dataset = rasterio.open(source)
+    except RasterioIOError as exc:
+        raise InputError(f"{source}: not a readable raster ({exc})") from exc
+    raster = open_population(dataset)
+    raster.owned = (dataset, *raster.owned)
+    return raster
+
+
+def measure_partition(task: PartitionTask) -> PartialSums:
+    """Measure one partition where this runs: open the raster, read its windows, scan its bands.
+
+    Raises
+    ------
+    InputError
+        The worker cannot open the raster (the message names the file and the worker), or
+        the partition's inputs are bad (named by its rows and areas).
+    TooLargeError, PartitionError
+        The partition failed (the message names its rows, areas and worker).
+
+    """
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
+        try:
+            raster = _open_on_worker(task.population)
+        except InputError as exc:
+            raise InputError(
+                f"{task.population}: worker {worker_name()} cannot open the population raster: {exc}"
+            ) from None
+        try:
+            with raster:
+                if band_grid(task.regions, raster) != task.grid:
+                    raise PartitionError(
+                        f"the worker's engine cuts bands {band_grid(task.regions, raster)}, the client's "
+                        f"{task.grid}: install the same telecov version on the client and the workers"
+                    )
+                m = measure(
+                    task.regions, task.footprints, task.layers, raster,
+                    residential_density=task.residential_density, resolution_m=task.resolution_m,
+                    cap_members=task.cap_members, rows=task.rows,
+                )  # fmt: skip
+                negatives = raster.negative_pixels
+        except (InputError, TooLargeError) as exc:
+            raise type(exc)(f"{task.label} on worker {worker_name()}: {exc}") from exc
+        except Exception as exc:
+            raise PartitionError(
+                f"{task.label} failed on worker {worker_name()}: {type(exc).__name__}: {exc}"
+            ) from exc
+    return PartialSums(
+        index=task.index, base=m.base, covered=m.covered, lines=m.lines, sub_rows=m.sub_rows,
+        negative_pixels=negatives, seconds=time.perf_counter() - t0, worker=worker_name(),
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    )  # fmt: skip
+
+
+def run_tasks(
+    client: Any, tasks: Sequence[PartitionTask], *, progress: Callable[[int, int], None] | None = None
+) -> list[PartialSums]:
+    """Measure ``tasks`` on a ``distributed.Client``; the first failure cancels the rest and is raised.
+
+    A task lost with its worker is run again by the scheduler (dask's own recovery).
+    """
+    from distributed import as_completed
+
+    run = uuid.uuid4().hex[:8]
+    keys = [f"telecov-partition-{run}-{t.index}" for t in tasks]
+    futures = client.map(measure_partition, list(tasks), key=keys, pure=False)
+    total = sum(t.rows[1] - t.rows[0] for t in tasks)
+    rows = {t.index: t.rows[1] - t.rows[0] for t in tasks}
+    done, out = 0, []
+    try:
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            part: PartialSums = future.result()
+            out.append(part)
+            done += rows[part.index]
+            if progress:
+                progress(done, total)
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+    return sorted(out, key=lambda p: p.index)
+
+
+def merge(parts: Sequence[PartialSums], *, n_regions: int, n_layers: int, n_fields: int) -> Measures:
+    """Sum the partial sums of a run's partitions (in partition order) into its :class:`Measures`."""
+    base = np.zeros((n_regions, n_fields), dtype=np.float64)
+    covered = np.zeros((n_regions, n_layers, n_fields), dtype=np.float64)
+    for part in parts:
+        base += part.base
+        covered += part.covered
+    return Measures(
+        base=base, covered=covered, lines=sum(p.lines for p in parts),
+        sub_rows=max((p.sub_rows for p in parts), default=1),
+    )  # fmt: skip
+
+
+def measure_with(
+    client: Any,
+    regions: Regions,
+    footprints: Footprints,
+    layers: Sequence[NDArray[np.int64]],
+    raster: PopulationRaster,
+    *,
+    population: Any,
+    residential_density: float,
+    resolution_m: float,
+    area_names: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Measures:
+    """Measure in this process (``client`` None) or as partition tasks on a ``distributed.Client``.
+
+    Parameters
+    ----------
+    client
+        None, or a ``distributed.Client``: the run is cut into about
+        :data:`TASKS_PER_WORKER` partitions per worker thread, measured by the workers.
+    regions, footprints, layers, raster, residential_density, resolution_m, progress
+        As in :func:`telecov.engine.measure`; with a client, ``raster``'s negative pixel count
+        grows by the workers' counts.
+    population
+        The raster as given (path, URL or a dataset with a file name), opened by each worker.
+    area_names
+        Area ids, to name the areas of a failing partition.
+
+    """
+    if client is None:
+        return measure(
+            regions, footprints, layers, raster,
+            residential_density=residential_density, resolution_m=resolution_m, progress=progress,
+        )  # fmt: skip
+    threads = max(1, sum(client.nthreads().values()))
+    tasks = plan_partitions(
+        regions, footprints, layers, raster, population=population_source(population),
+        residential_density=residential_density, resolution_m=resolution_m,
+        count=TASKS_PER_WORKER * threads, area_names=area_names,
+    )  # fmt: skip
+    parts = run_tasks(client, tasks, progress=progress)
+    raster.negative_pixels += sum(p.negative_pixels for p in parts)
+    return merge(parts, n_regions=regions.n_regions, n_layers=len(layers), n_fields=N_BASE)
