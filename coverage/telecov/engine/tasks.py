@@ -290,8 +290,27 @@ def _open_on_worker(source: str) -> PopulationRaster:
     return raster
 
 
+def _measure_opened(task: PartitionTask, raster: PopulationRaster) -> tuple[Measures, int]:
+    with raster:
+        grid = band_grid(task.regions, raster)
+        if grid != task.grid:
+            raise PartitionError(
+                f"the worker's engine cuts bands {grid}, the client's {task.grid}: "
+                "install the same telecov version on the client and the workers"
+            )
+        m = measure(
+            task.regions, task.footprints, task.layers, raster,
+            residential_density=task.residential_density, resolution_m=task.resolution_m,
+            cap_members=task.cap_members, rows=task.rows,
+        )  # fmt: skip
+        return m, raster.negative_pixels
+
+
 def measure_partition(task: PartitionTask) -> PartialSums:
     """Measure one partition where this runs: open the raster, read its windows, scan its bands.
+
+    Errors are raised without their chain of causes (which may not travel back to the
+    client), their message saying what the cause was.
 
     Raises
     ------
@@ -303,33 +322,26 @@ def measure_partition(task: PartitionTask) -> PartialSums:
 
     """
     t0 = time.perf_counter()
+    failure: TelecovError | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
         try:
             raster = _open_on_worker(task.population)
         except InputError as exc:
-            raise InputError(
-                f"{task.population}: worker {worker_name()} cannot open the population raster: {exc}"
-            ) from None
-        try:
-            with raster:
-                if band_grid(task.regions, raster) != task.grid:
-                    raise PartitionError(
-                        f"the worker's engine cuts bands {band_grid(task.regions, raster)}, the client's "
-                        f"{task.grid}: install the same telecov version on the client and the workers"
-                    )
-                m = measure(
-                    task.regions, task.footprints, task.layers, raster,
-                    residential_density=task.residential_density, resolution_m=task.resolution_m,
-                    cap_members=task.cap_members, rows=task.rows,
-                )  # fmt: skip
-                negatives = raster.negative_pixels
-        except (InputError, TooLargeError) as exc:
-            raise type(exc)(f"{task.label} on worker {worker_name()}: {exc}") from exc
-        except Exception as exc:
-            raise PartitionError(
-                f"{task.label} failed on worker {worker_name()}: {type(exc).__name__}: {exc}"
-            ) from exc
+            why = str(exc).removeprefix(f"{task.population}: ")
+            failure = InputError(
+                f"{task.population}: worker {worker_name()} cannot open the population raster: {why}"
+            )
+        else:
+            try:
+                m, negatives = _measure_opened(task, raster)
+            except (InputError, TooLargeError, PartitionError) as exc:
+                failure = type(exc)(f"{task.label} on worker {worker_name()}: {exc}")
+            except Exception as exc:
+                kind = type(exc).__name__
+                failure = PartitionError(f"{task.label} failed on worker {worker_name()}: {kind}: {exc}")
+    if failure is not None:
+        raise failure
     return PartialSums(
         index=task.index, base=m.base, covered=m.covered, lines=m.lines, sub_rows=m.sub_rows,
         negative_pixels=negatives, seconds=time.perf_counter() - t0, worker=worker_name(),

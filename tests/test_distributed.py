@@ -1,0 +1,309 @@
+"""The engine on dask.distributed: partitions as pure tasks, a real scheduler and two workers.
+
+CI starts ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1 and exports the
+scheduler's address as ``TELECOV_DASK_SCHEDULER``; elsewhere the tests start a LocalCluster
+of two worker processes. Without dask the cluster tests skip on a developer machine and fail
+in CI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rasterio.transform import Affine
+
+import telecov
+from telecov.analysis import sample_path
+from telecov.distributed import DASK_EXTRA, connect, scheduler_address
+from telecov.engine.partition import regions_from_geometries
+from telecov.engine.scan import measure
+from telecov.engine.tasks import (
+    PartitionError,
+    measure_partition,
+    merge,
+    plan_partitions,
+    population_source,
+    run_tasks,
+)
+from telecov.errors import InputError
+from telecov.footprints import build_layers, footprints_of
+from telecov.io.areas import read_areas
+from telecov.io.population import open_population
+from telecov.io.sites import read_sites
+
+from _cli import main_in_process
+from conftest import IN_CI
+
+SCHEDULER_ENV = "TELECOV_DASK_SCHEDULER"
+FIELDS = {"area_id": "commune_code", "area_name": "commune_name", "parent": "province"}
+REL = 1e-9
+
+
+def _need_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        if IN_CI:
+            pytest.fail(f"dask.distributed is required in CI ({DASK_EXTRA})")
+        pytest.skip("dask.distributed not installed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    _need_dask()
+    from distributed import Client, LocalCluster
+
+    address = os.environ.get(SCHEDULER_ENV)
+    if address:
+        with Client(address, timeout=30) as c:
+            c.wait_for_workers(2, timeout=60)
+            yield c
+        return
+    if IN_CI:
+        pytest.fail(f"CI must start a dask scheduler and export {SCHEDULER_ENV}")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},
+    )  # fmt: skip
+    with cluster, Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def fine_raster(tmp_path_factory) -> Path:
+    """The sample's people on pixels half as wide (1.5″): 1,642 rows, four bands of the engine."""
+    path = tmp_path_factory.mktemp("raster") / "population_1.5s.tif"
+    with rasterio.open(sample_path("population.tif")) as src:
+        people = src.read(1).astype("float32")
+        if src.nodata is not None:
+            people[people == src.nodata] = 0
+        t, crs = src.transform, src.crs
+    fine = np.repeat(np.repeat(people, 2, axis=0), 2, axis=1) / 4
+    profile = {
+        "driver": "GTiff", "height": fine.shape[0], "width": fine.shape[1], "count": 1,
+        "dtype": "float32", "crs": crs, "transform": Affine(t.a / 2, 0, t.c, 0, t.e / 2, t.f),
+        "tiled": True, "compress": "deflate",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(fine, 1)
+    return path
+
+
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    numeric = a.select_dtypes("number").columns
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    pd.testing.assert_frame_equal(a.drop(columns=numeric), b.drop(columns=numeric))
+    x, y = a[numeric].to_numpy(float), b[numeric].to_numpy(float)
+    assert np.array_equal(np.isnan(x), np.isnan(y))
+    ok = ~np.isnan(x)
+    assert np.all(np.abs(x[ok] - y[ok]) <= REL * np.maximum(np.abs(x[ok]), 1e-300))
+
+
+def _engine_inputs():
+    areas = read_areas(sample_path("communes.gpkg"), **FIELDS).accepted
+    sites = read_sites(sample_path("sites.csv")).accepted
+    parents = sorted(set(areas["parent"]))
+    codes = np.array([parents.index(p) for p in areas["parent"]], dtype=np.int64)
+    regions = regions_from_geometries(areas.geometry.to_numpy(), parent=codes)
+    layers = [la.members for la in build_layers(sites, combined=True)]
+    return regions, footprints_of(sites), layers, areas["area_id"].tolist()
+
+
+# --- partitions as pure functions (no cluster) ---------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 16])
+def test_partitions_sum_to_the_single_process_measure(fine_raster, count) -> None:
+    regions, footprints, layers, names = _engine_inputs()
+    with open_population(fine_raster) as raster:
+        whole = measure(regions, footprints, layers, raster, residential_density=300.0, resolution_m=100.0)
+        tasks = plan_partitions(
+            regions, footprints, layers, raster, population=str(fine_raster), residential_density=300.0,
+            resolution_m=100.0, count=count, area_names=names,
+        )  # fmt: skip
+    # the raster window is four bands of 512 rows: at most four partitions, whole bands each
+    assert len(tasks) == 1 if count == 1 else (len(tasks) == 4 if count >= 4 else 2 <= len(tasks) <= 4)
+    rows = [t.rows for t in tasks]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(rows))  # disjoint, contiguous
+    assert all(len(t.footprints) <= len(footprints) for t in tasks)
+    if count > 1:  # each task carries only what reaches its rows
+        assert max(t.regions.x0.shape[0] for t in tasks) < regions.x0.shape[0]
+    parts = [measure_partition(t) for t in tasks]
+    total = merge(parts, n_regions=regions.n_regions, n_layers=len(layers), n_fields=whole.base.shape[1])
+    assert total.lines == whole.lines and total.sub_rows == whole.sub_rows
+    np.testing.assert_allclose(total.base, whole.base, rtol=REL, atol=0)
+    np.testing.assert_allclose(total.covered, whole.covered, rtol=REL, atol=0)
+    assert whole.covered[:, :, 1].sum() > 0  # people covered: the comparison is not of zeros
+
+
+def test_a_partition_names_its_rows_and_areas(fine_raster) -> None:
+    regions, footprints, layers, names = _engine_inputs()
+    with open_population(fine_raster) as raster:
+        tasks = plan_partitions(
+            regions, footprints, layers, raster, population=str(fine_raster), residential_density=300.0,
+            resolution_m=100.0, count=4, area_names=names,
+        )  # fmt: skip
+    first = tasks[0]
+    assert f"raster rows {first.rows[0]}–{first.rows[1] - 1}" in first.label
+    owners = sorted({names[i] for i in first.regions.owner if i < len(names)})
+    assert owners[0] in first.label
+
+
+def test_an_in_memory_raster_cannot_go_to_workers() -> None:
+    with pytest.raises(InputError, match="`client`: the population raster must be a file path or URL"):
+        population_source(np.zeros((2, 2)))
+    assert population_source("https://example.org/pop.tif") == "https://example.org/pop.tif"
+    assert Path(population_source("data/population.tif")).is_absolute()
+
+
+# --- where a run measures ------------------------------------------------------------------------
+
+
+def test_scheduler_addresses() -> None:
+    assert scheduler_address("127.0.0.1:8786") == "tcp://127.0.0.1:8786"
+    assert scheduler_address("tls://10.0.0.1:8786") == "tls://10.0.0.1:8786"
+    with pytest.raises(InputError, match=r"`scheduler` 'nowhere': expected tcp://HOST:PORT"):
+        scheduler_address("nowhere")
+
+
+def test_both_workers_and_scheduler_are_refused() -> None:
+    with (
+        pytest.raises(InputError, match="`workers` and `scheduler`: give one or the other"),
+        connect(workers=2, scheduler="127.0.0.1:8786"),
+    ):
+        pass  # pragma: no cover
+
+
+def test_without_dask_the_options_name_the_extra(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    for given in ({"workers": 1}, {"scheduler": "127.0.0.1:8786"}):
+        with (
+            pytest.raises(
+                InputError, match=r'needs dask.distributed.*pip install "telecom-coverage\[dask\]"'
+            ),
+            connect(**given),
+        ):
+            pass  # pragma: no cover
+
+
+def test_no_option_measures_in_this_process() -> None:
+    with connect() as client:
+        assert client is None
+
+
+def test_an_unreachable_scheduler_exits_2_within_its_timeout(monkeypatch, capsys, tmp_path) -> None:
+    _need_dask()
+    t0 = time.perf_counter()
+    code, _, err = main_in_process(
+        monkeypatch, capsys, tmp_path, "report", "--scheduler", "127.0.0.1:9", "--scheduler-timeout", "1",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 2
+    assert "--scheduler 127.0.0.1:9: no dask scheduler answered at tcp://127.0.0.1:9 within 1 s" in err
+    assert time.perf_counter() - t0 < 20
+    code, _, err = main_in_process(
+        monkeypatch, capsys, tmp_path, "report", "--scheduler", "127.0.0.1:9", "--workers", "2",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 2 and "--workers and --scheduler: give one or the other" in err
+
+
+# --- on the cluster ------------------------------------------------------------------------------
+
+
+def test_the_cluster_table_equals_the_single_process_table(client, fine_raster) -> None:
+    args = (sample_path("sites.csv"), sample_path("communes.gpkg"), fine_raster)
+    alone = telecov.analyze(*args, combined=True, **FIELDS)
+    spread = telecov.analyze(*args, combined=True, client=client, **FIELDS)
+    _same_table(alone.table, spread.table)
+    assert spread.run.raster.scan_lines == alone.run.raster.scan_lines
+    assert alone.table["covered_population"].sum() > 0
+
+
+def test_the_cli_on_the_cluster_prints_the_same_table(client, monkeypatch, capsys, tmp_path) -> None:
+    address = client.scheduler.address
+    common = ("report", "--format", "csv")
+    code, alone, _ = main_in_process(monkeypatch, capsys, tmp_path, *common, "--out", str(tmp_path / "a"))
+    assert code == 0
+    code, spread, _ = main_in_process(
+        monkeypatch, capsys, tmp_path, *common, "--scheduler", address, "--out", str(tmp_path / "b")
+    )
+    assert code == 0
+    from io import StringIO
+
+    read = {"dtype": {"area_id": str, "parent": str}, "keep_default_na": False, "na_values": [""]}
+    _same_table(pd.read_csv(StringIO(alone), **read), pd.read_csv(StringIO(spread), **read))
+
+
+def test_a_worker_without_the_file_names_the_file_and_the_worker(client) -> None:
+    with rasterio.open(sample_path("population.tif")) as src:
+        data, profile = src.read(), src.profile
+    with rasterio.MemoryFile() as memfile:
+        with memfile.open(**profile) as dst:
+            dst.write(data)
+        # this process can read it, the workers cannot
+        with memfile.open() as in_memory, pytest.raises(InputError) as info:
+            telecov.analyze(sample_path("sites.csv"), sample_path("communes.gpkg"), in_memory,
+                            client=client, **FIELDS)  # fmt: skip
+    message = str(info.value)
+    assert message.startswith(f"{in_memory.name}: worker tcp://127.0.0.1:")
+    assert "cannot open the population raster" in message
+
+
+def test_a_failing_partition_surfaces_with_its_rows_and_areas(client, fine_raster) -> None:
+    regions, footprints, layers, names = _engine_inputs()
+    with open_population(fine_raster) as raster:
+        tasks = plan_partitions(
+            regions, footprints, layers, raster, population=str(fine_raster), residential_density=300.0,
+            resolution_m=100.0, count=4, area_names=names,
+        )  # fmt: skip
+    beyond = np.array([len(tasks[2].footprints) + 5], dtype=np.int64)
+    tasks[2] = replace(tasks[2], layers=(beyond, *tasks[2].layers[1:]))  # a member that is not there
+    t0 = time.perf_counter()
+    with pytest.raises(PartitionError) as info:
+        run_tasks(client, tasks)
+    assert time.perf_counter() - t0 < 120  # no hang
+    message = str(info.value)
+    assert message.startswith(tasks[2].label) and "failed on worker tcp://127.0.0.1:" in message
+
+
+def _kill_a_busy_worker(client, pids: dict[str, int], killed: list[str], stop: threading.Event) -> None:
+    """Kill the first worker seen computing a partition (its process, as a crash would)."""
+    while not stop.is_set():
+        for worker, keys in client.processing().items():
+            if any(str(k).startswith("telecov-partition-") for k in keys) and worker in pids:
+                os.kill(pids[worker], signal.SIGKILL)
+                killed.append(worker)
+                return
+        time.sleep(0.01)
+
+
+def test_a_worker_killed_mid_run_is_recovered_with_the_same_table(client, fine_raster) -> None:
+    args = (sample_path("sites.csv"), sample_path("communes.gpkg"), fine_raster)
+    options = {"combined": True, "resolution_m": 25.0, **FIELDS}  # slower partitions: seconds each
+    alone = telecov.analyze(*args, **options)
+    client.wait_for_workers(2, timeout=60)
+    pids = client.run(os.getpid)
+    killed: list[str] = []
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_a_busy_worker, args=(client, pids, killed, stop))
+    killer.start()
+    try:
+        spread = telecov.analyze(*args, client=client, **options)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no worker was seen computing a partition"
+    _same_table(alone.table, spread.table)
+    client.wait_for_workers(2, timeout=120)  # the nanny starts a new worker process
