@@ -9,6 +9,7 @@ in CI.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import signal
 import sys
@@ -82,7 +83,10 @@ def client():
 
 @pytest.fixture(scope="module")
 def fine_raster(tmp_path_factory) -> Path:
-    """The sample's people on pixels half as wide (1.5″): 1,642 rows, four bands of the engine."""
+    """The sample's people on pixels half as wide (1.5″): 1,642 rows, four bands of the engine.
+
+    Partitions then cut bands short as well as between them.
+    """
     path = tmp_path_factory.mktemp("raster") / "population_1.5s.tif"
     with rasterio.open(sample_path("population.tif")) as src:
         people = src.read(1).astype("float32")
@@ -123,7 +127,7 @@ def _engine_inputs():
 # --- partitions as pure functions (no cluster) ---------------------------------------------
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 4, 16])
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 16])
 def test_partitions_sum_to_the_single_process_measure(fine_raster, count) -> None:
     regions, footprints, layers, names = _engine_inputs()
     with open_population(fine_raster) as raster:
@@ -132,8 +136,8 @@ def test_partitions_sum_to_the_single_process_measure(fine_raster, count) -> Non
             regions, footprints, layers, raster, population=str(fine_raster), residential_density=300.0,
             resolution_m=100.0, count=count, area_names=names,
         )  # fmt: skip
-    # the raster window is four bands of 512 rows: at most four partitions, whole bands each
-    assert len(tasks) == 1 if count == 1 else (len(tasks) == 4 if count >= 4 else 2 <= len(tasks) <= 4)
+    assert count - 1 <= len(tasks) <= count + 1 and (count > 1 or len(tasks) == 1)
+    assert max(t.work for t in tasks) <= 1.0 / count + 0.01
     rows = [t.rows for t in tasks]
     assert all(a[1] == b[0] for a, b in itertools.pairwise(rows))  # disjoint, contiguous
     assert all(len(t.footprints) <= len(footprints) for t in tasks)
@@ -307,3 +311,128 @@ def test_a_worker_killed_mid_run_is_recovered_with_the_same_table(client, fine_r
     assert killed, "no worker was seen computing a partition"
     _same_table(alone.table, spread.table)
     client.wait_for_workers(2, timeout=120)  # the nanny starts a new worker process
+
+
+# --- many countries ------------------------------------------------------------------------------
+
+SOUTH = (98.0, -3.0, 99.0, -2.2)
+"""A synthetic country south of the equator, in UTM zone 47S (the sample lies in 48N)."""
+
+
+@pytest.fixture(scope="module")
+def two_countries(tmp_path_factory) -> dict[str, object]:
+    """The sample's communes and a 5 × 4 grid of synthetic communes at 98–99°E, 3–2.2°S, on one 30″ raster."""
+    import geopandas as gpd
+    import shapely
+
+    folder = tmp_path_factory.mktemp("countries")
+    north = gpd.read_file(sample_path("communes.gpkg"))
+    west, south, east, top = SOUTH
+    cells = [
+        shapely.box(west + 0.2 * i, south + 0.2 * j, west + 0.2 * (i + 1), south + 0.2 * (j + 1))
+        for i in range(5)
+        for j in range(4)
+    ]
+    southland = gpd.GeoDataFrame(
+        {"commune_code": [f"S{k:03d}" for k in range(20)],
+         "commune_name": [f"Selatan {k}" for k in range(20)], "province": "Southland"},
+        geometry=cells, crs="EPSG:4326",
+    )  # fmt: skip
+    areas = pd.concat([north[["commune_code", "commune_name", "province", "geometry"]], southland])
+    rng = np.random.default_rng(16)
+    n = 300
+    south_sites = pd.DataFrame({
+        "site_id": [f"S{k}" for k in range(n)], "operator": "Selatan",
+        "technology": rng.choice(["2G", "4G", "5G"], n), "lon": rng.uniform(west, east, n),
+        "lat": rng.uniform(south, top, n),
+    })  # fmt: skip
+    sites = pd.concat([pd.read_csv(sample_path("sites.csv"), dtype=str), south_sites.astype(str)])
+    with rasterio.open(sample_path("population.tif")) as src:
+        fine = src.read(1).astype("float64")
+        fine[fine == src.nodata] = 0
+        t = src.transform
+    pad = (-fine.shape[0]) % 10, (-fine.shape[1]) % 10
+    fine = np.pad(fine, ((0, pad[0]), (0, pad[1])))
+    coarse = fine.reshape(fine.shape[0] // 10, 10, fine.shape[1] // 10, 10).sum(axis=(1, 3))
+    dx = t.a * 10
+    shift = math.ceil((t.c - (west - 0.1)) / dx)
+    lon0, nrows = t.c - shift * dx, math.ceil((t.f - (south - 0.1)) / dx)
+    grid = np.zeros((nrows, shift + coarse.shape[1]), dtype="float32")
+    grid[: coarse.shape[0], shift:] = coarse
+    r0, c0 = math.floor((t.f - top) / dx), math.floor((west - lon0) / dx)
+    grid[r0 : r0 + 100, c0 : c0 + 125] = rng.gamma(0.6, 400.0, (100, 125))
+    path = folder / "two_countries_30s.tif"
+    profile = {"driver": "GTiff", "height": nrows, "width": grid.shape[1], "count": 1, "dtype": "float32",
+               "crs": "EPSG:4326", "transform": Affine(dx, 0, lon0, 0, -dx, t.f), "tiled": True,
+               "compress": "deflate"}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(grid, 1)
+    areas_path, sites_path = folder / "areas.gpkg", folder / "sites.csv"
+    areas.to_file(areas_path)
+    sites.to_csv(sites_path, index=False)
+    return {"areas": areas_path, "sites": sites_path, "population": path, "south": southland}
+
+
+def test_two_countries_in_two_hemispheres_are_one_ordinary_run(two_countries, client) -> None:
+    w = two_countries
+    alone = telecov.analyze(w["sites"], w["areas"], w["population"], **FIELDS)
+    table = alone.table
+    assert {"Southland", "Tỉnh Mẫu"} <= set(table["parent"])
+    south_rows = table[(table["level"] == "area") & table["area_id"].str.startswith("S")]
+    assert south_rows["area_id"].nunique() == 20 and south_rows["covered_population"].sum() > 0
+    spread = telecov.analyze(w["sites"], w["areas"], w["population"], client=client, **FIELDS)
+    _same_table(table, spread.table)
+
+
+def test_many_countries_partitions_are_bounded_in_work(two_countries) -> None:
+    areas = read_areas(two_countries["areas"], **FIELDS).accepted
+    sites = read_sites(two_countries["sites"]).accepted
+    regions = regions_from_geometries(areas.geometry.to_numpy())
+    layers = [la.members for la in build_layers(sites)]
+    south_ids = set(range(len(areas)))
+    south_ids = {i for i in south_ids if areas["area_id"].iloc[i].startswith("S")}
+    with open_population(two_countries["population"]) as raster:
+        for count in (2, 4, 8):
+            tasks = plan_partitions(
+                regions, footprints_of(sites), layers, raster, population=str(two_countries["population"]),
+                residential_density=300.0, resolution_m=100.0, count=count,
+            )  # fmt: skip
+            assert len(tasks) >= 2
+            assert abs(sum(t.work for t in tasks) - 1.0) < 1e-9
+            for t in tasks:  # each partition: one country only, and a bounded share of the work
+                owners = {int(o) for o in np.unique(t.regions.owner)}
+                assert owners <= south_ids or not owners & south_ids
+                assert t.work <= 1.0 / count + 0.01  # at most one row above its share
+
+
+def test_telecov_toml_sets_where_a_run_measures(monkeypatch, capsys, tmp_path) -> None:
+    _need_dask()
+    (tmp_path / "telecov.toml").write_text(
+        'scheduler = "127.0.0.1:9"\nscheduler-timeout = 1\n', encoding="utf-8"
+    )
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "report", "--out", str(tmp_path / "out"))
+    assert code == 2 and "--scheduler 127.0.0.1:9: no dask scheduler answered" in err
+    (tmp_path / "telecov.toml").write_text("[gaps]\nworkers = 0\n", encoding="utf-8")
+    code, _, err = main_in_process(
+        monkeypatch, capsys, tmp_path, "gaps", "--technology", "4G", "--out", str(tmp_path / "out")
+    )
+    assert code == 2 and "workers" in err
+
+
+def test_crosswalk_people_on_the_cluster_equal_one_process(client, fine_raster, tmp_path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from telecov.crosswalk import crosswalk
+
+    west, south, east, north = gpd.read_file(sample_path("communes.gpkg")).total_bounds
+    xs, ys = np.linspace(west, east, 4), np.linspace(south, north, 4)
+    boxes = [shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(3) for j in range(3)]
+    grid = gpd.GeoDataFrame({"cell": [f"C{k}" for k in range(9)]}, geometry=boxes, crs="EPSG:4326")
+    grid.to_file(tmp_path / "grid.gpkg")
+    args = (sample_path("communes.gpkg"), tmp_path / "grid.gpkg")
+    kw = {"population": fine_raster, "from_id": "commune_code", "to_id": "cell", "resolution_m": 100.0}
+    alone = crosswalk(*args, **kw).table
+    spread = crosswalk(*args, client=client, **kw).table
+    assert alone["population"].sum() > 0
+    _same_table(alone, spread)

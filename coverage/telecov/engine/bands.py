@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -156,18 +156,30 @@ def strips_per_row(
 
 
 def _flat_edge_ends(
-    regions: Regions, emask: NDArray[np.bool_], raster: PopulationRaster, b0: int, ns: NDArray[np.int64]
+    regions: Regions,
+    emask: NDArray[np.bool_],
+    raster: PopulationRaster,
+    b0: int,
+    ns: NDArray[np.int64],
+    resolution_m: float,
 ) -> NDArray[np.float64]:
-    """Latitudes of both ends of the band's edges that are nearly parallel to its scan lines."""
+    """Latitudes of both ends of the band's edges that are nearly parallel to its scan lines.
+
+    An edge is judged on the strips of the row of its first end, inside the band or not, so
+    the strips of a row never depend on where bands are cut.
+    """
     h = ns.shape[0]
     lat0, dy = raster.lat0, raster.dy
     y0, y1 = regions.y0[emask], regions.y1[emask]
     x0, x1 = regions.x0[emask], regions.x1[emask]
-    pixel_m = float(meridian_radius(np.asarray(lat0 - (b0 + 0.5 * h) * dy))) * math.radians(dy)
     row_e = np.floor((lat0 - y0) / dy).astype(np.int64) - b0
     inside = (row_e >= 0) & (row_e < h)
-    spacing = np.full(y0.shape[0], np.inf)
-    spacing[inside] = pixel_m / ns[row_e[inside]]
+    ns_e = np.empty(y0.shape[0], dtype=np.int64)
+    ns_e[inside] = ns[row_e[inside]]
+    if not inside.all():
+        ns_e[~inside] = strips_per_row(regions, raster, row_e[~inside] + b0, resolution_m)
+    pixel_m = meridian_radius(np.asarray(lat0 - (b0 + row_e + 0.5) * dy, dtype=np.float64)) * math.radians(dy)
+    spacing = pixel_m / ns_e
     dy_m = np.abs(y1 - y0) * (math.pi / 180.0) * 6.36e6
     dx_m = np.abs(x1 - x0) * (math.pi / 180.0) * 6.36e6 * np.cos(np.radians(y0))
     flat = (dy_m < spacing) & (dx_m > spacing)
@@ -181,6 +193,7 @@ def _strips(
     b0: int,
     ns: NDArray[np.int64],
     events: NDArray[np.float64],
+    resolution_m: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """Cut each pixel row of a band into ``ns`` strips, split again at the ends of flat edges.
 
@@ -194,7 +207,7 @@ def _strips(
     rows = np.repeat(np.arange(h), ns + 1)
     t = np.arange(rows.shape[0], dtype=np.float64) - np.repeat(np.cumsum(ns + 1) - (ns + 1), ns + 1)
     t = t / np.repeat(ns, ns + 1)
-    ys = np.concatenate([_flat_edge_ends(regions, emask, raster, b0, ns), events])
+    ys = np.concatenate([_flat_edge_ends(regions, emask, raster, b0, ns, resolution_m), events])
     if ys.size:
         pos = (lat0 - ys) / dy - b0
         r_ev = np.floor(pos).astype(np.int64)
@@ -302,7 +315,7 @@ def _band(
     pop = raster.read(b0, b1, window.col0, window.col1)
     ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
     band_caps = caps[(caps < lat0 - b0 * dy) & (caps > lat0 - b1 * dy)]
-    sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
+    sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps, resolution_m)
     row_of = np.repeat(np.arange(h), np.diff(sptr))
     area_deg = band_area_per_degree(tops, bottoms)
     row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
@@ -341,8 +354,9 @@ def bands(
         Footprints whose tips split strips (default: :func:`few_small_members` of ``layers``);
         pass the same set to get the same strips as another run.
     rows
-        Only the bands starting in raster rows ``rows[0]:rows[1]`` (one partition of a run
-        cut along :func:`band_grid`); None: all of them.
+        Only raster rows ``rows[0]:rows[1]`` (one partition of a run); None: every row. The
+        bands keep the cuts of :func:`band_grid`, shortened to these rows, and every row is
+        scanned exactly as in a run over all rows.
     progress
         Called with (rows done, rows total) after each band.
 
@@ -366,10 +380,13 @@ def bands(
     caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
     nrows = window.last - window.first + 1
     for b0 in range(window.first, window.last + 1, window.step):
-        if rows is not None and not rows[0] <= b0 < rows[1]:
-            continue
+        lo, hi = b0, min(b0 + window.step, window.last + 1)
+        if rows is not None:  # strips depend on rows alone: a band cut short scans as it would whole
+            lo, hi = max(lo, rows[0]), min(hi, rows[1])
+            if lo >= hi:
+                continue
         band = _band(
-            regions, raster, window, b0, spans, caps,
+            regions, raster, replace(window, last=hi - 1), lo, spans, caps,
             residential_density=residential_density, resolution_m=resolution_m,
         )  # fmt: skip
         if band is not None:

@@ -1,13 +1,14 @@
-"""Partitions of a run as pure tasks: cut along the bands, measured anywhere, summed back.
+"""Partitions of a run as pure tasks: cut along raster rows, measured anywhere, summed back.
 
-A partition is a run of consecutive bands of :func:`~telecov.engine.bands.band_grid` (raster
-rows), holding only the boundary edges and the footprints that reach those rows (the halo of
-each footprint's reach). Its task is small: the edges, the footprints, the layers' member
-indices and the *path* of the population raster; the worker that measures it opens the raster
-and reads its own windows. The output is the partial sums per region × layer; since every
-band is scanned exactly as in one process (same strips, same pixels), the sums of the
-partitions equal the single-process run up to floating-point summation order, whatever the
-partitioning.
+A partition is a run of consecutive raster rows of the window over the areas, holding only
+the boundary edges and the footprints that reach those rows (the halo of each footprint's
+reach). Its task is small: the edges, the footprints, the layers' member indices and the
+*path* of the population raster; the worker that measures it opens the raster and reads its
+own windows (bands of at most :data:`~telecov.engine.bands.BAND_BYTES`, so a worker's memory
+does not grow with the raster). The output is the partial sums per region × layer. The
+engine's strips depend on rows alone, so every row is scanned exactly as in one process and
+the sums of the partitions equal the single-process run up to floating-point summation
+order, whatever the partitioning.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ class PartitionError(TelecovError, RuntimeError):
 
 @dataclass(frozen=True)
 class PartitionTask:
-    """Everything one worker needs to measure the bands starting in raster rows ``rows``."""
+    """Everything one worker needs to measure raster rows ``rows[0]:rows[1]``."""
 
     index: int
     rows: tuple[int, int]
     grid: tuple[int, int, int]
     """The run's :func:`~telecov.engine.bands.band_grid`, checked on the worker."""
+    work: float
+    """This partition's share of the run's estimated work (0–1)."""
     label: str
     regions: Regions
     footprints: Footprints
@@ -139,35 +142,43 @@ def _spans(regions: Regions, footprints: Footprints, raster: PopulationRaster) -
     return _Spans(edges=edges, footprints=fps, first=first, last=last, step=step)
 
 
-def _band_work(
+def _row_work(
     regions: Regions, raster: PopulationRaster, spans: _Spans, *, resolution_m: float
 ) -> NDArray[np.float64]:
-    """Estimated work of each band: its pixels plus the edges and footprints on its scan lines."""
+    """Estimated work of each row of the window: its pixels plus the edges and footprints on its lines.
+
+    Rows without an edge are skipped by the engine (no work).
+    """
     nrows = spans.last - spans.first + 1
+    if nrows <= 0:
+        return np.zeros(0)
     rows = np.arange(spans.first, spans.last + 1, dtype=np.int64)
     ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64)
-    crossing = _per_row(*spans.edges, spans.first, nrows) + _per_row(*spans.footprints, spans.first, nrows)
+    edges = _per_row(*spans.edges, spans.first, nrows)
+    crossing = edges + _per_row(*spans.footprints, spans.first, nrows)
     ncols = math.floor((regions.bounds[2] - raster.lon0) / raster.dx) - math.floor(
         (regions.bounds[0] - raster.lon0) / raster.dx
     )
-    per_row = (ncols + 1) + EDGE_WORK * ns * crossing
-    per_row[_per_row(*spans.edges, spans.first, nrows) == 0] = 0.0  # rows without edges are skipped
-    starts = np.arange(0, nrows, spans.step)
-    return np.add.reduceat(per_row, starts) if nrows > 0 else np.zeros(0)
+    work = (ncols + 1) + EDGE_WORK * ns * crossing
+    work[edges == 0] = 0.0
+    return work
 
 
 def _groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[tuple[int, int]]:
-    """Consecutive bands (``[i, j)``) in groups of about ``1/count`` of the work, none above ``max_work``.
+    """Consecutive rows (``[i, j)``) in groups of about ``1/count`` of the work, none above ``max_work``.
 
-    A group closes before a band that would take it over its share, so no group holds more
-    than its share plus nothing (it closes) or a single band heavier than the share.
+    A group closes before a row that would take it over its share, so no group holds more
+    than its share, unless a single row does; rows without work (no area there) close a group
+    and open none, so areas far apart in latitude (countries) never share a partition.
     """
     share = min(float(work.sum()) / max(count, 1), max_work)
     groups: list[tuple[int, int]] = []
     start, acc = 0, 0.0
-    for i, w in enumerate(work):
-        if w == 0.0 and acc == 0.0:
-            start = i + 1
+    for i, w in enumerate(work.tolist()):
+        if w == 0.0:  # rows without areas: a gap (between countries, islands) ends a group
+            if acc > 0.0:
+                groups.append((start, i))
+            start, acc = i + 1, 0.0
             continue
         if acc > 0.0 and acc + w > share:
             groups.append((start, i))
@@ -222,7 +233,7 @@ def plan_partitions(
     count: int,
     area_names: Sequence[str] | None = None,
 ) -> list[PartitionTask]:
-    """Cut a run into partition tasks of consecutive bands, about ``1/count`` of the work each.
+    """Cut a run into partition tasks of consecutive rows, about ``1/count`` of the work each.
 
     Parameters
     ----------
@@ -232,7 +243,7 @@ def plan_partitions(
         Path or URL of the raster, opened by the worker of each task.
     count
         Partitions aimed at; none holds more than ``1/count`` of the estimated work, or
-        :data:`MAX_PARTITION_PIXELS`, unless one band alone does.
+        :data:`MAX_PARTITION_PIXELS`, unless one row alone does.
     area_names
         Area ids, to name the areas of a partition in its errors.
 
@@ -240,13 +251,12 @@ def plan_partitions(
     if regions.x0.shape[0] == 0:
         return []
     spans = _spans(regions, footprints, raster)
-    work = _band_work(regions, raster, spans, resolution_m=resolution_m)
+    work = _row_work(regions, raster, spans, resolution_m=resolution_m)
     groups = _groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
     caps = few_small_members(footprints, layers)
     tasks = []
     for index, (i, j) in enumerate(groups):
-        r0 = spans.first + i * spans.step
-        r1 = min(spans.first + j * spans.step, spans.last + 1)
+        r0, r1 = spans.first + i, spans.first + j
         e_in = (spans.edges[1] >= r0) & (spans.edges[0] < r1)
         f_in = (spans.footprints[1] >= r0 - 1) & (spans.footprints[0] < r1 + 1)
         sub_fp, sub_layers, sub_caps = _subset_footprints(footprints, f_in, layers, caps)
@@ -256,7 +266,8 @@ def plan_partitions(
         )  # fmt: skip
         label = _label(regions, sub.owner, (r0, r1), raster, area_names)
         tasks.append(PartitionTask(
-            index=index, rows=(r0, r1), grid=(spans.first, spans.last, spans.step), label=label,
+            index=index, rows=(r0, r1), grid=(spans.first, spans.last, spans.step),
+            work=float(work[i:j].sum() / max(work.sum(), 1e-300)), label=label,
             regions=sub, footprints=sub_fp, layers=sub_layers, cap_members=sub_caps, population=population,
             residential_density=residential_density, resolution_m=resolution_m,
         ))  # fmt: skip
