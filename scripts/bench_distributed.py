@@ -285,7 +285,7 @@ def _cluster(workers: int) -> Any:
     from distributed import LocalCluster
 
     return LocalCluster(
-        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
         scheduler_kwargs={"dashboard": False},
     )  # fmt: skip
 

@@ -74,7 +74,7 @@ def client():
     if IN_CI:
         pytest.fail(f"CI must start a dask scheduler and export {SCHEDULER_ENV}")
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
         scheduler_kwargs={"dashboard": False},
     )  # fmt: skip
     with cluster, Client(cluster) as c:
@@ -436,3 +436,40 @@ def test_crosswalk_people_on_the_cluster_equal_one_process(client, fine_raster, 
     spread = crosswalk(*args, client=client, **kw).table
     assert alone["population"].sum() > 0
     _same_table(alone, spread)
+
+
+def test_a_tiled_vrt_of_the_big_raster_script_runs_on_the_cluster(client, tmp_path) -> None:
+    """The 1″ benchmark's input at a small scale: the script's VRT of compressed tiles, read by windows."""
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_big_raster.py"
+    source = sample_path("population.tif")
+    cmd = [
+        sys.executable,
+        str(script),
+        str(tmp_path),
+        "--source",
+        str(source),
+        "--factor",
+        "3",
+        "--tile",
+        "300",
+    ]
+    subprocess.run(cmd, check=True, capture_output=True)
+    vrt = tmp_path / "population_3x.vrt"
+    meta = json.loads(vrt.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["tiles"] >= 4 and math.isclose(meta["people"], meta["people_source"], rel_tol=1e-5)
+    with rasterio.open(vrt) as ds, rasterio.open(source) as src:
+        assert (ds.width, ds.height) == (src.width * 3, src.height * 3)
+    args = (sample_path("sites.csv"), sample_path("communes.gpkg"), vrt)
+    alone = telecov.analyze(*args, **FIELDS)
+    spread = telecov.analyze(*args, client=client, **FIELDS)
+    _same_table(alone.table, spread.table)
+    coarse = telecov.analyze(sample_path("sites.csv"), sample_path("communes.gpkg"), source, **FIELDS)
+
+    def total(result: telecov.Result) -> float:
+        return float(result.table.loc[result.table["level"] == "total", "population"].iloc[0])
+
+    # each 3″ pixel's people are kept, only spread inside it: the areas' total barely moves
+    assert math.isclose(total(alone), total(coarse), rel_tol=0.005)

@@ -57,7 +57,7 @@ def _import_distributed(option: str) -> Any:
 def _local_client(distributed: Any, workers: int) -> tuple[Any, Any]:
     cluster = distributed.LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR,
+        dashboard_address=":0", silence_logs=logging.ERROR,
     )  # fmt: skip
     try:
         return cluster, distributed.Client(cluster)
