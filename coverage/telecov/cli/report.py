@@ -26,6 +26,8 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..analysis import Result
 
 log = logging.getLogger("telecov")
@@ -34,6 +36,10 @@ NoMapOpt = Annotated[bool, typer.Option("--no-map", help="Do not write coverage.
 PoiOpt = Annotated[
     list[str] | None,
     typer.Option("--poi", help="Points/zones of interest NAME=FILE (repeatable): poi_coverage.csv."),
+]
+CompareOpt = Annotated[
+    Path | None,
+    typer.Option("--compare", help="An earlier report folder: adds comparison.csv (and comparison.html)."),
 ]
 CrosswalkOpt = Annotated[
     Path | None,
@@ -56,10 +62,12 @@ def report(
     excel_safe: ExcelSafeOpt = False,
     poi: PoiOpt = None,
     crosswalk: CrosswalkOpt = None,
+    compare: CompareOpt = None,
 ) -> None:
     """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
     check_target(target)
     t0 = time.perf_counter()
+    compared = _earlier(compare) if compare is not None else None  # read before the new set replaces it
     result = run_analysis(
         inputs, out_dir=out_dir, command="report", quiet=state_of(ctx).quiet, excel_safe=excel_safe
     )
@@ -68,8 +76,9 @@ def report(
         **(_reaggregated(result, crosswalk, excel_safe=excel_safe) if crosswalk is not None else {}),
     }
     write_report(
-        result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
-    )
+        result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra,
+        compared=compared,
+    )  # fmt: skip
     print_report(result, fmt, target=target, excel_safe=excel_safe)
     log.info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
 
@@ -92,6 +101,13 @@ def _reaggregated(result: Result, crosswalk: Path, *, excel_safe: bool) -> dict[
 
     moved = reaggregate(result.table, read_crosswalk(crosswalk))
     return {"coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
+
+
+def _earlier(folder: Path) -> pd.DataFrame:
+    """Return the coverage table of the earlier report to compare with."""
+    from ..compare import read_report
+
+    return read_report(folder)[0]
 
 
 def summary_table(result: Result, *, target: float) -> Table:
@@ -142,8 +158,13 @@ def write_report(
     exports: list[ExportFormat] | None = None,
     excel_safe: bool = False,
     extra: dict[str, str] | None = None,
+    compared: pd.DataFrame | None = None,
 ) -> None:
-    """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
+    """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text).
+
+    ``compared``: an earlier report's table; adds ``comparison.csv`` (and ``comparison.html``
+    with the map).
+    """
     from ..io.formats import csv_text, geojson_text, json_text
     from ..io.outputs import output_set, write_text_file
     from ..io.refusals import rejects_frame
@@ -160,6 +181,15 @@ def write_report(
             from ..maps.html import coverage_map, save_map
 
             save_map(coverage_map(result), gen / "coverage.html")
+        if compared is not None:
+            from ..compare import compare
+            from .compare import comparison_map
+
+            frame = compare(compared, result.table, target=target)
+            write_text_file(gen / "comparison.csv", csv_text(frame, excel_safe=excel_safe))
+            if map_:
+                comparison_map(frame, result.table, result.areas, gen / "comparison.html", technology=None,
+                               metric="population")  # fmt: skip
         if exports:
             from ..exports import write_exports
 

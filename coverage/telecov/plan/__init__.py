@@ -1,7 +1,16 @@
 """Plans: which sites to build or upgrade, in what order, to reach a coverage target."""
 
 from .candidates import SOURCES, CandidateSet, gather_candidates
-from .core import PLAN_METRICS, SCOPES, STOP_REASONS, SitePlan, pick_columns, plan_sites, region_table
+from .core import (
+    PLAN_METRICS,
+    SCOPES,
+    STOP_REASONS,
+    SitePlan,
+    check_plan,
+    pick_columns,
+    plan_sites,
+    region_table,
+)
 from .greedy import Goal, LazyGreedy, Outcome
 
 __all__ = [
@@ -14,6 +23,7 @@ __all__ = [
     "LazyGreedy",
     "Outcome",
     "SitePlan",
+    "check_plan",
     "gather_candidates",
     "pick_columns",
     "plan_sites",

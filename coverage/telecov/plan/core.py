@@ -99,19 +99,26 @@ class _Setup:
     goal: Goal
 
 
-def _setup(
-    result: Result,
+def check_plan(
     *,
     technology: str,
-    target: float,
-    metric: str,
-    scope: str,
-    budget: int | None,
-    budget_cost: float | None,
-    min_gain: float,
-    min_spacing: float | None,
-) -> _Setup:
-    """Check the options (every problem names its parameter)."""
+    target: float = DEFAULT_TARGET_PCT,
+    metric: str = "population",
+    scope: str = "total",
+    budget: int | None = None,
+    budget_cost: float | None = None,
+    min_gain: float = 1.0,
+    min_spacing: float | None = None,
+    grid: float | None = None,
+) -> Goal:
+    """Check a plan's options before any work (every problem names its parameter).
+
+    Raises
+    ------
+    InputError
+        An option out of range: e.g. `budget` 0 or negative, an unknown scope or metric.
+
+    """
     tech = check_technology(technology)
     if tech not in BASE_TECHNOLOGIES:
         raise InputError(
@@ -121,24 +128,33 @@ def _setup(
         raise InputError(f"`metric` {metric!r}: plans use one of {', '.join(PLAN_METRICS)}")
     if scope not in SCOPES:
         raise InputError(f"`scope` {scope!r}: expected one of {', '.join(SCOPES)}")
-    if scope == "parent" and not result.run.options.parent:
-        raise InputError("`scope` parent: the result has no `parent` field")
     if budget is not None and (isinstance(budget, bool) or int(budget) != budget or budget < 1):
         raise InputError(f"`budget` {budget}: must be a whole number of sites, at least 1")
-    if budget_cost is not None and not (math.isfinite(budget_cost) and budget_cost > 0):
-        raise InputError(f"`budget_cost` {budget_cost:g}: must be a positive number")
+    for name, value in (("budget_cost", budget_cost), ("grid", grid)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise InputError(f"`{name}` {value:g}: must be a positive number")
     if not (math.isfinite(min_gain) and min_gain >= 0):
         raise InputError(f"`min_gain` {min_gain:g}: must be a non-negative number of people")
+    if min_spacing is not None and not (math.isfinite(min_spacing) and min_spacing >= 0):
+        raise InputError(f"`min_spacing` {min_spacing:g}: must be a non-negative number of metres")
+    field_, people = FIELDS[metric]
+    return Goal(
+        scope=scope, target=check_pct(target), field=field_, people=people, min_gain=float(min_gain),
+        budget=None if budget is None else int(budget), budget_cost=budget_cost, min_spacing=min_spacing,
+    )  # fmt: skip
+
+
+def _setup(result: Result, *, technology: str, **options: Any) -> _Setup:
+    """Check the options, and those the result must allow."""
+    goal = check_plan(technology=technology, **options)
+    if goal.scope == "parent" and not result.run.options.parent:
+        raise InputError("`scope` parent: the result has no `parent` field")
     if result.run.options.population_field:
         raise InputError(
             "`population_field`: plans are made on the raster's people; analyze without `population_field`"
         )
-    field_, people = FIELDS[metric]
-    goal = Goal(
-        scope=scope, target=check_pct(target), field=field_, people=people, min_gain=float(min_gain),
-        budget=None if budget is None else int(budget), budget_cost=budget_cost, min_spacing=min_spacing,
-    )  # fmt: skip
-    return _Setup(technology=tech, metric=metric, goal=goal)
+    metric = next(m for m, (f, _) in FIELDS.items() if f == goal.field)
+    return _Setup(technology=check_technology(technology), metric=metric, goal=goal)
 
 
 def plan_sites(
@@ -214,7 +230,7 @@ def plan_sites(
     t0 = time.perf_counter()
     setup = _setup(
         result, technology=technology, target=target, metric=metric, scope=scope, budget=budget,
-        budget_cost=budget_cost, min_gain=min_gain, min_spacing=min_spacing,
+        budget_cost=budget_cost, min_gain=min_gain, min_spacing=min_spacing, grid=grid,
     )  # fmt: skip
     cands = gather_candidates(
         result, technology=setup.technology, candidates=candidates, upgrade_from=upgrade_from, grid=grid,
@@ -231,6 +247,8 @@ def plan_sites(
     picks = _picks_table(result, rows, outcome, base, setup)
     reached = outcome.stop == "target"
     summary = {
+        "technology": setup.technology,
+        "metric": setup.metric,
         "timings_s": {"candidates": round(t1 - t0, 4), "greedy": round(t2 - t1, 4),
                       "after": round(time.perf_counter() - t2, 4)},
         "reevaluated": outcome.reevaluated,
