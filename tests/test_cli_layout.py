@@ -19,12 +19,16 @@ from telecov.errors import TelecovWarning
 from _cli import main_in_process
 from _worlds import Grid, write_raster
 
-ANALYSING = ("report", "gaps", "map", "targets")
+ANALYSING = ("report", "gaps", "map", "targets", "plan")
 OWN_OPTIONS = {
-    "report": {"out_dir", "target", "no_map", "fmt", "export", "excel_safe", "poi", "crosswalk"},
+    "report": {"out_dir", "target", "no_map", "fmt", "export", "excel_safe", "poi", "crosswalk", "compare"},
     "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir"},
     "map": {"out_dir", "technology", "metric", "png", "tiles"},
     "targets": {"plan", "check", "poi", "fmt", "out_dir"},
+    "plan": set(
+        "technology target metric scope budget budget_cost min_gain min_spacing exclude candidates"
+        " upgrade_from grid check no_map fmt out_dir".split()
+    ),
 }
 
 
@@ -108,6 +112,9 @@ def _areas_named(command: str, stdout: str, out_dir: Path) -> set[str]:
     rows = json.loads(stdout)
     if command == "targets":
         return set(rows[0]["failing_areas"])
+    if command == "plan":
+        table = (out_dir / "coverage_after.csv").read_text(encoding="utf-8").splitlines()[1:]
+        return {line.split(",")[1] for line in table if line.startswith("area,")}
     return {r["area_id"] for r in rows if command == "gaps" or r["level"] == "area"}
 
 
@@ -116,6 +123,7 @@ ARGS = {
     "gaps": ["gaps", "--technology", "4G", "--target", "100", "--format", "json"],
     "map": ["map"],
     "targets": ["targets", "PLAN", "--format", "json"],
+    "plan": ["plan", "--technology", "5G", "--upgrade-from", "4G", "--no-map", "--format", "json"],
 }
 
 
@@ -197,6 +205,8 @@ BAD_ARGS = {
     "gaps": ["--technology", "6G"],
     "map": ["--technology", "6G"],
     "targets": ["missing-plan.toml"],
+    "plan": ["--technology", "6G"],
+    "compare": ["missing-before", "missing-after"],
     "crosswalk": ["--from", "missing-old.gpkg", "--to", "missing-new.gpkg"],
     "import-cells": ["missing-cells.csv"],
     "init": ["--output", "taken.toml"],

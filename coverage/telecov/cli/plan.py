@@ -164,7 +164,9 @@ def write_plan(
     points = gpd.GeoDataFrame(picks, geometry=gpd.points_from_xy(picks["lon"], picks["lat"]), crs=LONLAT)
     with output_set(out_dir, name="plan") as gen:
         write_text_file(gen / "planned_sites.csv", csv_text(picks))
-        write_text_file(gen / "planned_sites.geojson", geojson_text(points))
+        # (geojson_text does not take an empty frame)
+        no_points = '{"type":"FeatureCollection","features":[\n\n]}\n'
+        write_text_file(gen / "planned_sites.geojson", geojson_text(points) if len(points) else no_points)
         write_text_file(gen / "coverage_after.csv", csv_text(the_plan.after.table))
         write_text_file(gen / "rejected_candidates.csv", csv_text(the_plan.candidates.rejected))
         for kind in ("sites", "areas"):

@@ -343,7 +343,7 @@ def _checks(
     cost_field = sites.attrs.get("cost_field", "cost")
 
     def other_tech(i: int) -> str:
-        return f"technology {tech[i]}, not the planned `technology` {technology}"
+        return f"technology {tech[i]}, not the planned {technology}"
 
     def bad_cost(i: int) -> str:
         return (
@@ -361,11 +361,11 @@ def _checks(
         ),
         (cost_field, ~(cost > 0), bad_cost),
         ("geometry", ~inside, "outside the areas"),
-        ("geometry", np.asarray(excluded, dtype=bool), "inside an excluded zone (`exclude`)"),
+        ("geometry", np.asarray(excluded, dtype=bool), "inside an excluded zone"),
         (
             "geometry",
             near,
-            lambda i: f"within `min_spacing` {min_spacing:g} m of {technology} site {near_id[i]}",
+            lambda i: f"within {min_spacing:g} m (the minimum spacing) of {technology} site {near_id[i]}",
         ),
     ]
 

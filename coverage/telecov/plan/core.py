@@ -191,8 +191,8 @@ def plan_sites(
         A technology whose counted sites become candidates (e.g. ``4G`` masts for 5G), at the
         default radius of ``technology``.
     grid
-        Candidate points every ``grid`` metres over the residential area ``technology`` leaves
-        uncovered. The three sources may be combined.
+        Candidates every ``grid`` metres over the residential area ``technology`` leaves
+        uncovered (the three sources combine).
     target
         Target share in percent.
     metric
@@ -204,8 +204,7 @@ def plan_sites(
     budget, budget_cost
         Most sites to add; most total cost (candidates' ``cost``).
     min_gain
-        Stop when the next site would add fewer people (residential people with the
-        residential metric).
+        Stop when the next site adds fewer people (residential people with ``residential``).
     min_spacing
         No pick closer than this (metres) to an existing or picked site of ``technology``.
     exclude
@@ -218,45 +217,58 @@ def plan_sites(
     Returns
     -------
     SitePlan
-        The picks, the coverage after them and why the plan stopped.
+        The picks, the coverage after them, why the plan stopped, refused candidates.
 
     Raises
     ------
     InputError
-        Bad options or candidates files (every candidate refused is not an error: it is in
-        ``candidates.rejected``).
+        Bad options or candidates files (refused candidates are no error).
 
     """
-    t0 = time.perf_counter()
     setup = _setup(
         result, technology=technology, target=target, metric=metric, scope=scope, budget=budget,
         budget_cost=budget_cost, min_gain=min_gain, min_spacing=min_spacing, grid=grid,
     )  # fmt: skip
-    cands = gather_candidates(
-        result, technology=setup.technology, candidates=candidates, upgrade_from=upgrade_from, grid=grid,
-        exclude=exclude, min_spacing=min_spacing, population=population, encoding=encoding, decimal=decimal,
-    )  # fmt: skip
+    sources = {"candidates": candidates, "upgrade_from": upgrade_from, "grid": grid, "exclude": exclude,
+               "min_spacing": min_spacing, "encoding": encoding, "decimal": decimal}  # fmt: skip
+    return _plan(result, setup, sources, population=population)
+
+
+def _plan(
+    result: Result, setup: _Setup, sources: dict[str, Any], *, population: str | Path | Any | None
+) -> SitePlan:
+    """Gather the candidates, pick, and measure the coverage after the picks."""
+    t0 = time.perf_counter()
+    cands = gather_candidates(result, technology=setup.technology, population=population, **sources)
     t1 = time.perf_counter()
     outcome, base = _greedy(result, cands, setup, population=population)
     t2 = time.perf_counter()
+    plan = _finish(result, cands, outcome, base, setup, population=population)
+    t3 = time.perf_counter()
+    plan.summary["timings_s"] = {"candidates": t1 - t0, "greedy": t2 - t1, "after": t3 - t2}
+    log.info("%s", plan.message)
+    return plan
+
+
+def _finish(
+    result: Result,
+    cands: CandidateSet,
+    outcome: Outcome,
+    base: tuple[NDArray[np.float64], NDArray[np.float64]],
+    setup: _Setup,
+    *,
+    population: str | Path | Any | None,
+) -> SitePlan:
+    """Tabulate the picks and measure the coverage after them."""
     rank = pd.Series(np.arange(len(outcome.picks)), index=outcome.picks)
     rows = cands.sites[cands.sites["candidate"].isin(outcome.picks)]
     rows = rows.assign(rank=rank.reindex(rows["candidate"]).to_numpy()).sort_values(["rank", "candidate"])
     rows = rows.reset_index(drop=True)
     after = _after(result, rows, population=population) if len(rows) else result
-    picks = _picks_table(result, rows, outcome, base, setup)
-    reached = outcome.stop == "target"
-    summary = {
-        "technology": setup.technology,
-        "metric": setup.metric,
-        "timings_s": {"candidates": round(t1 - t0, 4), "greedy": round(t2 - t1, 4),
-                      "after": round(time.perf_counter() - t2, 4)},
-        "reevaluated": outcome.reevaluated,
-    }  # fmt: skip
-    message = _message(outcome, base, setup, n_areas=len(result.areas))
-    log.info("%s", message)
+    summary = {"technology": setup.technology, "metric": setup.metric, "reevaluated": outcome.reevaluated}
     return SitePlan(
-        picks=picks, after=after, stop_reason=outcome.stop, message=message, reached=reached,
+        picks=_picks_table(result, rows, outcome, base, setup), after=after, stop_reason=outcome.stop,
+        message=_message(outcome, base, setup, n_areas=len(result.areas)), reached=outcome.stop == "target",
         candidates=cands, summary=summary,
     )  # fmt: skip
 
