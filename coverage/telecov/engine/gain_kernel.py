@@ -124,10 +124,12 @@ def residual_band(
     discs: tuple,
     members: tuple,
     wanted: np.ndarray,
+    kinds: np.ndarray,
 ) -> tuple:
     """Uncovered pieces of every region on each line of the rows where ``wanted[r]``.
 
-    Returns ``(lptr, west, east, cmax, region)``; lines of other rows hold no piece.
+    Only the kinds (areas, parents, total) where ``kinds[k]`` get pieces. Returns ``(lptr,
+    west, east, cmax, region)``; lines of other rows hold no piece.
     """
     sptr, lat_mid = strips[0], strips[1]
     m_first, m_last, m_layer, m_fp = members
@@ -154,7 +156,7 @@ def residual_band(
             start = 0
             for kind in range(KINDS):
                 first = m
-                for k in range(start, ends[kind]):
+                for k in range(start, ends[kind] if kinds[kind] else start):
                     if m + nu + 1 >= pieces[0].shape[0]:
                         pieces = (grow(pieces[0], m + nu + 1), grow(pieces[1], m + nu + 1),
                                   grow(pieces[2], m + nu + 1))  # fmt: skip

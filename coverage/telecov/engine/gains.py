@@ -207,6 +207,7 @@ def gain_model(
     residential_density: float,
     resolution_m: float,
     cap_members: Int | None = None,
+    parents: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[GainModel, Float]:
     """Measure every candidate's gain over the existing layer, keeping what later evaluations need.
@@ -222,6 +223,8 @@ def gain_model(
     raster, residential_density, resolution_m, cap_members, progress
         As in :func:`telecov.engine.bands.bands` (pass the report's ``cap_members`` to scan
         the report's own strips).
+    parents
+        Measure the gains of parent regions too (False leaves them 0: less work and memory).
 
     Returns
     -------
@@ -242,6 +245,7 @@ def gain_model(
     discs = footprints.discs()
     cand_discs = candidates.footprints.discs()
     held = 0
+    kinds = np.array([True, parents, True])
     for band in bands(
         regions, footprints, [np.asarray(members, dtype=np.int64)], raster,
         residential_density=residential_density, resolution_m=resolution_m,
@@ -256,7 +260,7 @@ def gain_model(
         line_k = line_table(band.mids)
         pieces = residual_band(
             band.rows, band.strips, line_k, band.edges, regions.parent, regions.n_parents, discs,
-            band.members, wanted,
+            band.members, wanted, kinds,
         )  # fmt: skip
         store = _Store(band.b0, band.strips, line_k, band.grid, row_prefix_sums(*band.pixels), pieces, which)
         held += store.nbytes
@@ -278,8 +282,10 @@ def marginal_gains(model: GainModel, which: Int, picks: Footprints, gains: Float
     pptr = model.pairs.ptr
     for c in which:
         gains[pptr[c] : pptr[c + 1]] = 0.0
+    first, last = model.rows
     for store in model.stores:
-        sub = np.intersect1d(which, store.which, assume_unique=True)
+        nrows = store.strips[0].shape[0] - 1
+        sub = which[(last[which] >= store.b0) & (first[which] < store.b0 + nrows)]
         if sub.shape[0]:
             _evaluate(model, store, sub, picks, gains)
 

@@ -326,7 +326,7 @@ def _greedy(
             model, gains = gain_model(
                 regions, fps, members, candidates, raster,
                 residential_density=float(opts.residential_density), resolution_m=float(opts.resolution_m),
-                cap_members=few_small_members(fps, layers),
+                cap_members=few_small_members(fps, layers), parents=goal.scope == "parent",
             )  # fmt: skip
     greedy = LazyGreedy(
         model if model is not None else _no_model(), gains, base=whole, covered=covered, goal=goal, cost=cost,

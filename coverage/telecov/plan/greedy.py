@@ -131,6 +131,7 @@ class LazyGreedy:
         self.skipped_cost = 0
         self.under_min = 0
         self.spent = 0.0
+        self._picked_fp: Footprints | None = None
         self.short = self._shortfall()
         self.box = model.candidates.bounds
         first = model.candidates.ptr[:-1]
@@ -285,7 +286,11 @@ class LazyGreedy:
                 self.dead[b] = True
 
     def _picked(self) -> Footprints:
-        return self.model.candidates.footprints_of(np.asarray(self.outcome.picks, dtype=np.int64))
+        if self._picked_fp is None:
+            self._picked_fp = self.model.candidates.footprints_of(
+                np.asarray(self.outcome.picks, dtype=np.int64)
+            )
+        return self._picked_fp
 
     def _pick(self, c: int) -> None:
         """Take ``c``: add its gains, mark the candidates it overlaps and those too close."""
@@ -297,6 +302,7 @@ class LazyGreedy:
         self.covered = np.minimum(self.covered, self.base)
         self.short = self._shortfall()
         out.picks.append(c)
+        self._picked_fp = None
         out.total_after.append(self.covered[self.total].copy())
         out.commune_after.append(self.covered[self.area_of[c]].copy())
         self.spent += float(self.cost[c])
