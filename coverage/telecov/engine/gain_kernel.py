@@ -277,6 +277,45 @@ def _add_line(
     return misses
 
 
+@njit(cache=True)
+def _candidate(
+    c: int,
+    b0: int,
+    strips: tuple,
+    line_k: np.ndarray,
+    band: tuple,
+    pieces: tuple,
+    own: tuple,
+    rows: tuple,
+    cand: tuple,
+    picks: tuple,
+    mine: np.ndarray,
+    pairs: tuple,
+    out: np.ndarray,
+) -> int:
+    """Add what candidate ``c`` (footprints ``own``, raster ``rows``) adds on this band; returns misses.
+
+    ``mine``: the pick footprints that may overlap it.
+    """
+    sptr, lat_mid = strips[0], strips[1]
+    nrows = sptr.shape[0] - 1
+    kc = 2 * (own[1] - own[0]) + 2
+    kp = 2 * mine.shape[0] + 2
+    buf = (np.empty(kc, np.float64), np.empty(kc, np.float64), np.empty(kp, np.float64),
+           np.empty(kp, np.float64), np.empty(kc * (kp + 1), np.float64),
+           np.empty(kc * (kp + 1), np.float64), np.empty(kc * (kp + 1), np.int64),
+           np.empty(kp, np.float64), np.empty(kp, np.float64))  # fmt: skip
+    p0 = pairs[0][c]
+    p1 = pairs[0][c + 1]
+    misses = 0
+    for r in range(max(rows[0] - b0, 0), min(rows[1] - b0, nrows - 1) + 1):
+        for s in range(sptr[r], sptr[r + 1]):
+            nq = _new_parts(own, cand, mine, picks, s, lat_mid, line_k, buf)
+            if nq > 0:
+                misses += _add_line((buf[4], buf[5]), nq, s, r, band, pieces, pairs, p0, p1, out)
+    return misses
+
+
 @njit(cache=True, parallel=True)
 def gains_band(
     b0: int,
@@ -300,30 +339,45 @@ def gains_band(
     to ``last[c]``; ``near = (optr, oidx)``: the pick footprints that may overlap candidate
     ``which[i]`` are ``oidx[optr[i]:optr[i + 1]]``; ``pairs = (pptr, region)``: candidate
     ``c``'s pairs are ``pptr[c]:pptr[c + 1]``. Pieces whose region is not among the
-    candidate's pairs are counted in ``misses[i]``.
+    candidate's pairs are counted in ``misses[i]``. Candidates are dealt to threads.
     """
-    sptr, lat_mid, area_deg, weight = strips
-    lon0, dx = grid
-    nrows = sptr.shape[0] - 1
+    area_deg = strips[2]
+    weight = strips[3]
+    lon0 = grid[0]
+    dx = grid[1]
     cptr, first, last, cand = cands
     optr, oidx = near
-    pptr = pairs[0]
-    band = (area_deg, weight, lon0, dx, cum)
     for i in prange(which.shape[0]):
         c = which[i]
-        mine = oidx[optr[i] : optr[i + 1]]
-        kc = 2 * (cptr[c + 1] - cptr[c]) + 2
-        kp = 2 * mine.shape[0] + 2
-        buf = (np.empty(kc, np.float64), np.empty(kc, np.float64), np.empty(kp, np.float64),
-               np.empty(kp, np.float64), np.empty(kc * (kp + 1), np.float64),
-               np.empty(kc * (kp + 1), np.float64), np.empty(kc * (kp + 1), np.int64),
-               np.empty(kp, np.float64), np.empty(kp, np.float64))  # fmt: skip
-        r0 = max(first[c] - b0, 0)
-        r1 = min(last[c] - b0, nrows - 1)
-        for r in range(r0, r1 + 1):
-            for s in range(sptr[r], sptr[r + 1]):
-                nq = _new_parts((cptr[c], cptr[c + 1]), cand, mine, picks, s, lat_mid, line_k, buf)
-                if nq > 0:
-                    misses[i] += _add_line(
-                        (buf[4], buf[5]), nq, s, r, band, pieces, pairs, pptr[c], pptr[c + 1], out
-                    )
+        misses[i] += _candidate(
+            c, b0, strips, line_k, (area_deg, weight, lon0, dx, cum), pieces, (cptr[c], cptr[c + 1]),
+            (first[c], last[c]), cand, picks, oidx[optr[i] : optr[i + 1]], pairs, out,
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def gains_band_serial(
+    b0: int,
+    strips: tuple,
+    line_k: np.ndarray,
+    grid: tuple,
+    cum: np.ndarray,
+    pieces: tuple,
+    which: np.ndarray,
+    cands: tuple,
+    picks: tuple,
+    near: tuple,
+    pairs: tuple,
+    out: np.ndarray,
+    misses: np.ndarray,
+) -> None:
+    """:func:`gains_band` in one thread (for a few candidates, starting threads costs more)."""
+    band = (strips[2], strips[3], grid[0], grid[1], cum)
+    cptr, first, last, cand = cands
+    optr, oidx = near
+    for i in range(which.shape[0]):
+        c = which[i]
+        misses[i] += _candidate(
+            c, b0, strips, line_k, band, pieces, (cptr[c], cptr[c + 1]), (first[c], last[c]), cand, picks,
+            oidx[optr[i] : optr[i + 1]], pairs, out,
+        )  # fmt: skip

@@ -26,13 +26,16 @@ from ..errors import TooLargeError
 from ..geodesy import degrees_lat_for
 from ..io.population import PopulationRaster
 from .bands import bands
-from .gain_kernel import gains_band, residual_band
+from .gain_kernel import gains_band, gains_band_serial, residual_band
 from .lines import line_table
 from .partition import Footprints, Regions
 from .pixels import row_prefix_sums
 
 MAX_STORE_BYTES = 3 * 2**30
 """Memory the kept scan-line pieces and pixel prefix sums may take before a run is refused."""
+
+PARALLEL_FROM = 256
+"""Candidates from which a band's evaluation is dealt to threads."""
 
 Int = NDArray[np.int64]
 Float = NDArray[np.float64]
@@ -294,7 +297,8 @@ def _evaluate(model: GainModel, store: _Store, which: Int, picks: Footprints, ga
     misses = np.zeros(which.shape[0], np.int64)
     pairs = model.pairs
     cands = (model.candidates.ptr, model.rows[0], model.rows[1], model.discs)
-    gains_band(
+    kernel = gains_band if which.shape[0] >= PARALLEL_FROM else gains_band_serial
+    kernel(
         store.b0, store.strips, store.line_k, store.grid, store.cum, store.pieces, which, cands,
         picks.discs(), near_picks(model.candidates, which, picks), (pairs.ptr, pairs.region), gains, misses,
     )  # fmt: skip

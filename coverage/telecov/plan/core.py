@@ -442,14 +442,16 @@ def _message(
     n = len(outcome.picks)
     what = f"{setup.technology} {setup.metric} ≥ {goal.target:g} % ({goal.scope})"
     share, short = achieved(outcome.covered, whole, goal, n_areas)
-    where = f"{share:.2f} %" + (f" (lowest; {short} still under)" if goal.scope != "total" else "")
+    unit = {"area": "commune", "parent": "parent"}.get(goal.scope)
+    where = f"{share:.2f} %" + (f" in the lowest {unit}, {short} {unit}s still under" if unit else "")
     if outcome.stop == "target":
         if n == 0:
             return f"nothing to add: {what} is already met ({where})"
         return f"target reached with {n} new sites: {what}, now {where}"
+    people = "person" if goal.min_gain == 1 else "people"
     why = {
         "budget": "the budget is spent",
-        "min_gain": f"no candidate adds at least {goal.min_gain:g} people",
+        "min_gain": f"no candidate adds at least {goal.min_gain:g} {people}",
         "candidates": "no candidate adds anything more",
     }[outcome.stop]
     return f"target not reached: {what}; {n} new sites reach {where}; stopped because {why}"
