@@ -301,3 +301,19 @@ def test_a_duplicate_id_across_sources_is_refused(world, result, tmp_path) -> No
     rejected = plan.candidates.rejected
     assert rejected["source"].tolist() == ["upgrade"]
     assert "duplicate candidate id 'M4' (already: candidates row 1)" in rejected["reason"].iloc[0]
+
+
+def test_sectors_and_sites_of_several_sectors(world, result, tmp_path) -> None:
+    rows = [site("5G", *C1, radius_m=1000, azimuth=30, beamwidth=120, site_id="s1")]
+    rows += [site("5G", *C3, radius_m=900, azimuth=a, beamwidth=120, site_id="tri") for a in (0, 120, 240)]
+    path = write_sites(tmp_path / "sectors.csv", rows)
+    plan = plan_sites(result, technology="5G", candidates=path, target=100, min_gain=0)
+    picks = plan.picks.set_index("site_id")
+    assert picks.loc["tri", "sectors"] == 3 and np.isnan(picks.loc["tri", "azimuth"])
+    assert picks.loc["tri", "marginal_people"] == pytest.approx(
+        1000 * PI_KM2 * 0.81, rel=1e-3
+    )  # a whole disc
+    assert picks.loc["s1", "sectors"] == 1 and picks.loc["s1", "azimuth"] == 30
+    assert picks.loc["s1", "marginal_people"] == pytest.approx(1000 * PI_KM2 / 3, rel=1e-3)
+    planned = plan.after.sites[plan.after.sites["status"] == "planned"]
+    assert sorted(planned["azimuth"].tolist()) == [0.0, 30.0, 120.0, 240.0]

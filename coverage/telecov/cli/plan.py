@@ -219,7 +219,8 @@ def plan_document(
             "refusals_by_reason": refusals_by_reason({"candidates": cands.rejected}),
         },
         "files": files,
-        "timings_s": the_plan.summary.get("timings_s", {}),
+        "timings_s": {k: round(v, 4) for k, v in the_plan.summary.get("timings_s", {}).items()},
+        "gains_remeasured": the_plan.summary.get("reevaluated", 0),
         "run": result.run.to_json(),
     }
 
