@@ -154,9 +154,9 @@ def markdown(results: list[dict[str, Any]], env: dict[str, Any]) -> str:
     lines = [
         f"telecov plan benchmark — {env['when']}, {env['cpus']} CPUs, load average {env['load']}",
         "",
-        "| case | existing sites | candidates | picks | wall (median) | steps: candidates / greedy / after | "
+        "| case | existing sites | candidates | picks | wall (median) | CPU | steps: candidates / greedy / after | "
         "peak RSS | limit | met |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in results:
         steps = statistics.median(x["steps_s"]["greedy"] for x in r["runs"])
@@ -164,7 +164,8 @@ def markdown(results: list[dict[str, Any]], env: dict[str, Any]) -> str:
         after = statistics.median(x["steps_s"]["after"] for x in r["runs"])
         lines.append(
             f"| {r['case']} | {r['existing_sites']:,} | {r['candidates']:,} | {r['picks']:,} | "
-            f"{r['median_wall_s']:.1f} s | {cand:.1f} / {steps:.1f} / {after:.1f} s | "
+            f"{r['median_wall_s']:.1f} s | {statistics.median(x['cpu_s'] for x in r['runs']):.1f} s | "
+            f"{cand:.1f} / {steps:.1f} / {after:.1f} s | "
             f"{r['max_peak_mb']:,.0f} MB | {r['limit_s']:.0f} s | {'yes' if r['met'] else 'NO'} |"
         )
     lines += [
