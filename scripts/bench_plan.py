@@ -154,8 +154,8 @@ def markdown(results: list[dict[str, Any]], env: dict[str, Any]) -> str:
     lines = [
         f"telecov plan benchmark — {env['when']}, {env['cpus']} CPUs, load average {env['load']}",
         "",
-        "| case | existing sites | candidates | picks | wall (median) | CPU | steps: candidates / greedy / after | "
-        "peak RSS | limit | met |",
+        "| case | existing sites | candidates | picks | wall (median) | CPU | "
+        "steps: candidates / greedy / after | peak RSS | limit | met |",
         "|---|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in results:
