@@ -21,14 +21,42 @@ from _worlds import Grid, write_raster
 
 ANALYSING = ("report", "gaps", "map", "targets", "plan")
 OWN_OPTIONS = {
-    "report": {"out_dir", "target", "no_map", "fmt", "export", "excel_safe", "poi", "crosswalk", "compare"},
-    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir"},
-    "map": {"out_dir", "technology", "metric", "png", "tiles"},
-    "targets": {"plan", "check", "poi", "fmt", "out_dir"},
-    "plan": set(
-        "technology target metric scope budget budget_cost min_gain min_spacing exclude candidates"
-        " upgrade_from grid check no_map fmt out_dir".split()
-    ),
+    "report": {
+        "out_dir",
+        "target",
+        "no_map",
+        "fmt",
+        "export",
+        "excel_safe",
+        "poi",
+        "crosswalk",
+        "compare",
+        "force",
+        "wait",
+    },
+    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir", "force", "wait"},
+    "map": {"out_dir", "technology", "metric", "png", "tiles", "attribution", "force", "wait"},
+    "targets": {"plan", "check", "poi", "fmt", "out_dir", "wait"},
+    "plan": {
+        "technology",
+        "target",
+        "metric",
+        "scope",
+        "budget",
+        "budget_cost",
+        "min_gain",
+        "min_spacing",
+        "exclude",
+        "candidates",
+        "upgrade_from",
+        "grid",
+        "check",
+        "no_map",
+        "fmt",
+        "out_dir",
+        "force",
+        "wait",
+    },
 }
 
 
@@ -39,7 +67,7 @@ def group():
 
 def test_the_analysing_commands_take_exactly_the_analysis_inputs(group) -> None:
     assert set(ANALYSING) <= set(COMMANDS) and set(group.commands) == set(COMMANDS)
-    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 19
+    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 23
     assert {"sites", "areas", "population", "by", "combined", "strict"} <= set(ANALYSIS_INPUTS)
     for name in ANALYSING:
         names = [p.name for p in group.commands[name].params]
