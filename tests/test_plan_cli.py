@@ -43,8 +43,8 @@ def test_plan_writes_its_output_set_and_report_then_measures_what_it_predicted(
     assert "stopped because no candidate adds anything more" in " ".join(err.split())
     folder = tmp_path / "plan"
     names = {"planned_sites.csv", "planned_sites.geojson", "plan.json", "coverage_after.csv", "plan.html",
-             "rejected_candidates.csv", "rejected_sites.csv", "rejected_areas.csv"}  # fmt: skip
-    assert names <= {p.name for p in folder.iterdir()}
+             "rejected_candidates.csv", "plan_rejected_sites.csv", "plan_rejected_areas.csv"}  # fmt: skip
+    assert names == {p.name for p in folder.iterdir() if not p.name.startswith(".")}
     picks = pd.read_csv(folder / "planned_sites.csv", dtype={"site_id": str, "area_id": str})
     assert list(picks.columns) == pick_columns("population")
     assert picks["site_id"].tolist() == list(EXPECTED)
@@ -53,8 +53,10 @@ def test_plan_writes_its_output_set_and_report_then_measures_what_it_predicted(
     doc = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     assert doc["stop_reason"] == "candidates" and doc["reached"] is False and doc["picks"] == 5
     assert doc["plan"]["technology"] == "5G" and doc["candidates"]["candidates"]["used"] == 5
-    for name, info in doc["files"].items():
-        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == info["sha256"], name
+    assert doc["command"] == "plan" and {e["name"] for e in doc["files"]} == names - {"plan.json"}
+    for info in doc["files"]:
+        data = (folder / info["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == info["sha256"] and len(data) == info["size"], info
     assert "Newly covered by the plan (5)" in (folder / "plan.html").read_text(encoding="utf-8")
     # the report on existing + planned sites measures what the plan predicted
     rows = [

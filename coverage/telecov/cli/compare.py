@@ -11,8 +11,8 @@ from rich.table import Table
 
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import note, out, state_of
-from ._run import check_target, write_frame
-from .options import Format, FormatOpt, OutOpt, TargetOpt
+from ._run import check_target, open_output_set, write_frame
+from .options import ForceOpt, Format, FormatOpt, OutOpt, TargetOpt, WaitOpt
 
 if TYPE_CHECKING:
     import folium
@@ -30,6 +30,16 @@ TechnologyOpt = Annotated[
 NoMapOpt = Annotated[bool, typer.Option("--no-map", help="Do not write comparison.html.")]
 
 
+def compare_names(*, map_: bool) -> list[str]:
+    """Return the files ``telecov compare`` writes into ``--out`` (its manifest ``compare.json`` aside)."""
+    return ["comparison.csv", *(["comparison.html"] if map_ else [])]
+
+
+def report_files(*folders: Path) -> list[Path]:
+    """Return the files of report folders that compare reads (no output may replace them)."""
+    return [folder / name for folder in folders for name in ("coverage.csv", "coverage.geojson")]
+
+
 def compare_command(
     ctx: typer.Context,
     before: BeforeArg,
@@ -41,22 +51,34 @@ def compare_command(
     no_map: NoMapOpt = False,
     fmt: FormatOpt = Format.table,
     out_dir: OutOpt = Path("out"),
+    force: ForceOpt = False,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Compare two report folders: comparison.csv (before, after, change, crossed_target) and a map."""
     from ..compare import compare, read_report
     from ..io.formats import csv_text
-    from ..io.outputs import output_set, write_text_file
+    from ..io.tables import file_info
+    from ..vocabulary import check_metric
 
     check_target(target)
-    table_a, _ = read_report(before)
-    table_b, areas_b = read_report(after)
-    frame = compare(table_a, table_b, target=target, metric=metric)
-    with output_set(out_dir, name="compare") as gen:
-        write_text_file(gen / "comparison.csv", csv_text(frame))
+    check_metric(metric)
+    quiet = state_of(ctx).quiet
+    sources = report_files(before, after)
+    with open_output_set(
+        out_dir, command="compare", names=compare_names(map_=not no_map), inputs=sources, force=force,
+        wait=wait, quiet=quiet,
+    ) as outset:  # fmt: skip
+        table_a, _ = read_report(before)
+        table_b, areas_b = read_report(after)
+        frame = compare(table_a, table_b, target=target, metric=metric)
+        outset.write_text("comparison.csv", csv_text(frame))
         if not no_map and areas_b is not None:
             comparison_map(
-                frame, table_b, areas_b, gen / "comparison.html", technology=technology, metric=metric
+                frame, table_b, areas_b, outset.path("comparison.html"), technology=technology, metric=metric
             )
+        read = {side: file_info(p) for side, p in zip(("before", "after"), sources[::2], strict=True)}
+        options = {"target_pct": target, "metric": metric, "technology": technology, "map": not no_map}
+        outset.commit({"inputs": read, "options": options})
     if fmt is Format.table:
         out.print(_table(frame, target=target, metric=metric))
     else:

@@ -12,10 +12,20 @@ from rich.table import Table
 
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import note, out, state_of
-from ._run import EXIT_UNMET, check_target, run_analysis, write_frame
-from .options import AnalysisInputs, Format, FormatOpt, OutOpt, TargetOpt, with_analysis_inputs
+from ._run import EXIT_UNMET, check_target, input_paths, open_output_set, run_analysis, write_frame
+from .options import (
+    AnalysisInputs,
+    ForceOpt,
+    Format,
+    FormatOpt,
+    OutOpt,
+    TargetOpt,
+    WaitOpt,
+    with_analysis_inputs,
+)
 
 if TYPE_CHECKING:
+    from ..io.outputs import OutputSet
     from ..plan import SitePlan
     from ..result import Result
 
@@ -64,6 +74,17 @@ GridOpt = Annotated[
 CheckOpt = Annotated[bool, typer.Option("--check", help="Exit 1 when the target is not reached.")]
 NoMapOpt = Annotated[bool, typer.Option("--no-map", help="Do not write plan.html.")]
 
+PLAN_FILES = (
+    "planned_sites.csv", "planned_sites.geojson", "coverage_after.csv", "rejected_candidates.csv",
+    "plan_rejected_sites.csv", "plan_rejected_areas.csv",
+)  # fmt: skip
+"""Files of every plan set, besides its manifest ``plan.json`` (rejects apart from report's)."""
+
+
+def plan_names(*, map_: bool) -> list[str]:
+    """Return the files ``telecov plan`` writes into ``--out`` (its manifest ``plan.json`` aside)."""
+    return sorted({*PLAN_FILES, *(["plan.html"] if map_ else [])})
+
 
 @with_analysis_inputs
 def plan(
@@ -86,6 +107,8 @@ def plan(
     no_map: NoMapOpt = False,
     fmt: FormatOpt = Format.table,
     out_dir: OutOpt = Path("out"),
+    force: ForceOpt = False,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Pick new sites (or upgrades) that bring a technology to the target; planned_sites.csv and more."""
     from ..errors import InputError
@@ -103,14 +126,22 @@ def plan(
             "no candidates: give --candidates FILE, --upgrade-from T or --grid M (they may be combined)"
         )
     state = state_of(ctx)
-    result = run_analysis(inputs, out_dir=out_dir, command="plan", quiet=state.quiet)
-    the_plan = plan_sites(
-        result, candidates=candidates, upgrade_from=upgrade_from, exclude=exclude, encoding=inputs.encoding,
-        decimal=inputs.decimal, **options,
-    )  # fmt: skip
-    files = {"candidates": candidates, "exclude": exclude}
-    write_plan(result, the_plan, out_dir, options={**options, "upgrade_from": upgrade_from}, files=files,
-               map_=not no_map)  # fmt: skip
+    names = plan_names(map_=not no_map)
+    sources = input_paths(inputs, candidates, exclude)
+    with open_output_set(
+        out_dir, command="plan", names=names, inputs=sources, force=force, wait=wait, quiet=state.quiet
+    ) as outset:
+        result = run_analysis(
+            inputs, out_dir=out_dir, command="plan", quiet=state.quiet, outputs=outset, wait=wait,
+            planned=tuple(names),
+        )  # fmt: skip
+        the_plan = plan_sites(
+            result, candidates=candidates, upgrade_from=upgrade_from, exclude=exclude,
+            encoding=inputs.encoding, decimal=inputs.decimal, **options,
+        )  # fmt: skip
+        files = {"candidates": candidates, "exclude": exclude}
+        write_plan(result, the_plan, outset, options={**options, "upgrade_from": upgrade_from}, files=files,
+                   map_=not no_map)  # fmt: skip
     if fmt is Format.table:
         out.print(_table(the_plan))
     else:
@@ -145,42 +176,39 @@ def _table(the_plan: SitePlan) -> Table:
 def write_plan(
     result: Result,
     the_plan: SitePlan,
-    out_dir: Path,
+    outset: OutputSet,
     *,
     options: dict[str, Any],
     files: dict[str, Path | None],
     map_: bool,
 ) -> None:
-    """Write the plan's output set: planned sites, the coverage after, rejects, plan.json, plan.html."""
+    """Write the plan's set into ``outset`` and commit it, with ``plan.json`` as its manifest.
+
+    The set: planned sites (CSV, GeoJSON), the coverage after, the refused candidates, sites and
+    areas, and ``plan.html``; ``plan.json`` holds the options, inputs, why the plan stopped, the
+    run, and each file's name, size and sha256.
+    """
     import geopandas as gpd
 
     from ..geodesy import LONLAT
-    from ..io.formats import csv_text, geojson_text, json_text
-    from ..io.outputs import output_set, write_text_file
+    from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
     from ..io.tables import file_info
 
     picks = the_plan.picks
     points = gpd.GeoDataFrame(picks, geometry=gpd.points_from_xy(picks["lon"], picks["lat"]), crs=LONLAT)
-    with output_set(out_dir, name="plan") as gen:
-        write_text_file(gen / "planned_sites.csv", csv_text(picks))
-        # (geojson_text does not take an empty frame)
-        no_points = '{"type":"FeatureCollection","features":[\n\n]}\n'
-        write_text_file(gen / "planned_sites.geojson", geojson_text(points) if len(points) else no_points)
-        write_text_file(gen / "coverage_after.csv", csv_text(the_plan.after.table))
-        write_text_file(gen / "rejected_candidates.csv", csv_text(the_plan.candidates.rejected))
-        for kind in ("sites", "areas"):
-            write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(result.rejected.get(kind))))
-        if map_:
-            plan_map(result, the_plan, gen / "plan.html")
-        written = {p.name: _sized(file_info(p)) for p in sorted(gen.iterdir()) if p.is_file()}
-        inputs = {k: file_info(v) for k, v in files.items() if v is not None and Path(v).is_file()}
-        document = plan_document(result, the_plan, options=options, inputs=inputs, files=written)
-        write_text_file(gen / "plan.json", json_text(document))
-
-
-def _sized(info: dict[str, Any]) -> dict[str, Any]:
-    return {"size": info["size"], "sha256": info["sha256"]}
+    outset.write_text("planned_sites.csv", csv_text(picks))
+    # (geojson_text does not take an empty frame)
+    no_points = '{"type":"FeatureCollection","features":[\n\n]}\n'
+    outset.write_text("planned_sites.geojson", geojson_text(points) if len(points) else no_points)
+    outset.write_text("coverage_after.csv", csv_text(the_plan.after.table))
+    outset.write_text("rejected_candidates.csv", csv_text(the_plan.candidates.rejected))
+    for kind in ("sites", "areas"):
+        outset.write_text(f"plan_rejected_{kind}.csv", csv_text(rejects_frame(result.rejected.get(kind))))
+    if map_:
+        plan_map(result, the_plan, outset.path("plan.html"))
+    inputs = {k: file_info(v) for k, v in files.items() if v is not None and Path(v).is_file()}
+    outset.commit(plan_document(result, the_plan, options=options, inputs=inputs))
 
 
 def plan_document(
@@ -189,9 +217,8 @@ def plan_document(
     *,
     options: dict[str, Any],
     inputs: dict[str, Any],
-    files: dict[str, Any],
 ) -> dict[str, Any]:
-    """Return ``plan.json``: options, inputs, why it stopped, shares before and after, files, run."""
+    """Return ``plan.json`` without its ``files``: options, inputs, why it stopped, shares, run."""
     from ..io.refusals import refusals_by_reason
 
     tech = the_plan.summary.get("technology", options["technology"])
@@ -218,7 +245,6 @@ def plan_document(
             **cands.counts,
             "refusals_by_reason": refusals_by_reason({"candidates": cands.rejected}),
         },
-        "files": files,
         "timings_s": {k: round(v, 4) for k, v in the_plan.summary.get("timings_s", {}).items()},
         "gains_remeasured": the_plan.summary.get("reevaluated", 0),
         "run": result.run.to_json(),
