@@ -2,7 +2,8 @@
 
 The engine's partitions (:mod:`telecov.engine.tasks`) are pure tasks; this module only makes
 the ``distributed.Client`` that runs them: ``workers=N`` starts a
-``distributed.LocalCluster`` of N single-threaded worker processes on 127.0.0.1,
+``distributed.LocalCluster`` of N worker processes on 127.0.0.1 (one task at a time each,
+the machine's cores shared out among their kernels),
 ``scheduler=ADDRESS`` connects to a running scheduler within ``scheduler_timeout`` seconds.
 dask is an optional extra: ``pip install "telecom-coverage[dask]"``.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,7 +57,10 @@ def _import_distributed(option: str) -> Any:
 
 
 def _local_client(distributed: Any, workers: int) -> tuple[Any, Any]:
+    # the cores shared out: each worker process's kernels run on its share of threads
+    threads = max(1, (os.cpu_count() or 1) // workers)
     cluster = distributed.LocalCluster(
+        env={"NUMBA_NUM_THREADS": str(threads)},
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=":0", silence_logs=logging.ERROR,
     )  # fmt: skip
@@ -107,8 +112,8 @@ def connect(
     Parameters
     ----------
     workers
-        Start a local cluster of this many worker processes (one thread each) on 127.0.0.1,
-        closed on exit.
+        Start a local cluster of this many worker processes on 127.0.0.1 (one task at a time
+        each, the cores shared out among their kernels), closed on exit.
     scheduler
         Address of a running scheduler (``tcp://host:port`` or ``host:port``); its workers must
         reach the input files by the same paths (or URLs).
