@@ -276,8 +276,23 @@ def footprint_caps(
     return np.unique(np.concatenate(out))
 
 
+def row_spans(
+    regions: Regions, footprints: Footprints, raster: PopulationRaster
+) -> tuple[tuple[NDArray[np.int64], NDArray[np.int64]], tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Raster rows ``(first, last)`` of each boundary edge and of each footprint's reach.
+
+    What :func:`bands` gives each band: the edges and footprints whose rows cross it (a
+    partition of a run holds those of its rows, :mod:`telecov.engine.tasks`).
+    """
+    edges = _row_span(
+        raster.lat0, raster.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
+    )
+    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
+    return edges, _row_span(raster.lat0, raster.dy, footprints.lat + dlat, footprints.lat - dlat)
+
+
 def _memberships(
-    footprints: Footprints, layers: Sequence[NDArray[np.int64]], raster: PopulationRaster
+    footprints: Footprints, layers: Sequence[NDArray[np.int64]], spans: tuple[NDArray[np.int64], ...]
 ) -> tuple[NDArray[np.int64], ...]:
     """Every (layer, footprint) pair with the raster rows it spans: (first, last, layer, footprint)."""
     n_layers = len(layers)
@@ -287,8 +302,7 @@ def _memberships(
         else np.zeros(0, np.int64)
     )
     member_layer = np.repeat(np.arange(n_layers, dtype=np.int64), [len(ix) for ix in layers])
-    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
-    f_first, f_last = _row_span(raster.lat0, raster.dy, footprints.lat + dlat, footprints.lat - dlat)
+    f_first, f_last = spans
     return f_first[member_fp], f_last[member_fp], member_layer, member_fp
 
 
@@ -369,12 +383,8 @@ def bands(
     if regions.x0.shape[0] == 0:
         return
     window = _window(regions, raster)
-    spans = (
-        *_row_span(
-            raster.lat0, raster.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-        ),
-        *_memberships(footprints, layers, raster),
-    )
+    edge_spans, footprint_spans = row_spans(regions, footprints, raster)
+    spans = (*edge_spans, *_memberships(footprints, layers, footprint_spans))
     if cap_members is None:
         cap_members = few_small_members(footprints, layers)
     caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)

@@ -29,9 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
-from ..geodesy import degrees_lat_for
 from ..io.population import PopulationRaster, open_population
-from .bands import band_grid, few_small_members, strips_per_row
+from .bands import band_grid, few_small_members, row_spans, strips_per_row
 from .partition import Footprints, Regions
 from .scan import Measures, measure
 from .scan_kernel import N_BASE
@@ -104,14 +103,6 @@ def population_source(source: Any) -> str:
     )
 
 
-def _row_spans(
-    raster: PopulationRaster, north: NDArray[np.float64], south: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    first = np.floor((raster.lat0 - north) / raster.dy).astype(np.int64)
-    last = np.floor((raster.lat0 - south) / raster.dy).astype(np.int64)
-    return first, last
-
-
 def _per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows: int) -> NDArray[np.float64]:
     """How many of the spans ``first..last`` cross each of ``nrows`` rows from ``row0``."""
     diff = np.zeros(nrows + 1, dtype=np.float64)
@@ -136,9 +127,7 @@ class _Spans:
 
 def _spans(regions: Regions, footprints: Footprints, raster: PopulationRaster) -> _Spans:
     first, last, step = band_grid(regions, raster)
-    edges = _row_spans(raster, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1))
-    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
-    fps = _row_spans(raster, footprints.lat + dlat, footprints.lat - dlat)
+    edges, fps = row_spans(regions, footprints, raster)
     return _Spans(edges=edges, footprints=fps, first=first, last=last, step=step)
 
 
