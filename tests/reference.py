@@ -27,7 +27,7 @@ import rasterio
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Geod
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 GEOD = Geod(ellps="WGS84")
@@ -64,6 +64,7 @@ COLUMNS: tuple[str, ...] = (
     "residential_pct",
     "residential_population",
     "covered_residential_population",
+    "sites",
 )
 PCT_COLUMNS: dict[str, tuple[str, str]] = {
     "area_pct": ("covered_km2", "area_km2"),
@@ -274,7 +275,7 @@ def read_sites(
     include_planned: bool = False,
     radius: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Counted sites as a DataFrame: technology, lon, lat, radius_m, azimuth, beamwidth."""
+    """Counted sites as a DataFrame: site_id, technology, lon, lat, radius_m, azimuth, beamwidth."""
     df = pd.read_csv(sites, dtype=str) if isinstance(sites, (str, Path)) else sites.copy()
     radii = {**DEFAULT_RADII, **(radius or {})}
 
@@ -288,6 +289,7 @@ def read_sites(
     tech = col("technology").astype(str).str.strip().str.lower().map(TECH_ALIASES)
     out = pd.DataFrame(
         {
+            "site_id": col("site_id").astype(str).str.strip(),
             "technology": tech,
             "lon": pd.to_numeric(col("lon")),
             "lat": pd.to_numeric(col("lat")),
@@ -347,6 +349,22 @@ def coverage_layers(sites: pd.DataFrame, *, combined: bool = False) -> dict[str,
     return layers
 
 
+def site_points(sites: pd.DataFrame, *, combined: bool = False) -> dict[str, list[tuple[str, Point]]]:
+    """(site_id, point) of the counted sites of each technology (and combined layer when asked)."""
+    points: dict[str, list[tuple[str, Point]]] = {t: [] for t in TECHNOLOGIES}
+    for sid, tech, lon, lat in sites[["site_id", "technology", "lon", "lat"]].itertuples(index=False):
+        points[tech].append((sid, Point(lon, lat)))
+    if combined:
+        for name, members in COMBINED.items():
+            points[name] = [p for m in members for p in points[m]]
+    return points
+
+
+def distinct_sites(points: Sequence[tuple[str, Point]], geom: BaseGeometry) -> int:
+    """Distinct site ids whose point lies in or on ``geom``."""
+    return len({sid for sid, pt in points if geom.intersects(pt)})
+
+
 def _pct(num: float, den: float) -> float:
     return 100.0 * num / den if den > 0 else math.nan
 
@@ -357,6 +375,7 @@ def _rows(
     geoms: Sequence[BaseGeometry],
     layers: Mapping[str, BaseGeometry],
     grids: PopulationGrids,
+    points: Mapping[str, Sequence[tuple[str, Point]]],
 ) -> list[dict[str, object]]:
     keys = list(ids)
     base = raster_sums(grids, geoms)
@@ -385,6 +404,7 @@ def _rows(
                     "residential_pct": _pct(cov[i, 1], base[i, 1]),
                     "residential_population": base[i, 2],
                     "covered_residential_population": cov[i, 2],
+                    "sites": distinct_sites(points[tech], geoms[i]),
                 }
             )
     return rows
@@ -412,6 +432,7 @@ def reference_table(
     area_df = read_areas(areas, area_id=area_id, area_name=area_name, parent=parent)
     grids = load_population(population, residential_density=residential_density)
     layers = coverage_layers(site_df, combined=combined)
+    points = site_points(site_df, combined=combined)
 
     geoms = list(area_df.geometry.to_numpy())
     rows = _rows(
@@ -420,13 +441,14 @@ def reference_table(
         geoms,
         layers,
         grids,
+        points,
     )
     if parent:
         groups = area_df.groupby("parent", sort=True)
         pids = list(groups.groups)
         pgeoms = [shapely.union_all(groups.get_group(p).geometry.to_numpy()) for p in pids]
-        rows += _rows("parent", [(p, p, None) for p in pids], pgeoms, layers, grids)
-    rows += _rows("total", [("ALL", None, None)], [shapely.union_all(geoms)], layers, grids)
+        rows += _rows("parent", [(p, p, None) for p in pids], pgeoms, layers, grids, points)
+    rows += _rows("total", [("ALL", None, None)], [shapely.union_all(geoms)], layers, grids, points)
 
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     order = {t: i for i, t in enumerate(layers)}

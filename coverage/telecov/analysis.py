@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from . import __version__
 from .engine.partition import Regions, regions_from_geometries
@@ -26,8 +27,8 @@ from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
-from .metrics import area_metrics, coverage_table, rescale_official
-from .result import RasterInfo, Result, RunInfo, RunOptions
+from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
+from .result import Result, RunInfo, RunOptions, raster_info_of
 from .vocabulary import (
     DEFAULT_RADIUS_M,
     DEFAULT_RESIDENTIAL_DENSITY,
@@ -79,6 +80,8 @@ def analyze(
     include_planned: bool = False,
     residential_density: float = DEFAULT_RESIDENTIAL_DENSITY,
     population_field: str | None = None,
+    population_band: int | None = None,
+    population_unit: str | None = None,
     sites_crs: str | None = None,
     areas_crs: str | None = None,
     by_operator: bool = False,
@@ -109,6 +112,12 @@ def analyze(
         People per km² from which a pixel is residential.
     population_field
         Areas field with official population counts: counts rescaled per area.
+    population_band
+        The raster band holding the people (1-based); None: its only data band (alpha bands
+        are validity masks, not data).
+    population_unit
+        ``count`` (people per pixel, the default) or ``density`` (people per km², multiplied
+        by each pixel's true area).
     sites_crs, areas_crs
         CRS for inputs that lack one (and for ``x``/``y`` site columns).
     resolution_m
@@ -134,6 +143,7 @@ def analyze(
         include_planned=include_planned, residential_density=residential_density,
         population_field=population_field, sites_crs=sites_crs, areas_crs=areas_crs,
         by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
+        population_band=population_band, population_unit=population_unit,
     )  # fmt: skip
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(sources, options, radius=radius, encoding=encoding, decimal=decimal, progress=progress)
@@ -160,7 +170,9 @@ def _analyze(
             f"`strict`: {len(site_table.rejected)} site rows and {len(area_table.rejected)} areas refused",
             rejected,
         )
-    with open_population(sources.population) as raster:
+    with open_population(
+        sources.population, band=options.population_band, unit=options.population_unit
+    ) as raster:
         _check_overlap(area_table, raster)
         partition = _partition(area_table, site_table, options)
         t1 = time.perf_counter()
@@ -170,13 +182,14 @@ def _analyze(
             progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1
-        if raster.negative_pixels:
-            warnings.warn(
-                f"{raster.name}: {raster.negative_pixels} negative pixels counted as 0 people",
-                TelecovWarning, stacklevel=3,
-            )  # fmt: skip
-        raster_info = _raster_info(raster, measures)
-    table, out_areas = _tabulate(measures, partition, area_table.accepted, options)
+        _raster_warnings(raster, measures, partition.regions.n_areas)
+        raster_info = raster_info_of(raster, measures)
+    options = replace(options, population_unit=raster.unit)
+    sites = site_counts(
+        site_table.accepted, partition.layers, area_table.accepted.geometry.to_numpy(),
+        partition.regions.parent, partition.regions.n_parents,
+    )  # fmt: skip
+    table, out_areas = _tabulate(measures, partition, area_table.accepted, options, sites=sites)
     timings["total"] = time.perf_counter() - t0
     options = replace(options, area_id=area_table.id_field, area_name=area_table.name_field)
     run = RunInfo(
@@ -266,14 +279,14 @@ def _check_swapped(sites: SiteTable, areas: AreaTable) -> None:
 
 def _check_overlap(areas: AreaTable, raster: PopulationRaster) -> None:
     """Refuse areas wholly off the raster; warn when some lie partly or wholly outside it."""
-    west, south, east, north = raster.bounds
-    box = shapely.box(west, south, east, north)
+    box = raster.outline_lonlat()
+    west, south, east, north = box.bounds
     geoms = areas.accepted.geometry.to_numpy()
     hits = shapely.intersects(geoms, box)
     if not hits.any():
         raise InputError(
-            f"{raster.name}: the population raster ({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) "
-            f"does not overlap the areas of {areas.name} at all"
+            f"{raster.name}: the population raster (lon/lat {west:.4f}, {south:.4f}, {east:.4f}, "
+            f"{north:.4f}) does not overlap the areas of {areas.name} at all"
         )
     inside = shapely.within(geoms, box)
     if not inside.all():
@@ -298,15 +311,25 @@ def _partition(area_table: AreaTable, site_table: SiteTable, options: RunOptions
     )
 
 
-def _raster_info(raster: PopulationRaster, measures: Measures) -> RasterInfo:
-    return RasterInfo(
-        pixel_deg=(raster.dx, raster.dy), size=(raster.width, raster.height), warped=raster.warped,
-        scan_lines_per_pixel_row=measures.sub_rows, scan_lines=measures.lines,
-    )  # fmt: skip
+def _raster_warnings(raster: PopulationRaster, measures: Measures, n_areas: int) -> None:
+    """Warn about negative pixels, and about a count raster whose values look like densities."""
+    if raster.negative_pixels:
+        warnings.warn(
+            f"{raster.name}: {raster.negative_pixels} negative pixels counted as 0 people",
+            TelecovWarning, stacklevel=4,
+        )  # fmt: skip
+    message = density_suspicion(raster, measures, n_areas)
+    if message:
+        warnings.warn(message, TelecovWarning, stacklevel=4)
 
 
 def _tabulate(
-    measures: Measures, partition: _Partition, accepted: gpd.GeoDataFrame, options: RunOptions
+    measures: Measures,
+    partition: _Partition,
+    accepted: gpd.GeoDataFrame,
+    options: RunOptions,
+    *,
+    sites: NDArray[np.int64],
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Return the contract's table and the accepted areas with their metric columns."""
     base, cov = measures.base, measures.covered
@@ -319,7 +342,7 @@ def _tabulate(
         base, cov,
         area_ids=accepted["area_id"].tolist(), area_names=accepted["area_name"].tolist(),
         area_parents=accepted["parent"].tolist(), parent_names=partition.parent_names,
-        layers=partition.layers, by_operator=options.by_operator,
+        layers=partition.layers, by_operator=options.by_operator, sites=sites,
     )  # fmt: skip
     wide = area_metrics(table)
     out_areas = accepted.drop(columns=[c for c in accepted.columns if c.startswith("__")])
