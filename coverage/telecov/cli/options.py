@@ -45,10 +45,10 @@ class ExportFormat(StrEnum):
 
 
 class PopulationUnit(StrEnum):
-    """What the population raster's values are."""
+    """What the population raster's values are (``count`` would shadow ``str.count``)."""
 
-    count = "count"
-    density = "density"
+    COUNT = "count"
+    DENSITY = "density"
 
 
 class By(StrEnum):
@@ -95,7 +95,9 @@ PopulationBandOpt = Annotated[
 ]
 PopulationUnitOpt = Annotated[
     PopulationUnit | None,
-    typer.Option("--population-unit", help="Raster values: count (people per pixel, default) or density (per km²)."),
+    typer.Option(
+        "--population-unit", help="Raster values: count (people per pixel, default) or density (per km²)."
+    ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
 

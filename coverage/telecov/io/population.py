@@ -145,11 +145,7 @@ class PopulationRaster:
         try:
             with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
                 block = self.dataset.read(band.index, window=window, masked=False)
-                valid = (
-                    self.dataset.read_masks(band.index, window=window)
-                    if band.use_mask
-                    else np.zeros((0, 0), dtype=np.uint8)
-                )
+                valid = self._validity(window)
         except RasterioIOError as exc:
             raise InputError(f"{self.name}: cannot read population raster: {exc}") from exc
         use_nodata = band.nodata is not None and not math.isnan(band.nodata)
@@ -158,6 +154,16 @@ class PopulationRaster:
             block, valid, out, r0 - row0, c0 - col0, nodata, use_nodata, band.scale, band.offset
         )
         return out
+
+    def _validity(self, window: Window) -> NDArray[np.uint8]:
+        """GDAL's mask of the band over ``window`` (0: invalid), the alpha band's, or empty."""
+        band = self.band
+        if band.alpha is not None:
+            alpha = self.dataset.read(band.alpha, window=window, masked=False)
+            return np.asarray(np.isfinite(alpha) & (alpha > 0), dtype=np.uint8)
+        if band.use_mask:
+            return np.asarray(self.dataset.read_masks(band.index, window=window), dtype=np.uint8)
+        return np.zeros((0, 0), dtype=np.uint8)
 
     def close(self) -> None:
         """Release the datasets this object opened (a dataset passed in stays open)."""

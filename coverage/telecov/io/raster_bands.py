@@ -36,6 +36,9 @@ class BandChoice:
         ``none``, ``nodata``, ``per_dataset`` or ``alpha``: where validity comes from.
     scale, offset
         Applied to stored values: ``value * scale + offset``.
+    alpha
+        An alpha band GDAL does not use as the band's mask (it does so only for 8- and 16-bit
+        data), read directly: 0 is invalid. None otherwise.
 
     """
 
@@ -45,6 +48,7 @@ class BandChoice:
     mask: str
     scale: float
     offset: float
+    alpha: int | None = None
 
 
 def _describe(dataset: Any, index: int) -> str:
@@ -93,7 +97,9 @@ def choose_band(dataset: Any, name: str, band: int | None) -> BandChoice:
 def _band_choice(dataset: Any, band: int) -> BandChoice:
     flags = set(dataset.mask_flag_enums[band - 1])
     nodata = dataset.nodatavals[band - 1]
-    if MaskFlags.alpha in flags:
+    alphas = [i for i in range(1, dataset.count + 1) if dataset.colorinterp[i - 1] == ColorInterp.alpha]
+    alpha = alphas[0] if alphas and MaskFlags.alpha not in flags else None
+    if MaskFlags.alpha in flags or alpha is not None:
         mask = "alpha"
     elif MaskFlags.per_dataset in flags:
         mask = "per_dataset"
@@ -112,6 +118,7 @@ def _band_choice(dataset: Any, band: int) -> BandChoice:
         mask=mask,
         scale=scale,
         offset=offset,
+        alpha=alpha,
     )
 
 
