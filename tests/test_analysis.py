@@ -68,7 +68,9 @@ def test_run_info_is_typed_and_to_json_is_run_json(world: World, tmp_path: Path,
     assert list(doc) == RUN_KEYS and list(doc["options"]) == OPTION_KEYS
     assert doc["raster"]["pixel_size"] == [GRID.res, GRID.res] and doc["raster"]["size"] == [30, 30]
     assert doc["raster"]["crs"] == "EPSG:4326" and doc["raster"]["grid"] == "lonlat"
-    assert doc["raster"]["band"] == 1 and doc["raster"]["unit"] == "count" and doc["raster"]["mask"] == "nodata"
+    assert (
+        doc["raster"]["band"] == 1 and doc["raster"]["unit"] == "count" and doc["raster"]["mask"] == "nodata"
+    )
     assert doc["options"]["population_unit"] == "count" and doc["options"]["population_band"] is None
     assert doc["counts"]["sites"] == {"read": 2, "used": 2, "refused": 0, "counted": 2}
     assert json.loads(json.dumps(doc)) == doc
@@ -151,7 +153,10 @@ def test_rotated_raster_is_warped_with_a_warning(tmp_path: Path) -> None:
         transform=Affine(1000.0, 100.0, 500000.0, 100.0, -1000.0, 2000000.0),
     ) as dst:  # fmt: skip
         dst.write(np.full((4, 4), 100.0, dtype=np.float32), 1)
-    with pytest.warns(TelecovWarning, match="rotated, sheared or not north-up"), open_population(path) as raster:
+    with (
+        pytest.warns(TelecovWarning, match="rotated, sheared or not north-up"),
+        open_population(path) as raster,
+    ):
         assert raster.warped and raster.read(0, raster.height, 0, raster.width).sum() > 0
         owned = raster.owned
     assert len(owned) == 2 and all(d.closed for d in owned)  # the warp and the file, both closed

@@ -63,7 +63,9 @@ def test_polygon_equal_to_a_fine_disc_measures_like_the_disc(raster: Path) -> No
     lons, lats = zip(*[_shift(LON, LAT, dx, dy) for dx, dy in offsets], strict=True)
     radii = [2500.0, 600.0, 1800.0]
     discs = _footprints(lons, lats, radii)
-    polys = _footprints(lons, lats, radii, [_fine_disc(x, y, r) for x, y, r in zip(lons, lats, radii, strict=True)])
+    polys = _footprints(
+        lons, lats, radii, [_fine_disc(x, y, r) for x, y, r in zip(lons, lats, radii, strict=True)]
+    )
     layers = [np.array([0]), np.array([1]), np.array([0, 1, 2])]
     _, cov_disc = _measure(raster, [square], discs, layers)
     _, cov_poly = _measure(raster, [square], polys, layers)
@@ -87,7 +89,7 @@ def test_polygon_with_a_hole_and_a_disc_union_in_one_layer(raster: Path) -> None
     disc = _fine_disc(dlon, dlat, 1000.0)
     fps = _footprints([LON, dlon], [LAT, dlat], [3000.0, 1000.0], [ring, None])
     layers = [np.array([0]), np.array([1]), np.array([0, 1])]
-    base, cov = _measure(raster, areas, fps, layers)
+    _base, cov = _measure(raster, areas, fps, layers)
     grids = load_population(raster, residential_density=100.0)
     for li, shape in enumerate([ring, disc, ring.union(disc)]):
         cuts = [a.intersection(shape) for a in areas]
@@ -141,7 +143,15 @@ def test_gap_kernel_keeps_what_polygon_footprints_leave_uncovered(raster: Path) 
         strip0 = 0
         for band in bands(regions, fps, [layer], src, **OPTS):
             *rects, count = gap_band(
-                band.rows, band.strips, band.grid, band.pixels, band.edges, band.discs, band.members, strip0, people
+                band.rows,
+                band.strips,
+                band.grid,
+                band.pixels,
+                band.edges,
+                band.discs,
+                band.members,
+                strip0,
+                people,
             )
             np.add.at(uncovered, rects[0][:count], rects[4][:count])
             strip0 += band.tops.shape[0]

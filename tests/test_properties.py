@@ -229,7 +229,7 @@ def test_partitioning_changes_nothing(world, rows_per_band) -> None:
     areas, site_rows = world
     table = run(areas, site_rows)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine, "BAND_BYTES", GRID.ncols * 8 * 8 * rows_per_band)
+        mp.setattr(engine, "BAND_BYTES", GRID.ncols * engine.PIXEL_BYTES * rows_per_band)
         banded = run(areas, site_rows)
     close(table, banded, rtol=1e-12)
     if len(areas) > 1:  # communes measured in two separate partitions

@@ -24,6 +24,8 @@ from .grid import ScanFootprints, ScanGrid, regions_on_grid, scan_footprints, sc
 from .partition import Footprints, Regions
 from .pixels import N_CHANNELS, residential_mask
 
+PIXEL_BYTES = 8 * (N_CHANNELS + 6)
+"""Bytes a band holds per pixel: prefix sums, values, people, flags, areas, scratch."""
 MAX_PIXELS = 4_000_000_000
 """Pixels of population raster over the areas above which a run is refused as too large."""
 BAND_BYTES = 256 * 2**20
@@ -122,7 +124,7 @@ def _window(regions: Regions, grid: ScanGrid, name: str) -> _Window:
             f"{name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
             f"limit of {MAX_PIXELS:,}; use `select` or a coarser raster"
         )
-    row_bytes = ncols * 8 * (N_CHANNELS + 6)  # prefix sums, values, people, flags, areas, scratch
+    row_bytes = ncols * PIXEL_BYTES
     if row_bytes > BAND_BYTES:
         raise TooLargeError(f"{name}: a single raster row of {ncols:,} pixels is too large")
     step = max(1, min(nrows, BAND_BYTES // row_bytes, 512))
