@@ -168,6 +168,8 @@ class ScanFootprints:
     chains: Chains
     corners: NDArray[np.float64]
     """Y of the polygons' corners (strip boundaries, :func:`telecov.engine.outlines.corners`)."""
+    corner_fp: NDArray[np.int64]
+    """The footprint of each corner."""
 
 
 def scan_footprints(footprints: Footprints, grid: ScanGrid) -> ScanFootprints:
@@ -202,7 +204,10 @@ def scan_footprints(footprints: Footprints, grid: ScanGrid) -> ScanFootprints:
         bottom = np.where(poly, chains.ext[:, 1], y)
     m0 = np.asarray(meridian_radius(footprints.lat), dtype=np.float64)
     kernel = (np.ascontiguousarray(x, dtype=np.float64), footprints.lat, m0, radius, *chains.kernel)
-    return ScanFootprints(discs=kernel, top=top, bottom=bottom, chains=chains, corners=corners(rings))
+    corner_y, corner_fp = corners(rings)
+    return ScanFootprints(
+        discs=kernel, top=top, bottom=bottom, chains=chains, corners=corner_y, corner_fp=corner_fp
+    )
 
 
 GRID_SEGMENT_M = 500.0

@@ -220,19 +220,20 @@ CORNER_DEG = 20.0
 """Turn (degrees) from which a polygon footprint's vertex is a corner that splits strips."""
 
 
-def corners(rings: Rings) -> NDArray[np.float64]:
+def corners(rings: Rings) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Y of the vertices where a polygon footprint's outline turns by more than :data:`CORNER_DEG`.
 
     Within a strip, each chain of a footprint counts by its mean x, which keeps the footprint's
     area in the strip exact; where an edge nearly parallel to the scan lines ends in a corner
     (a sector's side ray along a parallel, the ends of its arc, a step of a terrain outline),
     the mean would also shift the interval sideways, so the corner's y becomes a strip
-    boundary. Smooth outlines (the vertices of a disc turn by 360°/n) add none.
+    boundary. Smooth outlines (the vertices of a disc turn by 360°/n) add none. Returns the
+    corners' y and their footprints.
     """
     x, y, ptr = clean_rings(rings.x, rings.y, rings.ptr)
     sizes = np.diff(ptr)
     if x.shape[0] == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
     ring = np.repeat(np.arange(sizes.shape[0]), sizes)
     pos = np.arange(x.shape[0]) - ptr[ring]
     nxt = ptr[ring] + (pos + 1) % sizes[ring]
@@ -240,7 +241,8 @@ def corners(rings: Rings) -> NDArray[np.float64]:
     ax, ay = x - x[prv], y - y[prv]
     bx, by = x[nxt] - x, y[nxt] - y
     turn = np.degrees(np.abs(np.arctan2(ax * by - ay * bx, ax * bx + ay * by)))
-    return np.unique(y[(turn > CORNER_DEG) & (sizes[ring] >= 3)])
+    sel = (turn > CORNER_DEG) & (sizes[ring] >= 3)
+    return y[sel], np.asarray(rings.fp, dtype=np.int64)[ring[sel]]
 
 
 def ring_polygons(rings: Rings) -> NDArray[np.object_]:
