@@ -178,7 +178,8 @@ def site_counts(
     out = np.zeros((n_areas + n_parents + 1, len(layers)), dtype=np.int64)
     if len(sites) == 0 or n_areas == 0 or not layers:
         return out
-    point, area = shapely.STRtree(areas).query(sites.geometry.to_numpy(), predicate="intersects")
+    # each area queries a tree of the points (a prepared polygon against many points is fast)
+    area, point = shapely.STRtree(sites.geometry.to_numpy()).query(areas, predicate="intersects")
     sid, uniques = pd.factorize(sites["site_id"].astype(str))
     n_sid = max(len(uniques), 1)
     for li, layer in enumerate(layers):
