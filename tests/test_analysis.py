@@ -29,7 +29,7 @@ RUN_KEYS = ["version", "inputs", "options", "radii_m", "crs", "raster", "counts"
 OPTION_KEYS = [
     "area_id", "area_name", "parent", "select", "include_planned", "residential_density",
     "population_field", "sites_crs", "areas_crs", "by_operator", "combined", "resolution_m", "strict",
-    "population_band", "population_unit",
+    "population_band", "population_unit", "sites_layer", "areas_layer", "vocabulary",
 ]  # fmt: skip
 
 
@@ -87,6 +87,7 @@ def test_run_info_is_typed_and_to_json_is_run_json(world: World, tmp_path: Path,
     assert code == 0, err
     written = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     expected = _analyze(world).run.with_options(target_pct=99.0, map=False, export=[]).to_json()
+    assert written.pop("command") == "report" and written.pop("files")  # run.json is the set's manifest
     assert {k: v for k, v in written.items() if k != "timings_s"} == {
         k: v for k, v in expected.items() if k != "timings_s"
     }

@@ -1,10 +1,17 @@
-"""A ``telecov report`` killed while it writes leaves the previous complete set or none.
+"""A ``telecov report`` killed at any moment never leaves a lying manifest or a truncated file.
 
 Two configurations whose outputs differ (default radii, ``--radius 4G=1000``) alternate in one
 ``--out`` folder. The CLI is killed with SIGKILL (a) at chosen points of the write (halfway
-through a file, before and after the switch of the set) by a hook in the child process, and
-(b) at random moments. After each kill every visible file must belong to one run, byte for
-byte: never a mix of two runs, never a truncated file.
+through a staged file, before and after each file is moved in, before and after the manifest)
+by a hook in the child process, and (b) at random moments. After each kill:
+
+- every visible file is complete: byte for byte one run's file (never truncated);
+- when ``run.json`` (the report's manifest) is present, every file it lists is there and
+  matches its size and sha256, and all of them belong to the run it describes: the previous
+  complete set or the new one;
+- when it is absent, the folder may mix files of both runs, each complete.
+
+Outputs are plain files; no link is ever made (``os.symlink`` raises in the child).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from telecov.io import manifests
+
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 SET = ("coverage.csv", "coverage.geojson", "rejected_areas.csv", "rejected_sites.csv", "run.json")
 CONFIGS = {"A": [], "B": ["--radius", "4G=1000"]}
@@ -33,6 +42,9 @@ out = os.path.abspath("out")
 calls = {"write": 0, "replace": 0}
 write, replace = ex.write_text_file, os.replace
 
+def no_links(*a, **k):
+    raise OSError("symbolic links are not available here")
+
 def hooked_write(path, text):
     calls["write"] += 1
     if calls["write"] == kill_write:
@@ -43,16 +55,18 @@ def hooked_write(path, text):
     write(path, text)
 
 def hooked_replace(src, dst, *a, **k):
-    if os.path.abspath(dst).startswith(out):
+    into_out = os.path.dirname(os.path.abspath(dst)) == out
+    if into_out:
         calls["replace"] += 1
         if calls["replace"] == kill_replace and not kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
     replace(src, dst, *a, **k)
-    if kill_after and calls["replace"] == kill_replace:
+    if into_out and kill_after and calls["replace"] == kill_replace:
         os.kill(os.getpid(), signal.SIGKILL)
 
 ex.write_text_file = hooked_write
 os.replace = hooked_replace
+os.symlink = no_links
 from telecov.cli import main
 main()
 """
@@ -83,30 +97,35 @@ def _visible(out: Path) -> dict[str, bytes]:
     files = {}
     for path in out.iterdir():
         if path.name.startswith("."):
-            continue
+            continue  # the lock and the staging folder of a killed run
         assert path.name in SET, f"unexpected {path.name} in {out}"
-        if path.exists():  # a dangling link counts as absent
-            files[path.name] = path.read_bytes()
+        assert path.is_file() and not path.is_symlink(), f"{path.name} is not a plain file"
+        files[path.name] = path.read_bytes()
     return files
 
 
-def _owner(files: dict[str, bytes], refs: dict[str, dict[str, bytes]]) -> str | None:
-    """Which run the visible set belongs to (None: no set); fails on a mix or a partial set."""
-    if not files:
-        return None
-    owners = set()
+def _config_of(run_json: bytes) -> str:
+    info = json.loads(run_json)  # complete JSON, not truncated
+    return "B" if info["radii_m"]["4G"] == 1000.0 else "A"
+
+
+def _state(out: Path, refs: dict[str, dict[str, bytes]]) -> str | None:
+    """The run whose complete set the folder holds (None: no manifest); fails on any broken promise."""
+    files = _visible(out)
     for name, data in files.items():
         if name == "run.json":
-            info = json.loads(data)  # complete JSON, not truncated
-            owners.add("B" if info["radii_m"]["4G"] == 1000.0 else "A")
+            _config_of(data)
         else:
-            matches = {k for k, ref in refs.items() if ref[name] == data}
-            assert matches, f"{name} matches no complete run (truncated or mixed)"
-            if len(matches) == 1:
-                owners |= matches
-    assert len(owners) <= 1, f"a mix of runs {owners}"
-    assert set(files) == set(SET), f"a partial set: {sorted(files)}"
-    return owners.pop() if owners else "A"
+            assert any(ref[name] == data for ref in refs.values()), f"{name} is truncated or foreign"
+    if "run.json" not in files:
+        return None
+    owner = _config_of(files["run.json"])
+    assert manifests.verify(out, "report") == [], "the manifest lies"
+    assert set(files) == set(SET), f"a partial set under a manifest: {sorted(files)}"
+    for name, data in files.items():
+        if name != "run.json":
+            assert data == refs[owner][name], f"{name} is not the manifest's run's"
+    return owner
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +153,13 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-# (write k, replace k, after): killed halfway through the k-th file, or just before (after) the
-# k-th rename in --out; with a previous set the only rename is the switch of the whole set
-KILL_POINTS = [(2, 0, False), (5, 0, False), (0, 1, False), (0, 1, True)]
+N_FILES = len(SET) - 1
+# (write k, replace k, after): killed halfway through the k-th staged file, or just before
+# (after) the k-th rename into --out: files 1..4 move in, then the manifest (5)
+KILL_POINTS = [
+    (2, 0, False), (0, 1, False), (0, 1, True), (0, 3, True), (0, N_FILES, True),
+    (0, N_FILES + 1, False), (0, N_FILES + 1, True), (5, 0, False),
+]  # fmt: skip
 
 
 def test_killed_at_each_step_of_the_write(refs, folder: Path) -> None:
@@ -144,47 +167,50 @@ def test_killed_at_each_step_of_the_write(refs, folder: Path) -> None:
     first = _popen(folder, "A")
     first.communicate(timeout=300)
     assert first.returncode == 0
-    previous = "A"
     for kill_write, kill_replace, after in KILL_POINTS:
-        config = "B" if previous == "A" else "A"
+        before = _state(folder / "out", references)
+        config = "B" if before == "A" else "A"
         proc = _popen(folder, config, kill_write=kill_write, kill_replace=kill_replace, after=after)
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == -signal.SIGKILL, err.decode()
-        owner = _owner(_visible(folder / "out"), references)
-        assert owner == (config if after else previous)  # the new set in full, or the previous one
-        previous = owner
-    done = _popen(folder, "A")  # a later complete run cleans up and shows its own set
+        state = _state(folder / "out", references)
+        if kill_write:  # killed while staging: nothing in the folder changed
+            assert state == before
+        elif kill_replace == N_FILES + 1 and after:  # the manifest is in: the new set in full
+            assert state == config
+        else:  # between removing the manifest and writing it: no manifest
+            assert state is None
+        if state is None:  # a later complete run restores a set (the killed run's lock is stale)
+            done = _popen(folder, "A")
+            _, err = done.communicate(timeout=300)
+            assert done.returncode == 0, err.decode()
+            assert "stale lock" in err.decode() or not err.decode().strip()
+            assert _state(folder / "out", references) == "A"
+    done = _popen(folder, "A")  # a later complete run cleans up
     done.communicate(timeout=300)
     assert done.returncode == 0
-    assert _owner(_visible(folder / "out"), references) == "A"
-    generations = list((folder / "out" / ".telecov" / "report").glob("gen-*"))
-    assert len(generations) == 1
+    assert _state(folder / "out", references) == "A"
+    assert sorted(p.name for p in (folder / "out").iterdir()) == sorted(SET)  # no staging, no lock
 
 
-def test_first_run_killed_before_any_switch_leaves_nothing(refs, folder: Path) -> None:
+def test_first_run_killed_before_the_manifest_leaves_no_manifest(refs, folder: Path) -> None:
     references, _ = refs
-    proc = _popen(folder, "B", kill_write=2)
-    proc.communicate(timeout=300)
-    assert _owner(_visible(folder / "out"), references) is None
-
-
-def test_first_run_killed_while_linking_shows_all_or_nothing(refs, folder: Path) -> None:
-    references, _ = refs
-    proc = _popen(folder, "B", kill_replace=3)  # links are made before the switch: killed while linking
-    proc.communicate(timeout=300)
-    assert proc.returncode == -signal.SIGKILL
-    _owner(_visible(folder / "out"), references)
+    for kill_write, kill_replace in ((2, 0), (0, 3)):
+        proc = _popen(folder, "B", kill_write=kill_write, kill_replace=kill_replace)
+        proc.communicate(timeout=300)
+        assert proc.returncode == -signal.SIGKILL
+        assert _state(folder / "out", references) is None
 
 
 def test_killed_at_random_moments(refs, folder: Path) -> None:
     references, seconds = refs
     rnd = random.Random(20261123)
     seen = set()
-    for i in range(3):
+    for i in range(4):
         config = "AB"[i % 2]
         proc = _popen(folder, config)
         time.sleep(rnd.uniform(0.3 * seconds, 1.1 * seconds))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=300)
-        seen.add(_owner(_visible(folder / "out"), references))
+        seen.add(_state(folder / "out", references))
     assert seen <= {None, "A", "B"}

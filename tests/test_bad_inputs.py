@@ -34,6 +34,10 @@ GEOD = Geod(ellps="WGS84")
 
 
 def _argv(case: dict[str, Any], root: Path) -> list[str]:
+    issue13 = _issue13_argv(case, root)
+    if issue13 is not None:
+        return issue13
+
     def path(name: str) -> str:
         return str(root / name.lstrip("@"))
 
@@ -48,6 +52,33 @@ def _argv(case: dict[str, Any], root: Path) -> list[str]:
         "--population", path(case["population"]), "--out", "out", "--format", "table",
         *([] if map_flag else ["--no-map"]), *args,
     ]  # fmt: skip
+
+
+def _issue13_argv(case: dict[str, Any], root: Path) -> list[str] | None:
+    """Command lines of the issue-13 cases run as ``gaps``, ``map``, ``crosswalk`` or ``init`` (else None)."""
+    if case["command"] not in ("gaps", "map", "crosswalk", "init"):
+        return None
+    args = [str(root / a.lstrip("@")) if a.startswith("@") else a for a in case["args"]]
+    if case["command"] in ("crosswalk", "init"):  # one output file, no analysis inputs
+        return [case["command"], *args]
+    own = ["--format", "table"] if case["command"] == "gaps" else []
+    return [
+        case["command"], "--sites", str(root / case["sites"]), "--areas", str(root / case["areas"]),
+        "--population", str(root / case["population"]), "--out", "out", *own, *args,
+    ]  # fmt: skip
+
+
+def _issue13_summary(results: dict[str, Any]) -> str:
+    """The issue-13 classes: cases per class that gave their expected exit code, and exit-70s overall."""
+    counts = {}
+    for cls in ("outputs", "mistakes", "resources"):
+        cases = [c for c in CASES if c.get("class") == cls]
+        counts[cls] = f"{sum(results[c['name']]['exit'] == c['exit'] for c in cases)}/{len(cases)}"
+    internal = sum(r["exit"] == 70 for r in results.values())
+    return (
+        f"{counts['outputs']} output-safety cases, {counts['mistakes']} mistakes, "
+        f"{counts['resources']} resource estimates, {internal} exit-70s"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +136,11 @@ def _check(case: dict[str, Any], result: dict[str, Any], out: Path) -> None:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     for kind in ("sites", "areas"):
         counts = run["counts"][kind]
-        assert counts["used"] + counts["refused"] == counts["read"], (kind, counts)  # nothing lost
+        out_of_select = counts.get("selected_out", 0)
+        assert counts["used"] + counts["refused"] + out_of_select == counts["read"], (
+            kind,
+            counts,
+        )  # nothing lost
     assert _rows(out, "sites") == case["refused_sites"]
     assert _rows(out, "areas") == case["refused_areas"]
     assert run["counts"]["areas"]["repaired"] == case["repaired"]
@@ -240,7 +275,8 @@ def test_summary(corpus: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> 
             f"\nbad-input corpus: {len(CASES)} cases, {clear} clear errors "
             f"({sum(c['exit'] == 3 for c in CASES)} too large), {refusals} refusals, {repairs} repairs, "
             f"{valid} valid-but-unusual inputs read, {tracebacks} tracebacks, "
-            f"{sum(r['seconds'] for r in results.values()):.1f} s"
+            f"{sum(r['seconds'] for r in results.values()):.1f} s; {_issue13_summary(results)}"
         )
     assert tracebacks == 0
+    assert all(r["exit"] != 70 for r in results.values())
     assert clear == sum(c["exit"] in (2, 3) for c in CASES)

@@ -21,10 +21,21 @@ from _worlds import Grid, write_raster
 
 ANALYSING = ("report", "gaps", "map", "targets")
 OWN_OPTIONS = {
-    "report": {"out_dir", "target", "no_map", "fmt", "export", "excel_safe", "poi", "crosswalk"},
-    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir"},
-    "map": {"out_dir", "technology", "metric", "png", "tiles"},
-    "targets": {"plan", "check", "poi", "fmt", "out_dir"},
+    "report": {
+        "out_dir",
+        "target",
+        "no_map",
+        "fmt",
+        "export",
+        "excel_safe",
+        "poi",
+        "crosswalk",
+        "force",
+        "wait",
+    },
+    "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir", "force", "wait"},
+    "map": {"out_dir", "technology", "metric", "png", "tiles", "attribution", "force", "wait"},
+    "targets": {"plan", "check", "poi", "fmt", "out_dir", "wait"},
 }
 
 
@@ -35,7 +46,7 @@ def group():
 
 def test_the_analysing_commands_take_exactly_the_analysis_inputs(group) -> None:
     assert set(ANALYSING) <= set(COMMANDS) and set(group.commands) == set(COMMANDS)
-    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 21
+    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 25
     assert {"sites", "areas", "population", "by", "combined", "strict"} <= set(ANALYSIS_INPUTS)
     for name in ANALYSING:
         names = [p.name for p in group.commands[name].params]

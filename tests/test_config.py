@@ -162,3 +162,33 @@ def test_init_writes_and_refuses_to_overwrite(tmp_path: Path, monkeypatch, capsy
     assert code == 2 and "--force" in err
     code, _, err = _main(monkeypatch, capsys, tmp_path, "init", "--output", "conf/telecov.toml", "--force")
     assert code == 0, err
+
+
+def test_a_byte_order_mark_is_read(group, tmp_path: Path) -> None:
+    path = tmp_path / "telecov.toml"
+    path.write_bytes(b"\xef\xbb\xbftarget = 90\n")
+    assert load_config(path, group)["report"]["target"] == 90
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "why"),
+    [('[radius]\n5G = 600\n4G = "far"\n', ":3:", "radius 4G = 'far': the radius must be a number of metres"),
+     ("target = 90\n[radius]\n4G = -5\n", ":3:", "radius 4G = -5: the radius must be a positive number"),
+     ("[radius]\n6G = 100\n", ":2:", "radius 6G = 100: unknown technology '6G'"),
+     ("[radius]\n4G = 1e9\n", ":2:", "radius 4G = 1000000000.0: radius 1e+09 m is larger than 100000 m"),
+     ('radius = ["4G=abc"]\n', ":1:", "radius 4G = 'abc'"),
+     ("[report]\nno-map = true\n[report.radius]\n4G = true\n", ":4:", "radius 4G = True")],
+)  # fmt: skip
+def test_radius_errors_name_the_file_and_line(group, tmp_path: Path, body: str, where: str, why: str) -> None:
+    path = tmp_path / "telecov.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(path, group)
+    assert f"{path}{where} {why}" in str(info.value)
+
+
+def test_a_line_separator_in_a_value_does_not_shift_the_lines(group, tmp_path: Path) -> None:
+    path = tmp_path / "telecov.toml"
+    path.write_text('sites = "a\u2028b.csv"\n\n[radius]\n4G = "x"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"telecov.toml:4: radius 4G"):
+        load_config(path, group)

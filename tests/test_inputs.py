@@ -44,7 +44,7 @@ def test_row_problems_are_refused_with_row_field_and_reason(tmp_path) -> None:
         "f,X,4G,105.5,18.3,-5,,,",  # negative radius
         "g,X,4G,105.5,18.3,nan,,,",  # NaN radius
         "h,X,4G,105.5,18.3,1e10,,,",  # absurd radius
-        "i,X,4G,105.5,18.3,,,,decommissioned",  # unknown status
+        "i,X,4G,105.5,18.3,,,,retired?",  # unknown status
         "j,X,5G,105.6,18.2,700,90,65,planned",  # good, planned sector
         "k,X,3G,105.5,18.3,,,,",  # good
     ]
@@ -60,7 +60,7 @@ def test_row_problems_are_refused_with_row_field_and_reason(tmp_path) -> None:
     assert rej.loc["f", "field"] == "radius_m" and "not positive" in rej.loc["f", "reason"]
     assert rej.loc["g", "field"] == "radius_m"
     assert "larger" in rej.loc["h", "reason"]
-    assert rej.loc["i", "field"] == "status"
+    assert rej.loc["i", "field"] == "status" and "'retired?'" in rej.loc["i", "reason"]
     acc = table.accepted.set_index("site_id")
     assert acc.loc["a", "radius_m"] == 3000.0  # default 4G radius
     assert acc.loc["k", "radius_m"] == 3000.0
@@ -163,20 +163,22 @@ def test_area_fields_detected_ids_kept_as_text(tmp_path) -> None:
 
 def test_area_geometry_repaired_or_refused(tmp_path) -> None:
     bowtie = shapely.Polygon([(105, 18), (105.1, 18.1), (105.1, 18), (105, 18.1)])
+    more = [shapely.box(106 + i / 10, 18, 106.05 + i / 10, 18.1) for i in range(7)]  # 10 % or less repeat
     frame = gpd.GeoDataFrame(
-        {"id": ["1", "2", "3", "3"], "name": ["ok", "bowtie", "point", "dup"]},
+        {"id": ["1", "2", "3", "3", *"abcdefg"], "name": ["ok", "bowtie", "point", "dup", *"abcdefg"]},
         geometry=[
             shapely.box(105, 18, 105.1, 18.1),
             bowtie,
             shapely.Point(105, 18),
             shapely.box(105.2, 18, 105.3, 18.1),
+            *more,
         ],
         crs="EPSG:4326",
     )
     with pytest.warns(TelecovWarning, match="repaired 1 invalid geometries"):
         table = read_areas(frame)
     assert table.repaired == 1
-    assert table.accepted["area_id"].tolist() == ["1", "2"]
+    assert table.accepted["area_id"].tolist() == ["1", "2", *"abcdefg"]
     assert table.accepted.geometry.is_valid.all()
     assert table.rejected["row"].tolist() == [3, 4]
     assert "polygon" in table.rejected["reason"].iloc[0]

@@ -364,3 +364,45 @@ def test_coverage_png(tmp_path: Path, sample) -> None:
 def test_sample_map_size(tmp_path: Path, sample) -> None:
     path = save_map(coverage_map(sample), tmp_path / "coverage.html")
     assert path.stat().st_size < 1_000_000
+
+
+def many_sites(n: int, *, seed: int = 3) -> gpd.GeoDataFrame:
+    """``n`` seeded sites over the sample province, a mix of technologies."""
+    rng = np.random.default_rng(seed)
+    tech = rng.choice(list(BASE_TECHNOLOGIES), n, p=[0.2, 0.2, 0.4, 0.1, 0.1])
+    frame = pd.DataFrame({
+        "site_id": [f"S{i:07d}" for i in range(n)], "operator": rng.choice(["A", "B", "C"], n),
+        "technology": tech, "radius_m": np.full(n, 1000.0), "azimuth": np.full(n, np.nan),
+        "beamwidth": np.full(n, np.nan), "status": "existing", "counted": True,
+    })  # fmt: skip
+    points = gpd.points_from_xy(rng.uniform(105.0, 106.2, n), rng.uniform(17.9, 18.8, n))
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+def test_markers_are_sampled_to_keep_the_map_light() -> None:
+    from telecov.maps.overlays import MAX_MARKERS, MIN_MARKERS, sample_sites
+
+    sites = many_sites(20_000)
+    small = sample_sites(sites, max_bytes=0)  # no room at all: the floor
+    assert small.sampled and len(small.sites) == MIN_MARKERS and small.total == 20_000
+    assert "a random sample of 2,000 of the 20,000 sites" in small.note()
+    again = sample_sites(sites, max_bytes=0)
+    assert small.sites["site_id"].tolist() == again.sites["site_id"].tolist()  # seeded
+    shares = small.sites["technology"].value_counts(normalize=True)
+    assert abs(shares["4G"] - 0.4) < 0.05  # every technology keeps its share
+    roomy = sample_sites(sites, max_bytes=10e6)
+    assert not roomy.sampled and roomy.note() == "" and len(roomy.sites) == 20_000
+    assert len(sample_sites(many_sites(MAX_MARKERS + 10), max_bytes=1e12).sites) == MAX_MARKERS
+
+
+def test_a_map_of_a_million_sites_stays_under_10_mb(tmp_path: Path, sample) -> None:
+    from dataclasses import replace
+
+    result = replace(sample, sites=many_sites(1_000_000))
+    path = save_map(coverage_map(result), tmp_path / "coverage.html")
+    assert path.stat().st_size < 10_000_000
+    html = path.read_text(encoding="utf-8")
+    assert "a random sample of 100,000 of the 1,000,000 sites" in html  # said on the map
+    assert "sampled" in html and "of sampled sites" in html  # layer names say so too
+    rows = sum(len(v) for v in json_blocks(html).values() if isinstance(v, list))
+    assert rows == 100_000

@@ -420,3 +420,28 @@ def test_footprints_are_drawn_where_the_sites_reach(open_map, tmp_path: Path) ->
     )
     assert painted == {name: inside for name, (_, _, inside) in probes.items()}
     assert opened.errors == []
+
+
+def test_a_map_of_many_sites_shows_a_sample_and_says_so(open_map, sample, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    rng = np.random.default_rng(11)
+    n = 300_000
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(n)], "operator": rng.choice(["A", "B"], n),
+            "technology": rng.choice(["4G", "2G"], n), "radius_m": np.full(n, 800.0),
+            "azimuth": np.full(n, np.nan), "beamwidth": np.full(n, np.nan), "status": "existing",
+            "counted": True,
+        },
+        geometry=gpd.points_from_xy(rng.uniform(105.0, 106.2, n), rng.uniform(17.9, 18.8, n)), crs=4326,
+    )  # fmt: skip
+    path = save_map(coverage_map(replace(sample, sites=sites)), tmp_path / "many.html")
+    opened = open_map(path)
+    legend = opened.eval("() => document.querySelector('.tc-legend').innerText")
+    assert "a random sample of 100,000 of the 300,000 sites" in " ".join(legend.split())
+    opened.page.wait_for_function("document.querySelectorAll('.tc-cluster').length > 0", timeout=30_000)
+    assert "sampled" in " ".join(
+        opened.eval("() => document.querySelector('.leaflet-control-layers').innerText").split()
+    )
+    assert opened.errors == [] and opened.blocked == []

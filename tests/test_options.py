@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -128,3 +129,73 @@ def test_areas_partly_outside_the_raster_warn_and_keep_empty_shares(
     assert row["area_km2"] > 100 and row["area_pct"] == 0.0
     code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "-q", *args)
     assert code == 0 and "outside the population raster" not in " ".join(err.split())
+
+
+# --------------------------------------------------------------------------- mistakes: exit 2, never 70
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+BASE = {"sites": CORPUS / "base_sites.csv", "areas": CORPUS / "base_areas.geojson",
+        "population": CORPUS / "base_population.tif"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"sites_crs": "UTM48"}, "`sites_crs` 'UTM48': not a CRS"),
+     ({"areas_crs": "EPSG:99999"}, "`areas_crs` 'EPSG:99999': not a CRS"),
+     ({"resolution_m": float("nan")}, "`resolution_m` nan: must be a positive number"),
+     ({"resolution_m": 0.0}, "`resolution_m` 0.0: must be a positive number"),
+     ({"residential_density": float("nan")}, "`residential_density` nan"),
+     ({"residential_density": -1.0}, "`residential_density` -1.0"),
+     ({"decimal": ""}, "`decimal` '': the decimal separator must be '.' or ','"),
+     ({"decimal": ";"}, "`decimal` ';'"),
+     ({"radius": {"4G": 1e9}}, "`radius` 4G=1000000000.0: radius 1e+09 m is larger than 100000 m")],
+)  # fmt: skip
+def test_option_values_no_run_can_use_are_input_errors(options: dict[str, object], message: str) -> None:
+    with pytest.raises(telecov.InputError) as info:
+        telecov.analyze(**BASE, **options)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_one_radius_limit_for_the_option_and_the_rows(tmp_path) -> None:
+    from telecov.vocabulary import MAX_RADIUS_M
+
+    assert telecov.analyze(**BASE, radius={"2G": MAX_RADIUS_M}).run.radii_m["2G"] == MAX_RADIUS_M
+    with pytest.raises(telecov.InputError, match=f"larger than {MAX_RADIUS_M:g} m"):
+        telecov.analyze(**BASE, radius={"2G": MAX_RADIUS_M + 1})
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        HEADER + f"a,X,4G,105.06,18.36,{MAX_RADIUS_M:g},,,\nb,X,4G,105.06,18.36,{MAX_RADIUS_M + 1:g},,,\n",
+        encoding="utf-8",
+    )
+    result = telecov.analyze(sites, BASE["areas"], BASE["population"])
+    assert result.rejected["sites"]["reason"].tolist() == [f"radius {MAX_RADIUS_M + 1:g} m is larger than "
+                                                           f"{MAX_RADIUS_M:g} m"]  # fmt: skip
+
+
+def test_select_matches_decomposed_text_and_counts_what_it_leaves_out() -> None:
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Xã Kỳ Anh")
+    assert nfd != "Xã Kỳ Anh"
+    result = telecov.analyze(**BASE, select=f"ten_xa={nfd}")
+    assert result.areas["area_name"].tolist() == ["Xã Kỳ Anh"]
+    assert result.run.counts["areas"] == {
+        "read": 4,
+        "used": 1,
+        "refused": 0,
+        "repaired": 0,
+        "selected_out": 3,
+    }
+
+
+def test_map_tiles_from_a_url_need_an_attribution(tmp_path, monkeypatch, capsys) -> None:
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    base = ["map", "--sites", str(BASE["sites"]), "--areas", str(BASE["areas"]), "--population",
+            str(BASE["population"]), "--out", "m", "--tiles", url]  # fmt: skip
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, *base)
+    assert code == 2 and "--attribution" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()  # refused before any work
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, *base, "--attribution", "© Example Maps")
+    assert code == 0, err
+    html = (tmp_path / "m" / "coverage.html").read_text(encoding="utf-8")
+    assert "tiles.example.org" in html and '"attribution": "\\u00a9 Example Maps"' in html

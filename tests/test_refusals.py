@@ -63,14 +63,23 @@ def test_rejects_keep_file_row_numbers_and_contract_columns() -> None:
     assert list(rejects_frame(None).columns) == list(REJECT_COLUMNS)
 
 
-def test_counts_by_reason_leave_values_out() -> None:
-    refusals = Refusals(4)
+def test_counts_by_reason_leave_numbers_out_and_list_refused_values() -> None:
+    refusals = Refusals(14)
     refusals.refuse([0], "lat", "latitude 95 out of range")
     refusals.refuse([1], "lat", "latitude -91.5 out of range")
-    refusals.refuse([2], "technology", "unknown technology 'WiMAX'")
-    counts = {"lat: latitude … out of range": 2, "technology: unknown technology …": 1}
+    refusals.refuse([2, 3, 4], "technology", "unknown technology 'WiMAX'")
+    refusals.refuse([5], "technology", "unknown technology '6G'")
+    refusals.refuse(np.arange(6, 13), "status", lambda i: f"unknown status 's{i}'")
+    refusals.refuse([13], "row", "10 fields where the header has 9 (line 15; extra: 'x')")
+    counts = {
+        "status: unknown status 's6', 's7', 's8', 's9', 's10' and 2 more": 7,
+        "technology: unknown technology 'WiMAX' ×3, '6G'": 4,
+        "lat: latitude … out of range": 2,
+        "row: … fields where the header has … (line …; extra: 'x')": 1,
+    }
     assert refusals.by_reason() == counts
-    frame = refusals.frame(pd.DataFrame({"x": range(4)}))
+    assert list(refusals.by_reason()) == list(counts)  # most rows first
+    frame = refusals.frame(pd.DataFrame({"x": range(14)}))
     assert refusals_by_reason({"sites": frame, "areas": frame.iloc[:0]}) == {"sites": counts}
 
 
@@ -78,7 +87,9 @@ def test_run_json_counts_are_refusals_by_reason(tmp_path: Path) -> None:
     grid = Grid(west=105.0, north=18.5, ncols=24, nrows=24, res=1 / 120)
     raster = write_raster(tmp_path / "pop.tif", grid, np.full((24, 24), 100.0))
     areas = gpd.GeoDataFrame(
-        {"id": ["1", "1"]}, geometry=[shapely.box(105.02, 18.32, 105.18, 18.48)] * 2, crs="EPSG:4326"
+        {"id": ["1", *"1234567890"]},
+        geometry=[shapely.box(105.02, 18.32, 105.18, 18.48)] * 11,
+        crs="EPSG:4326",
     )
     sites = tmp_path / "sites.csv"
     sites.write_text(

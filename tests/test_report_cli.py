@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,8 @@ import rasterio
 from rasterio.transform import from_origin
 
 import telecov
+from telecov.cli.report import REPORT_FILES
+from telecov.io import manifests
 from telecov.metrics import table_columns
 from telecov.vocabulary import BASE_TECHNOLOGIES
 
@@ -142,34 +145,65 @@ def test_missing_file_exits_2_and_writes_nothing(tmp_path) -> None:
     assert not (tmp_path / "out" / "coverage.csv").exists()
 
 
-def test_strict_exits_2_with_rejects_written(tmp_path) -> None:
+def test_strict_failure_changes_nothing_but_its_rejects_report(tmp_path) -> None:
+    sample = telecov.sample_path
+    text = sample("sites.csv").read_text(encoding="utf-8")
+    (tmp_path / "sites.csv").write_text(text, encoding="utf-8")
+    args = ["--sites", "sites.csv", "--areas", str(sample("communes.gpkg")),
+            "--population", str(sample("population.tif")), "--no-map"]  # fmt: skip
+    good = run("report", *args, "--strict", cwd=tmp_path)
+    assert good.returncode == 0, good.stderr
+    out = tmp_path / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    lines = text.splitlines()
+    row = len(lines)  # 1-based data row of the appended line
+    (tmp_path / "sites.csv").write_text(text + "bad-1,X,WiMAX,105.5,18.3,,,,\n", encoding="utf-8")
+    proc = run("report", *args, "--strict", cwd=tmp_path)
+    assert proc.returncode == 2 and "--strict" in proc.stderr
+    assert f"sites.csv row {row}, technology" in proc.stderr  # the first refused row and field
+    assert "previous outputs" in proc.stderr and "Traceback" not in proc.stderr
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    failed = after.pop("report_failed_rejected_sites.csv")
+    assert after.pop("report_failed_rejected_areas.csv").count(b"\n") == 1  # a header: no area refused
+    assert after == before  # the previous set, byte for byte, its manifest still true
+    assert manifests.verify(out, "report") == []
+    assert pd.read_csv(io.BytesIO(failed))["site_id"].tolist() == ["bad-1"]
+    ok = run("report", *args, cwd=tmp_path)
+    assert ok.returncode == 0 and "1 sites rows refused" in ok.stdout
+    assert not list(out.glob("report_failed_*"))  # a good run clears the failure report
+    assert pd.read_csv(out / "rejected_sites.csv")["site_id"].tolist() == ["bad-1"]
+
+
+def test_first_strict_failure_writes_only_the_rejects(tmp_path) -> None:
     sample = telecov.sample_path
     text = sample("sites.csv").read_text(encoding="utf-8")
     (tmp_path / "sites.csv").write_text(text + "bad-1,X,WiMAX,105.5,18.3,,,,\n", encoding="utf-8")
-    args = ["--sites", "sites.csv", "--areas", str(sample("communes.gpkg")),
-            "--population", str(sample("population.tif")), "--no-map"]  # fmt: skip
-    proc = run("report", *args, "--strict", cwd=tmp_path)
-    assert proc.returncode == 2 and "strict" in proc.stderr
-    rejected = pd.read_csv(tmp_path / "out" / "rejected_sites.csv")
-    assert rejected["site_id"].tolist() == ["bad-1"]
-    assert not (tmp_path / "out" / "coverage.csv").exists()
-    ok = run("report", *args, cwd=tmp_path)
-    assert ok.returncode == 0 and "1 sites rows refused" in ok.stdout
-    assert (tmp_path / "out" / "coverage.csv").exists()
+    proc = run(
+        "report", "--sites", "sites.csv", "--areas", str(sample("communes.gpkg")),
+        "--population", str(sample("population.tif")), "--no-map", "--strict", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "report_failed_rejected_areas.csv", "report_failed_rejected_sites.csv"
+    ]  # fmt: skip
 
 
-def test_rerun_replaces_the_whole_set(tmp_path) -> None:
-    first = run("report", "--no-map", "--out", "o", cwd=tmp_path)
+def test_rerun_replaces_the_whole_set_with_plain_files(tmp_path) -> None:
+    first = run("report", "--out", "o", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     before = (tmp_path / "o" / "coverage.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "o" / "coverage.html").is_file()
     second = run("report", "--no-map", "--out", "o", "--radius", "4G=1000", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     after = (tmp_path / "o" / "coverage.csv").read_text(encoding="utf-8")
     assert after != before
     run_info = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
     assert run_info["radii_m"]["4G"] == 1000.0  # run.json belongs to the same set
-    generations = list((tmp_path / "o" / ".telecov" / "report").glob("gen-*"))
-    assert len(generations) == 1
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert names == [*sorted(REPORT_FILES), "run.json"]
+    assert all(p.is_file() and not p.is_symlink() for p in (tmp_path / "o").iterdir())
+    assert [f["name"] for f in run_info["files"]] == names[:-1]  # the map of the first run is gone
+    assert manifests.verify(tmp_path / "o", "report") == []
 
 
 def test_raster_too_large_exits_3(tmp_path) -> None:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from . import __version__
+from .checks import check_sites_reach
+from .engine.budget import estimate_run
 from .engine.partition import Regions, regions_from_geometries
 from .engine.scan import Measures, measure
 from .errors import InputError, StrictError, TelecovWarning
@@ -25,14 +30,17 @@ from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
 from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
+from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
+from .options import AnalyzeOptions, with_defaults
 from .result import Result, RunInfo, RunOptions, raster_info_of
 from .vocabulary import (
     DEFAULT_RADIUS_M,
-    DEFAULT_RESIDENTIAL_DENSITY,
-    DEFAULT_RESOLUTION_M,
+    MAX_RADIUS_M,
+    Vocabulary,
+    VocabularySpec,
     normalize_technology,
 )
 
@@ -59,6 +67,26 @@ class _Sources:
 
 
 @dataclass(frozen=True)
+class _Reading:
+    """How the inputs are read: text encoding, decimal separator, layers and vocabulary."""
+
+    encoding: str | None
+    decimal: str
+    sites_layer: str | None
+    areas_layer: str | None
+    vocabulary: VocabularySpec | Vocabulary | None
+
+    def options(self) -> dict[str, Any]:
+        """Return the layers and the added vocabulary, for ``run.json``'s options."""
+        words = self.vocabulary
+        added = None
+        if words is not None and not isinstance(words, Vocabulary):
+            added = {kind: {k: list(v) if not isinstance(v, str) else [v] for k, v in table.items()}
+                     for kind, table in words.items() if table} or None  # fmt: skip
+        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added}
+
+
+@dataclass(frozen=True)
 class _Partition:
     """The areas as engine regions, the layers and the parent names (in engine order)."""
 
@@ -72,25 +100,9 @@ def analyze(
     areas: str | Path | gpd.GeoDataFrame | None = None,
     population: str | Path | Any | None = None,
     *,
-    area_id: str | None = None,
-    area_name: str | None = None,
-    parent: str | None = None,
-    select: str | Mapping[str, str] | None = None,
-    radius: Mapping[str, float] | None = None,
-    include_planned: bool = False,
-    residential_density: float = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: str | None = None,
-    population_band: int | None = None,
-    population_unit: str | None = None,
-    sites_crs: str | None = None,
-    areas_crs: str | None = None,
-    by_operator: bool = False,
-    combined: bool = False,
-    resolution_m: float = DEFAULT_RESOLUTION_M,
-    strict: bool = False,
-    encoding: str | None = None,
-    decimal: str = ".",
     progress: Callable[[int, int], None] | None = None,
+    outputs: Collection[str] = (),
+    **options: Unpack[AnalyzeOptions],
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
 
@@ -99,54 +111,34 @@ def analyze(
     sites, areas, population
         Paths or in-memory objects ((Geo)DataFrame, open rasterio dataset). All three None:
         the bundled sample.
-    area_id, area_name, parent
-        Area fields (id and name detected when None); ``parent`` adds parent rows.
-    select
-        ``"FIELD=VALUE"`` keeping a subset of areas.
-    radius
-        Default radius (m) per technology for sites without ``radius_m``.
-    include_planned, by_operator, combined
-        Count planned sites too; add rows per operator; add the combined layers
-        ``any_mobile`` and ``4G+``.
-    residential_density
-        People per km² from which a pixel is residential.
-    population_field
-        Areas field with official population counts: counts rescaled per area.
-    population_band
-        The raster band holding the people (1-based); None: its only data band (alpha bands
-        are validity masks, not data).
-    population_unit
-        ``count`` (people per pixel, the default) or ``density`` (people per km², multiplied
-        by each pixel's true area).
-    sites_crs, areas_crs
-        CRS for inputs that lack one (and for ``x``/``y`` site columns).
-    resolution_m
-        Scan-line spacing in metres (accuracy contract met at the default).
-    strict
-        Raise :class:`StrictError` when any row is refused.
-    encoding, decimal
-        Text encoding and decimal separator of CSV sites.
     progress
         Callback (done, total) for the measuring step.
+    outputs
+        Files the caller will write (``coverage.gpkg``, ...), for the estimate made before measuring.
+    **options
+        The keyword options of :class:`~telecov.options.AnalyzeOptions` (``area_id``,
+        ``radius``, ``resolution_m``, ``strict``, ...), each documented there.
 
     Raises
     ------
     InputError
         File-level problems (exit 2 in the CLI).
     TooLargeError
-        Input too large for this machine (exit 3).
+        The estimated peak memory exceeds what this process may use (exit 3); a
+        ``TelecovWarning`` when it is over half of that, 1 GB of outputs or 10 minutes.
+    TypeError
+        A keyword that is not an option.
 
     """
-    options = RunOptions(
-        area_id=area_id, area_name=area_name, parent=parent,
-        select=dict(select) if isinstance(select, Mapping) else select,
-        include_planned=include_planned, residential_density=residential_density,
-        population_field=population_field, sites_crs=sites_crs, areas_crs=areas_crs,
-        by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
-        population_band=population_band, population_unit=population_unit,
-    )  # fmt: skip
+    given = with_defaults(options)
+    select = given["select"]
+    given["select"] = dict(select) if isinstance(select, Mapping) else select
+    run_options = RunOptions(**{f.name: given[f.name] for f in fields(RunOptions)})
+    reading = _Reading(**{f.name: given[f.name] for f in fields(_Reading)})
     sources = _Sources(sites=sites, areas=areas, population=population)
-    return _analyze(sources, options, radius=radius, encoding=encoding, decimal=decimal, progress=progress)
+    return _analyze(
+        sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs
+    )
 
 
 def _analyze(
@@ -154,15 +146,16 @@ def _analyze(
     options: RunOptions,
     *,
     radius: Mapping[str, float] | None,
-    encoding: str | None,
-    decimal: str,
+    reading: _Reading,
     progress: Callable[[int, int], None] | None,
+    outputs: Collection[str] = (),
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
     sources, options = _with_sample(sources, options)
+    _check_options(options, decimal=reading.decimal)
     radii = _parse_radius(radius)
-    area_table, site_table = _read_inputs(sources, options, radii=radii, encoding=encoding, decimal=decimal)
+    area_table, site_table = _read_inputs(sources, options, radii=radii, reading=reading)
     timings = {"read": time.perf_counter() - t0}
     rejected = {"sites": site_table.rejected, "areas": area_table.rejected}
     if options.strict and any(len(r) for r in rejected.values()):
@@ -175,9 +168,14 @@ def _analyze(
     ) as raster:
         _check_overlap(area_table, raster)
         partition = _partition(area_table, site_table, options)
+        footprints = footprints_of(site_table.accepted)
+        check_budget(estimate_run(
+            partition.regions, footprints, [la.members for la in partition.layers], raster,
+            resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
+        ))  # fmt: skip
         t1 = time.perf_counter()
         measures = measure(
-            partition.regions, footprints_of(site_table.accepted), [la.members for la in partition.layers],
+            partition.regions, footprints, [la.members for la in partition.layers],
             raster, residential_density=options.residential_density, resolution_m=options.resolution_m,
             progress=progress,
         )  # fmt: skip
@@ -198,7 +196,7 @@ def _analyze(
         options=options, radii_m={**DEFAULT_RADIUS_M, **radii}, crs="EPSG:4326", raster=raster_info,
         counts=_counts(site_table, area_table, rejected),
         timings_s={k: round(v, 4) for k, v in timings.items()},
-    )  # fmt: skip
+    ).with_options(**reading.options())  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
         layers=partition.layers,
@@ -221,9 +219,26 @@ def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunO
         raise InputError(
             f"missing input: {', '.join('--' + m for m in missing)} (give all three, or none for the sample)"
         )
-    if options.resolution_m <= 0:
-        raise InputError(f"`resolution_m` {options.resolution_m}: must be positive")
     return sources, options
+
+
+def _check_options(options: RunOptions, *, decimal: str) -> None:
+    """Refuse option values no run can use, before anything is read."""
+    if not math.isfinite(options.resolution_m) or options.resolution_m <= 0:
+        raise InputError(f"`resolution_m` {options.resolution_m}: must be a positive number of metres")
+    density = options.residential_density
+    if not math.isfinite(density) or density < 0:
+        raise InputError(f"`residential_density` {density}: must be a number of people per km², at least 0")
+    if decimal not in (".", ","):
+        raise InputError(f"`decimal` {decimal!r}: the decimal separator must be '.' or ','")
+    for name, crs in (("sites_crs", options.sites_crs), ("areas_crs", options.areas_crs)):
+        try:
+            CRS.from_user_input(crs) if crs is not None else None
+        except CRSError as exc:
+            why = " ".join(str(exc).split())[:160]
+            raise InputError(
+                f"`{name}` {crs!r}: not a CRS ({why}); give an EPSG code, e.g. EPSG:32648 for UTM zone 48N"
+            ) from exc
 
 
 def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
@@ -235,21 +250,25 @@ def _parse_radius(radius: Mapping[str, float] | None) -> dict[str, float]:
         metres = float(value)
         if not np.isfinite(metres) or metres <= 0:
             raise InputError(f"`radius` {key}={value}: the radius must be a positive number of metres")
+        if metres > MAX_RADIUS_M:  # the rule a site row's radius_m follows
+            raise InputError(f"`radius` {key}={value}: radius {metres:g} m is larger than {MAX_RADIUS_M:g} m")
         out[tech] = metres
     return out
 
 
 def _read_inputs(
-    sources: _Sources, options: RunOptions, *, radii: dict[str, float], encoding: str | None, decimal: str
+    sources: _Sources, options: RunOptions, *, radii: dict[str, float], reading: _Reading
 ) -> tuple[AreaTable, SiteTable]:
-    """Read areas and sites; refuse a run whose sites are all refused or look swapped."""
+    """Read areas and sites; refuse a run whose sites are all refused, look swapped or reach no area."""
     area_table = read_areas(
         sources.areas, area_id=options.area_id, area_name=options.area_name, parent=options.parent,
         select=options.select, crs=options.areas_crs, population_field=options.population_field,
+        layer=reading.areas_layer,
     )  # fmt: skip
     site_table = read_sites(
         sources.sites, crs=options.sites_crs, radius=radii, include_planned=options.include_planned,
-        encoding=encoding, decimal=decimal,
+        encoding=reading.encoding, decimal=reading.decimal, layer=reading.sites_layer,
+        vocabulary=reading.vocabulary,
     )  # fmt: skip
     if len(site_table.accepted) == 0:
         refused = site_table.rejected
@@ -258,6 +277,7 @@ def _read_inputs(
             f"(first: row {refused['row'].iloc[0]}, {refused['field'].iloc[0]}: {refused['reason'].iloc[0]})"
         )
     _check_swapped(site_table, area_table)
+    check_sites_reach(site_table, area_table, selected=bool(options.select))
     return area_table, site_table
 
 
@@ -365,7 +385,8 @@ def _counts(
         "sites": {"read": site_table.read, "used": len(sites), "refused": len(site_table.rejected),
                   "counted": int(sites["counted"].sum())},
         "areas": {"read": area_table.read, "used": len(area_table.accepted),
-                  "refused": len(area_table.rejected), "repaired": area_table.repaired},
+                  "refused": len(area_table.rejected), "repaired": area_table.repaired,
+                  "selected_out": area_table.selected_out},
         "refusals_by_reason": refusals_by_reason(rejected),
     }  # fmt: skip
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .errors import InputError
 from .io.formats import write_csv, write_geojson, write_gpkg, write_parquet, write_xlsx
-from .io.outputs import write_file_atomic
+from .io.outputs import check_not_inputs, write_file_atomic
 from .io.refusals import rejects_frame
 
 if TYPE_CHECKING:
@@ -57,6 +57,20 @@ def normalize_formats(formats: Iterable[str] | None) -> list[str]:
             f"`formats` {', '.join(unknown)}: unknown format (choose from {', '.join(EXPORT_FORMATS)})"
         )
     return [f for f in EXPORT_FORMATS if f in wanted]
+
+
+def export_names(formats: Iterable[str] | None, *, gaps: bool = False) -> list[str]:
+    """Return the files :func:`write_exports` writes for ``formats`` (with ``gaps``: their files too)."""
+    layers = ["coverage", "sites", "footprints", *(["gaps"] if gaps else [])]
+    names: list[str] = []
+    for fmt in normalize_formats(formats):
+        if fmt in ("geojson", "parquet"):
+            names += [f"{layer}.{fmt}" for layer in layers]
+        elif fmt == "csv":
+            names += ["coverage.csv", "areas.csv", "sites.csv"]
+        else:
+            names.append(f"coverage.{fmt}")
+    return names
 
 
 def write_exports(
@@ -163,6 +177,7 @@ def export_result(result: Result, path: str | Path, *, gaps: gpd.GeoDataFrame | 
     def write(tmp: Path) -> None:
         writers[suffix](tmp)
 
+    check_not_inputs([target], [i.get("path") for i in result.run.inputs.values()], option="`path`")
     try:
         return write_file_atomic(target, write)
     except OSError as exc:

@@ -96,7 +96,7 @@ def build_layers(
 
 
 def footprint_polygons(
-    sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None
+    sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None, vertices: int | None = None
 ) -> gpd.GeoDataFrame:
     """Footprint polygons of every site, the outlines the engine measures, for maps and exports.
 
@@ -110,6 +110,9 @@ def footprint_polygons(
         Accepted sites (lon/lat points with ``radius_m``, ``azimuth``, ``beamwidth``).
     polygons
         Footprint polygons given per site (see :func:`footprints_of`).
+    vertices
+        Vertices of every disc's outline, for a quicker coarse outline (still area-corrected);
+        None: the engine's own outline, within 0.25 m of the circle.
 
     """
     fps = footprints_of(sites, polygons=polygons)
@@ -129,6 +132,8 @@ def footprint_polygons(
         )
     )
     disc = np.flatnonzero(~given & ~fps.sector_mask())
-    shapes[disc] = ring_polygons(disc_rings(fps.lon[disc], fps.lat[disc], fps.radius[disc], disc))
+    shapes[disc] = ring_polygons(
+        disc_rings(fps.lon[disc], fps.lat[disc], fps.radius[disc], disc, vertices=vertices)
+    )
     frame = sites.drop(columns="geometry").copy()
     return gpd.GeoDataFrame(frame, geometry=list(shapes), crs=LONLAT)

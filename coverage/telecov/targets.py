@@ -97,7 +97,7 @@ def _key_lines(text: str) -> tuple[dict[str, int], list[tuple[int, dict[str, int
     targets: list[tuple[int, dict[str, int]]] = []
     poi: dict[str, int] = {}
     section: str | None = None
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):
         header = _HEADER.match(line)
         if header:
             name = header.group(2).strip().strip('"')
@@ -134,7 +134,7 @@ def read_plan(path: str | Path) -> Plan:
     if not path.is_file():
         raise InputError(f"{path}: plan file not found")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc})") from exc
     try:

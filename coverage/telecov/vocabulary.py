@@ -1,8 +1,12 @@
-"""Defaults and vocabulary shared by every step: technologies, radii, thresholds, and their checks."""
+"""Defaults and vocabulary shared by every step: technologies, statuses, radii, thresholds, their checks."""
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .errors import InputError
 
@@ -24,33 +28,150 @@ DEFAULT_RADIUS_M: dict[str, float] = {
 }
 """Coverage radius (geodesic metres) of a site without ``radius_m`` (documented assumptions)."""
 
-TECHNOLOGY_ALIASES: dict[str, str] = {
-    "2g": "2G",
-    "gsm": "2G",
-    "gprs": "2G",
-    "edge": "2G",
-    "3g": "3G",
-    "umts": "3G",
-    "wcdma": "3G",
-    "hspa": "3G",
-    "hspa+": "3G",
-    "hsdpa": "3G",
-    "4g": "4G",
-    "lte": "4G",
-    "lte-a": "4G",
-    "4g lte": "4G",
-    "5g": "5G",
-    "nr": "5G",
-    "5g nr": "5G",
-    "5gnr": "5G",
-    "fiber": "fiber",
-    "fibre": "fiber",
-    "ftth": "fiber",
-    "gpon": "fiber",
-    "xgs-pon": "fiber",
-    "olt": "fiber",
+TECHNOLOGY_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "2G": ("2G", "GSM", "GSM900", "GSM 1800", "DCS1800", "EDGE", "GPRS", "G900"),
+    "3G": ("3G", "UMTS", "WCDMA", "3G WCDMA", "HSPA", "HSPA+", "HSDPA", "U900", "U2100"),
+    "4G": ("4G", "LTE", "LTE-A", "LTE+", "4G/LTE", "4G LTE", "4G+", "L900", "L1800", "L2100", "L2600"),
+    "5G": ("5G", "NR", "5G NR", "NR5G", "5G NSA", "5G SA", "N41", "N78"),
+    "fiber": ("fiber", "FTTH", "FTTx", "FTTB", "GPON", "XGS-PON", "fibre", "OLT", "cáp quang"),
 }
-"""Case-insensitive names accepted for each technology."""
+"""Spellings of each technology in a sites file (matched by :func:`spelling_key`).
+
+``4G+`` in a sites file is a 4G site; the combined output layer ``4G+`` (4G or 5G) keeps its name
+where a layer is asked for (:func:`normalize_layer`).
+"""
+
+STATUSES: tuple[str, ...] = ("existing", "planned", "inactive")
+"""Site statuses: ``existing`` counts, ``planned`` counts with ``include_planned``, ``inactive`` never."""
+
+STATUS_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "existing": ("", "existing", "active", "on air", "in service", "operational", "live",
+                 "hoạt động", "đang hoạt động", "đã phát sóng"),
+    "planned": ("planned", "proposed", "under construction", "construction", "quy hoạch", "kế hoạch",
+                "dự kiến", "đang xây dựng"),
+    "inactive": ("inactive", "decommissioned", "off air", "ngừng hoạt động", "đã tắt"),
+}  # fmt: skip
+"""Spellings of each status in a sites file (an empty status is ``existing``)."""
+
+_IGNORED = re.compile(r"[\s_-]+")
+
+
+def spelling_key(text: str) -> str:
+    """Return the form in which spellings are compared: NFC, case-folded, no spaces, ``-`` or ``_``.
+
+    Examples
+    --------
+    >>> spelling_key(" GSM 1800 ") == spelling_key("gsm1800") == spelling_key("Gsm-1800")
+    True
+
+    """
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return _IGNORED.sub("", folded)
+
+
+def _index(spellings: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    return {spelling_key(s): name for name, names in spellings.items() for s in (name, *names)}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the spellings of a sites file's ``technology`` and ``status`` values mean.
+
+    Build one with :func:`vocabulary_of`; :data:`DEFAULT_VOCABULARY` holds the built-in lists.
+    """
+
+    technology: Mapping[str, str]
+    """:func:`spelling_key` of a spelling → base technology."""
+    status: Mapping[str, str]
+    """:func:`spelling_key` of a spelling → ``existing``, ``planned`` or ``inactive``."""
+
+    def technology_of(self, value: object) -> str | None:
+        """Return the base technology a value spells, or None when it is unknown."""
+        return self.technology.get(spelling_key(value)) if isinstance(value, str) else None
+
+    def status_of(self, value: object) -> str | None:
+        """Return the status a value spells (empty → ``existing``), or None when it is unknown."""
+        return self.status.get(spelling_key(value)) if isinstance(value, str) else None
+
+
+DEFAULT_VOCABULARY = Vocabulary(technology=_index(TECHNOLOGY_SPELLINGS), status=_index(STATUS_SPELLINGS))
+"""The built-in spellings of technologies and statuses."""
+
+VocabularySpec = Mapping[str, Mapping[str, "Sequence[str] | str"]]
+"""``{"technology": {"4G": ["eLTE"]}, "status": {"inactive": ["tháo dỡ"]}}``: spellings to add."""
+
+
+def vocabulary_of(extra: VocabularySpec | Vocabulary | None = None) -> Vocabulary:
+    """Return the built-in vocabulary extended by ``extra``.
+
+    Parameters
+    ----------
+    extra
+        Per kind (``technology``, ``status``), a base technology or status → the spellings that
+        mean it (a list, or one string); a :class:`Vocabulary` is returned as it is.
+
+    Raises
+    ------
+    InputError
+        An unknown kind, technology or status, or a spelling that already means something else.
+
+    """
+    if isinstance(extra, Vocabulary):
+        return extra
+    known = {"technology": (BASE_TECHNOLOGIES, DEFAULT_VOCABULARY.technology),
+             "status": (STATUSES, DEFAULT_VOCABULARY.status)}  # fmt: skip
+    tables = {kind: dict(index) for kind, (_, index) in known.items()}
+    for kind, entries in (extra or {}).items():
+        if kind not in known:
+            raise InputError(f"`vocabulary` {kind!r}: expected 'technology' or 'status'")
+        names = {spelling_key(n): n for n in known[kind][0]}
+        for target, spellings in entries.items():
+            name = names.get(spelling_key(str(target)))
+            if name is None:
+                expected = ", ".join(known[kind][0])
+                raise InputError(
+                    f"`vocabulary` {kind} {target!r}: unknown {kind} (expected one of {expected})"
+                )
+            for spelling in [spellings] if isinstance(spellings, str) else list(spellings):
+                _add(tables[kind], str(spelling), name, kind=kind)
+    return Vocabulary(technology=tables["technology"], status=tables["status"])
+
+
+def _add(table: dict[str, str], spelling: str, name: str, *, kind: str) -> None:
+    key = spelling_key(spelling)
+    if not key and kind == "technology":
+        raise InputError(f"`vocabulary` {kind} {name!r}: an empty spelling")
+    if table.get(key, name) != name:
+        raise InputError(
+            f"`vocabulary` {kind} {spelling!r} = {name!r}: {spelling!r} already means {table[key]!r}"
+        )
+    table[key] = name
+
+
+def parse_aliases(items: Sequence[str] | None, *, kind: str) -> dict[str, list[str]]:
+    """Turn ``SPELLING=NAME`` items (``--technology-alias eLTE=4G``) into ``{NAME: [SPELLING, ...]}``.
+
+    Raises
+    ------
+    InputError
+        An item without ``=``, or naming an unknown technology or status (naming the
+        parameter ``<kind>_alias``).
+
+    """
+    known = BASE_TECHNOLOGIES if kind == "technology" else STATUSES
+    names = {spelling_key(n): n for n in known}
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        spelling, sep, name = item.rpartition("=")
+        if not sep or not name.strip():
+            example = "eLTE=4G" if kind == "technology" else "'tháo dỡ=inactive'"
+            raise InputError(f"`{kind}_alias` {item!r}: expected SPELLING={kind.upper()}, e.g. {example}")
+        if spelling_key(name) not in names:
+            raise InputError(f"`{kind}_alias` {item!r}: unknown {kind} {name.strip()!r} (expected one of "
+                             f"{', '.join(known)})")  # fmt: skip
+        out.setdefault(names[spelling_key(name)], []).append(spelling)
+    return out
+
 
 DEFAULT_BEAMWIDTH_DEG = 120.0
 """Sector width used when a site has an ``azimuth`` but no ``beamwidth``."""
@@ -70,9 +191,6 @@ MAX_RADIUS_M = 100_000.0
 METRICS: tuple[str, ...] = ("population", "residential", "area")
 """Metric names used in every command."""
 
-EXISTING_STATUSES = frozenset({"", "existing", "active", "on air", "on-air", "operational", "live"})
-PLANNED_STATUSES = frozenset({"planned", "proposed", "under construction", "construction"})
-
 
 def normalize_technology(name: object) -> str | None:
     """Return the canonical base technology name, or None when the name is unknown.
@@ -83,16 +201,13 @@ def normalize_technology(name: object) -> str | None:
         A technology as written in an input file (e.g. ``"LTE"``, ``"fibre"``).
 
     """
-    if not isinstance(name, str):
-        return None
-    return TECHNOLOGY_ALIASES.get(" ".join(name.strip().lower().split()))
+    return DEFAULT_VOCABULARY.technology_of(name)
 
 
 def normalize_layer(name: str) -> str | None:
     """Return the canonical name of a base technology or combined layer, or None."""
-    combined = {k.lower(): k for k in COMBINED_LAYERS}
-    key = " ".join(name.strip().lower().split())
-    return combined.get(key) or normalize_technology(name)
+    combined = {spelling_key(k): k for k in COMBINED_LAYERS}
+    return combined.get(spelling_key(name)) or normalize_technology(name)
 
 
 def check_technology(technology: str, *, where: str = "`technology`") -> str:

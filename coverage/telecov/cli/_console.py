@@ -1,4 +1,9 @@
-"""The consoles, the run state of the global options, and how data warnings are shown."""
+"""The consoles, the run state of the global options, and how data warnings are shown.
+
+Messages on stderr are never hard-wrapped (``soft_wrap``): a terminal wraps them on screen,
+and a log file gets one line per message. Colours only reach a terminal, and not when
+``NO_COLOR`` is set (rich's own rules).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from rich.markup import escape
 from ..errors import TelecovWarning
 from .options import as_flags
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 

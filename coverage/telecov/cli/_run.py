@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import InputError, StrictError
-from ._console import err
+from ._console import CliState, err, note
 from .options import AnalysisInputs, Format
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis import Result
+    from ..io.locks import LockHolder
+    from ..io.outputs import OutputSet
 
 EXIT_OK, EXIT_UNMET, EXIT_INPUT, EXIT_TOO_LARGE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 """Exit codes: success, a target unmet (``--check``), bad input, input too large, a bug."""
@@ -46,7 +49,7 @@ def progress_bar(*, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
     """Return a transient progress bar on stderr and the callback that advances it."""
     progress = Progress(
         TextColumn("measuring"), BarColumn(), TextColumn("{task.completed}/{task.total} rows"),
-        TimeElapsedColumn(), console=err, transient=True, disable=quiet,
+        TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_terminal,
     )  # fmt: skip
     task = progress.add_task("measure", total=None)
 
@@ -56,25 +59,59 @@ def progress_bar(*, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
     return progress, update
 
 
+def input_paths(inputs: AnalysisInputs, *more: Path | None) -> list[Path]:
+    """Return the input files of a run (no output may replace them)."""
+    return [p for p in (inputs.sites, inputs.areas, inputs.population, *more) if p is not None]
+
+
+@contextlib.contextmanager
+def open_output_set(
+    out_dir: Path,
+    *,
+    command: str,
+    names: Iterable[str],
+    inputs: Iterable[Path],
+    force: bool,
+    wait: float,
+    quiet: bool,
+) -> Iterator[OutputSet]:
+    """Lock ``out_dir`` and stage ``command``'s set, saying so when it waits for another run."""
+    from ..io.outputs import output_set
+
+    def waiting(holder: LockHolder | None) -> None:
+        who = holder.describe() if holder is not None else "another run"
+        note(
+            f"waiting up to {wait:g} s for {who} to finish writing into {out_dir}",
+            state=CliState(quiet=quiet),
+        )
+
+    with output_set(
+        out_dir, command=command, names=names, inputs=inputs, force=force, wait=wait, on_wait=waiting
+    ) as outset:
+        yield outset
+
+
 def run_analysis(
     inputs: AnalysisInputs,
     *,
     out_dir: Path,
     command: str,
     quiet: bool,
+    outputs: OutputSet | None = None,
     combined: bool = False,
     excel_safe: bool = False,
+    wait: float = 0.0,
+    planned: tuple[str, ...] = (),
 ) -> Result:
     """Run :func:`telecov.analyze` on the input options, with a progress bar.
 
-    ``combined`` adds the combined layers the command needs (as ``--combined`` does). With
-    ``--strict`` and refused rows, the rejects are written into ``out_dir`` (as the
-    ``command``'s output set) before the error propagates.
+    ``combined`` adds the combined layers the command needs (as ``--combined`` does);
+    ``planned`` names what the command will write, for the resource estimate. With ``--strict``
+    and refused rows, the rejects are written beside the previous output set of ``command``
+    (``<command>_failed_rejected_<kind>.csv``), which stays untouched, and the error names the
+    first refused rows.
     """
     from ..analysis import analyze
-    from ..io.formats import csv_text
-    from ..io.outputs import output_set, write_text_file
-    from ..io.refusals import rejects_frame
 
     progress, update = progress_bar(quiet=quiet)
     with progress:
@@ -89,14 +126,47 @@ def run_analysis(
                 areas_crs=inputs.areas_crs, by_operator=inputs.by_operator,
                 combined=inputs.combined or combined, resolution_m=inputs.resolution,
                 strict=inputs.strict, encoding=inputs.encoding, decimal=inputs.decimal,
-                progress=update,
+                sites_layer=inputs.sites_layer, areas_layer=inputs.areas_layer,
+                vocabulary=inputs.vocabulary, progress=update, outputs=planned,
             )  # fmt: skip
         except StrictError as exc:
-            with output_set(out_dir, name=command) as gen:
-                for kind, frame in exc.rejected.items():
-                    text = csv_text(rejects_frame(frame), excel_safe=excel_safe)
-                    write_text_file(gen / f"rejected_{kind}.csv", text)
-            raise
+            raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,
+                                  excel_safe=excel_safe, wait=wait) from exc  # fmt: skip
+
+
+def _strict_failure(
+    exc: StrictError,
+    inputs: AnalysisInputs,
+    *,
+    out_dir: Path,
+    command: str,
+    outputs: OutputSet | None,
+    excel_safe: bool,
+    wait: float,
+) -> StrictError:
+    """Write the refused rows beside the previous set; the error naming the first of them."""
+    from ..io.formats import csv_text
+    from ..io.outputs import write_failed
+    from ..io.refusals import rejects_frame
+
+    files = {
+        f"rejected_{kind}.csv": csv_text(rejects_frame(frame), excel_safe=excel_safe)
+        for kind, frame in exc.rejected.items()
+    }
+    sources = {"sites": inputs.sites, "areas": inputs.areas}
+    first = []
+    for kind, frame in exc.rejected.items():
+        for row, field, reason in frame[["row", "field", "reason"]].head(3).itertuples(index=False):
+            first.append(f"{sources.get(kind) or kind} row {row}, {field}: {reason}")
+    if outputs is not None:
+        written = outputs.write_failed(files)
+    else:
+        written = write_failed(out_dir, command=command, files=files, inputs=input_paths(inputs), wait=wait)
+    message = (
+        f"{exc}; first refused: {'; '.join(first)}; every refused row is in "
+        f"{', '.join(str(p) for p in written)}; the previous outputs in {out_dir} are unchanged"
+    )
+    return StrictError(message, exc.rejected)
 
 
 def write_frame(frame: pd.DataFrame, fmt: Format, *, excel_safe: bool = False) -> None:

@@ -117,8 +117,14 @@ def _global_options(
         level = logging.DEBUG
     else:
         level = logging.INFO if verbose else logging.WARNING
-    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    handler: logging.Handler
+    if err.is_terminal:
+        handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # a log file or pipe: one plain line per message
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("telecov").setLevel(level)
 
 
@@ -130,4 +136,6 @@ def main() -> None:
     flags = [a for a in args if a in GLOBAL_FLAGS]
     rest = [a for a in args if a not in GLOBAL_FLAGS]
     default_map, rest = config_for_cli(app, rest)
+    # usage errors in a rich panel on a terminal; as plain lines in a log or pipe
+    app.rich_markup_mode = "rich" if err.is_terminal else None
     app(args=flags + rest, prog_name="telecov", default_map=default_map)

@@ -4,7 +4,9 @@ Layout: top-level keys apply to every command that has that option (``sites``, `
 ``population``, ``target``, ``export``, ...); a ``[command]`` table (``[report]``,
 ``[import-cells]``, ...) applies to one command and wins over the top level. Keys are the long
 option names without dashes (``no-map`` or ``no_map``, ``format``, ``out``); repeatable options
-take a list; ``radius`` may also be a table (``[radius]`` with ``4G = 3000``). Relative paths are
+take a list; ``radius`` may also be a table (``[radius]`` with ``4G = 3000``), and
+``[vocabulary.technology]`` / ``[vocabulary.status]`` tables add spellings
+(:mod:`telecov.cli._vocabulary`). Relative paths are
 relative to the file's folder. Flags given on the command line override the file.
 
 The file is ``--config FILE`` or, without it, ``./telecov.toml`` when present (``--no-config``
@@ -17,6 +19,7 @@ ship its own copy of click.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -25,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..vocabulary import MAX_RADIUS_M, normalize_technology
+from ._vocabulary import vocabulary_options
 
 Param = Any
 """A click (or typer-vendored click) parameter."""
@@ -77,7 +82,7 @@ def _line_of(text: str, table: str | None, key: str) -> int:
     """1-based line where ``key`` is set (in ``[table]`` when given); 0 when not found."""
     current: str | None = None
     header = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
-    for i, line in enumerate(text.splitlines(), start=1):
+    for i, line in enumerate(text.split("\n"), start=1):
         m = header.match(line)
         if m:
             name = m.group(1).strip().strip('"').strip("'")
@@ -139,6 +144,39 @@ def _coerce(value: Any, param: Param, *, base: Path, where: str, key: str) -> An
     return value
 
 
+def _radius_problem(tech: str, metres: Any) -> str | None:
+    """Why ``tech = metres`` is not a radius entry (the rule of ``--radius`` and of a site row)."""
+    if normalize_technology(tech) is None:
+        return f"unknown technology {tech!r}"
+    if isinstance(metres, str):
+        try:
+            metres = float(metres)
+        except ValueError:
+            return "the radius must be a number of metres"
+    if isinstance(metres, bool) or not isinstance(metres, int | float):
+        return "the radius must be a number of metres"
+    if not math.isfinite(metres) or metres <= 0:
+        return "the radius must be a positive number of metres"
+    if metres > MAX_RADIUS_M:
+        return f"radius {metres:g} m is larger than {MAX_RADIUS_M:g} m"
+    return None
+
+
+def _check_radius(source: _Source, table: str | None, key: str, value: Any) -> None:
+    """Check ``radius`` (a ``[radius]`` table or a list of ``T=M``), naming the line of a bad entry."""
+    if isinstance(value, Mapping):
+        sub = f"{table}.{key}" if table else key
+        items = [(str(k), v, source.where(sub, str(k))) for k, v in value.items()]
+    else:
+        where = source.where(table, key)
+        entries = value if isinstance(value, list) else [value]
+        items = [(*(str(e).partition("=")[::2]), where) for e in entries]
+    for tech, metres, where in items:
+        problem = _radius_problem(tech.strip(), metres)
+        if problem is not None:
+            raise InputError(f"{where}: radius {tech.strip()} = {metres!r}: {problem}")
+
+
 def _unknown(where: str, key: str, known: Sequence[str], scope: str) -> InputError:
     hint = difflib.get_close_matches(_norm(key), list(known), n=1)
     more = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -162,7 +200,7 @@ class _Source:
 
 def _read(cfg: Path) -> tuple[_Source, dict[str, Any]]:
     try:
-        text = cfg.read_text(encoding="utf-8")
+        text = cfg.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
         raise InputError(f"--config {cfg}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
@@ -219,12 +257,18 @@ def _top_level(
     result: dict[str, Any] = {}
     shared: dict[str, tuple[str, Any]] = {}
     tables: dict[str, tuple[str, dict[str, Any]]] = {}
+    added: dict[str, list[str]] = {}
     for key, value in data.items():
         nkey = _norm(key)
+        if nkey == "vocabulary":
+            added = vocabulary_options(value, where=source.where)
+            continue
         if nkey in commands and isinstance(value, dict):
             tables[nkey] = (key, value)
             continue
         where = source.where(None, key)
+        if nkey == "radius":
+            _check_radius(source, None, key, value)
         if nkey in own:
             param = own[nkey]
             result[param.name] = _coerce(value, param, base=source.base, where=where, key=key)
@@ -232,6 +276,9 @@ def _top_level(
             shared[nkey] = (key, value)
         else:
             raise _unknown(where, key, all_keys + sorted(commands), "(not an option of any command)")
+    for option, items in added.items():  # [vocabulary] adds to the file's own --*-alias items
+        key, value = shared.get(option, (option, []))
+        shared[option] = (key, [*(value if isinstance(value, list) else [value]), *items])
     return result, shared, tables
 
 
@@ -271,6 +318,8 @@ def _table_for(
         if nkey not in keys:
             raise _unknown(where, key, sorted(keys), f"in [{table_name}] (not an option of 'telecov {name}')")
         param = keys[nkey]
+        if nkey == "radius":
+            _check_radius(source, table_name, key, value)
         sub[param.name] = _coerce(value, param, base=source.base, where=where, key=key)
     return sub
 

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from ..crosswalk import DEFAULT_MIN_SHARE
-from ..errors import InputError
 from ._console import out
-from .options import Format, FormatOpt
+from .options import ForceOpt, Format, FormatOpt
 
 
 def crosswalk_command(
@@ -38,14 +37,15 @@ def crosswalk_command(
         float, typer.Option("--min-share", help="Drop pieces below this share of the old area (slivers).")
     ] = DEFAULT_MIN_SHARE,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """Which share of each old area (area and people) lies in each new area."""
     from ..crosswalk import crosswalk
     from ..io.formats import csv_text
-    from ..io.outputs import write_file_atomic, write_text_file
+    from ..io.outputs import check_output_file, write_output_file, write_text_file
 
-    if output.is_dir():
-        raise InputError(f"--output {output}: is a folder; give a file name such as crosswalk.csv")
+    sources = [from_, to, population]
+    check_output_file(output, force=force, inputs=sources)  # before any work
     result = crosswalk(
         from_, to, population=population, from_id=from_id, to_id=to_id, from_name=from_name,
         to_name=to_name, from_select=from_select, to_select=to_select, min_share=min_share,
@@ -55,10 +55,7 @@ def crosswalk_command(
         if population is not None
         else result.table.drop(columns=["population", "population_weight"])
     )
-    try:
-        write_file_atomic(output, lambda p: write_text_file(p, csv_text(table)))
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    write_output_file(output, lambda p: write_text_file(p, csv_text(table)), force=force, inputs=sources)
     s = result.summary
     if fmt is Format.json:
         typer.echo(json.dumps({**s, "output": str(output)}, ensure_ascii=False, indent=1))

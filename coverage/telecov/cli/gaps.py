@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,13 +15,23 @@ from rich.table import Table
 from ..errors import InputError
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import CliState, note, out, state_of
-from ._run import check_target, run_analysis, write_frame
-from .options import AnalysisInputs, Format, FormatOpt, OutOpt, TargetOpt, with_analysis_inputs
+from ._run import check_target, input_paths, open_output_set, run_analysis, write_frame
+from .options import (
+    AnalysisInputs,
+    ForceOpt,
+    Format,
+    FormatOpt,
+    OutOpt,
+    TargetOpt,
+    WaitOpt,
+    with_analysis_inputs,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis import Result
+    from ..io.outputs import OutputSet
 
 
 class Metric(StrEnum):
@@ -48,6 +60,15 @@ MinPeopleOpt = Annotated[
 ]
 
 
+GAPS_REJECTS = ("gaps_rejected_sites.csv", "gaps_rejected_areas.csv")
+"""The refused rows of the run behind the gap zones (not report's ``rejected_*.csv``)."""
+
+
+def gaps_names(formats: list[GapExport]) -> list[str]:
+    """Return the files ``gaps --export`` writes into ``--out`` (its manifest ``gaps.json`` aside)."""
+    return sorted({*(f"gaps.{f.value}" for f in formats), *GAPS_REJECTS})
+
+
 @with_analysis_inputs
 def gaps(
     ctx: typer.Context,
@@ -60,6 +81,8 @@ def gaps(
     export: GapExportOpt = None,
     min_people: MinPeopleOpt = 0.0,
     out_dir: OutOpt = Path("out"),
+    force: ForceOpt = False,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Communes under the target for one technology, most uncovered people first."""
     from ..gaps import gaps as find_gaps
@@ -67,23 +90,38 @@ def gaps(
 
     tech = check_technology(technology)
     check_target(target)
-    if min_people < 0:
+    if not math.isfinite(min_people) or min_people < 0:
         raise InputError(f"--min-people {min_people:g}: must be a non-negative number")
     state = state_of(ctx)
-    result = run_analysis(
-        inputs, out_dir=out_dir, command="gaps", quiet=state.quiet, combined=needs_combined(tech)
-    )
-    frame = find_gaps(
-        result, technology=tech, target=target, metric=metric.value, by_operator=inputs.by_operator
-    )
+    formats = sorted(set(export or []))
+    with contextlib.ExitStack() as stack:
+        outset = None
+        if formats:
+            outset = stack.enter_context(open_output_set(
+                out_dir, command="gaps", names=gaps_names(formats), inputs=input_paths(inputs), force=force,
+                wait=wait, quiet=state.quiet,
+            ))  # fmt: skip
+        result = run_analysis(
+            inputs, out_dir=out_dir, command="gaps", quiet=state.quiet, outputs=outset,
+            combined=needs_combined(tech), wait=wait, planned=tuple(gaps_names(formats) if formats else ()),
+        )  # fmt: skip
+        frame = find_gaps(
+            result, technology=tech, target=target, metric=metric.value, by_operator=inputs.by_operator
+        )
+        if outset is not None:
+            options = {
+                "technology": tech,
+                "target_pct": target,
+                "metric": metric.value,
+                "min_people": min_people,
+            }
+            _export(result, tech, formats, outset=outset, min_people=min_people, state=state, options=options)
     left_out = frame.attrs.get("left_out", 0)
     if left_out:
         note(
             f"note: {left_out} communes left out: their {metric.value} is 0, so no share is defined",
             state=state,
         )
-    if export:
-        _export(result, tech, sorted(set(export)), out_dir=out_dir, min_people=min_people, state=state)
     if fmt is Format.table:
         out.print(_table(frame, tech=tech, target=target, metric=metric.value))
     else:
@@ -109,25 +147,30 @@ def _table(frame: pd.DataFrame, *, tech: str, target: float, metric: str) -> Tab
 
 
 def _export(
-    result: Result, tech: str, formats: list[GapExport], *, out_dir: Path, min_people: float, state: CliState
+    result: Result,
+    tech: str,
+    formats: list[GapExport],
+    *,
+    outset: OutputSet,
+    min_people: float,
+    state: CliState,
+    options: dict[str, object],
 ) -> None:
-    import pyogrio
-
     from ..gaps import gap_polygons
-    from ..io.formats import csv_text, geojson_text
-    from ..io.outputs import output_set, write_text_file
+    from ..io.formats import csv_text, geojson_text, write_gpkg
     from ..io.refusals import rejects_frame
 
     zones = gap_polygons(result, technology=tech, min_people=min_people)
-    with output_set(out_dir, name="gaps") as gen:
-        if GapExport.geojson in formats:
-            write_text_file(gen / "gaps.geojson", geojson_text(zones.zones))
-        if GapExport.gpkg in formats:
-            pyogrio.write_dataframe(zones.zones, gen / "gaps.gpkg", layer="gaps", driver="GPKG")
-        for kind in ("sites", "areas"):
-            write_text_file(gen / f"rejected_{kind}.csv", csv_text(rejects_frame(result.rejected.get(kind))))
+    if GapExport.geojson in formats:
+        outset.write_text("gaps.geojson", geojson_text(zones.zones))
+    if GapExport.gpkg in formats:
+        write_gpkg(outset.path("gaps.gpkg"), {"gaps": zones.zones})
+    for kind, name in zip(("sites", "areas"), GAPS_REJECTS, strict=True):
+        outset.write_text(name, csv_text(rejects_frame(result.rejected.get(kind))))
+    run = result.run.with_options(**options, export=[f.value for f in formats])
+    outset.commit({**run.to_json(), "zones": {"kept": len(zones.zones), "dropped": zones.dropped}})
     people = zones.zones["population"].sum()
-    note(f"{len(zones.zones)} gap zones ({people:,.0f} people) written to {out_dir}", state=state)
+    note(f"{len(zones.zones)} gap zones ({people:,.0f} people) written to {outset.folder}", state=state)
     if zones.dropped:
         note(
             f"note: {zones.dropped} zones under --min-people {min_people:g} dropped "

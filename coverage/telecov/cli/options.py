@@ -100,12 +100,46 @@ PopulationUnitOpt = Annotated[
     ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
+SitesLayerOpt = Annotated[
+    str | None,
+    typer.Option("--sites-layer", help="Layer (or workbook sheet) of the sites file holding the sites."),
+]
+AreasLayerOpt = Annotated[
+    str | None, typer.Option("--areas-layer", help="Layer of the areas file holding the areas.")
+]
+TechnologyAliasOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--technology-alias",
+        help="Another spelling of a technology: SPELLING=TECH, e.g. eLTE=4G (repeatable).",
+    ),
+]
+StatusAliasOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status-alias",
+        help="Another spelling of a status: SPELLING=existing|planned|inactive (repeatable).",
+    ),
+]
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 TargetOpt = Annotated[float, typer.Option("--target", help="Target coverage in percent.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="What to print on stdout.")]
 ExcelSafeOpt = Annotated[
     bool, typer.Option("--excel-safe", help="In CSV outputs, prefix text starting with = + - @ with a quote.")
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace an existing output file, or files of another command's set in --out (never an input).",
+    ),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, help="Wait up to SECONDS for another run writing into --out (default: exit 2 now)."
+    ),
 ]
 ExportOpt = Annotated[
     list[ExportFormat] | None,
@@ -138,11 +172,25 @@ class AnalysisInputs:
     population_band: PopulationBandOpt = None
     population_unit: PopulationUnitOpt = None
     strict: StrictOpt = False
+    sites_layer: SitesLayerOpt = None
+    areas_layer: AreasLayerOpt = None
+    technology_alias: TechnologyAliasOpt = None
+    status_alias: StatusAliasOpt = None
 
     @property
     def by_operator(self) -> bool:
         """Whether rows per operator were asked for (``--by operator``)."""
         return self.by is By.operator
+
+    @property
+    def vocabulary(self) -> dict[str, dict[str, list[str]]]:
+        """The spellings added by ``--technology-alias`` and ``--status-alias`` (or ``[vocabulary]``)."""
+        from ..vocabulary import parse_aliases
+
+        return {
+            "technology": parse_aliases(self.technology_alias, kind="technology"),
+            "status": parse_aliases(self.status_alias, kind="status"),
+        }
 
 
 ANALYSIS_INPUTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AnalysisInputs))
@@ -188,7 +236,10 @@ PARAMETER_FLAGS: dict[str, str] = {
     "formats": "--export",
     "pois": "--poi",
     "group_distance_m": "--group-distance",
+    "split_distance_m": "--split-distance",
     "by_operator": "--by operator",
+    "vocabulary": "--technology-alias/--status-alias",
+    "tiles_attr": "--attribution",
 }
 """Library parameters whose command-line flag is not ``--`` + the name with dashes."""
 

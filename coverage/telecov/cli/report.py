@@ -12,21 +12,24 @@ from rich.table import Table
 
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import out, state_of
-from ._run import check_target, run_analysis, write_frame
+from ._run import check_target, input_paths, open_output_set, run_analysis, write_frame
 from .options import (
     AnalysisInputs,
     ExcelSafeOpt,
     ExportFormat,
     ExportOpt,
+    ForceOpt,
     Format,
     FormatOpt,
     OutOpt,
     TargetOpt,
+    WaitOpt,
     with_analysis_inputs,
 )
 
 if TYPE_CHECKING:
     from ..analysis import Result
+    from ..io.outputs import OutputSet
 
 log = logging.getLogger("telecov")
 
@@ -43,6 +46,23 @@ CrosswalkOpt = Annotated[
 ]
 
 
+REPORT_FILES = ("coverage.csv", "coverage.geojson", "rejected_sites.csv", "rejected_areas.csv")
+"""Files of every report set, besides its manifest ``run.json``."""
+
+
+def report_names(
+    *, map_: bool, poi: bool = False, crosswalk: bool = False, exports: list[ExportFormat] | None = None
+) -> list[str]:
+    """Return the files a report writes into ``--out`` with these options (``run.json`` aside)."""
+    from ..exports import export_names
+
+    names = [*REPORT_FILES, *(["coverage.html"] if map_ else [])]
+    names += [*(["poi_coverage.csv", "rejected_pois.csv"] if poi else [])]
+    names += [*(["coverage_reaggregated.csv"] if crosswalk else [])]
+    names += export_names([e.value for e in exports or []])
+    return sorted(set(names))
+
+
 @with_analysis_inputs
 def report(
     ctx: typer.Context,
@@ -56,30 +76,43 @@ def report(
     excel_safe: ExcelSafeOpt = False,
     poi: PoiOpt = None,
     crosswalk: CrosswalkOpt = None,
+    force: ForceOpt = False,
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Coverage of every area by every technology: table, GeoJSON, rejects, run.json and a map."""
+    from ..io.pois import parse_poi_options
+
     check_target(target)
     t0 = time.perf_counter()
-    result = run_analysis(
-        inputs, out_dir=out_dir, command="report", quiet=state_of(ctx).quiet, excel_safe=excel_safe
-    )
-    extra = {
-        **(_poi_files(result, poi, encoding=inputs.encoding, excel_safe=excel_safe) if poi else {}),
-        **(_reaggregated(result, crosswalk, excel_safe=excel_safe) if crosswalk is not None else {}),
-    }
-    write_report(
-        result, out_dir, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
-    )
+    quiet = state_of(ctx).quiet
+    poi_files = parse_poi_options(poi) if poi else {}
+    names = report_names(map_=not no_map, poi=bool(poi), crosswalk=crosswalk is not None, exports=export)
+    sources = input_paths(inputs, crosswalk, *poi_files.values())
+    with open_output_set(
+        out_dir, command="report", names=names, inputs=sources, force=force, wait=wait, quiet=quiet
+    ) as outset:
+        result = run_analysis(
+            inputs, out_dir=out_dir, command="report", quiet=quiet, outputs=outset, excel_safe=excel_safe,
+            planned=tuple(names),
+        )  # fmt: skip
+        extra = {
+            **(_poi_files(result, poi_files, encoding=inputs.encoding, excel_safe=excel_safe) if poi else {}),
+            **(_reaggregated(result, crosswalk, excel_safe=excel_safe) if crosswalk is not None else {}),
+        }
+        write_report(
+            result, outset, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
+        )
     print_report(result, fmt, target=target, excel_safe=excel_safe)
     log.info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
 
 
-def _poi_files(result: Result, poi: list[str], *, encoding: str | None, excel_safe: bool) -> dict[str, str]:
+def _poi_files(
+    result: Result, poi: dict[str, Path], *, encoding: str | None, excel_safe: bool
+) -> dict[str, str]:
     from ..io.formats import csv_text
-    from ..io.pois import parse_poi_options
     from ..pois import poi_coverage
 
-    pois = poi_coverage(result, parse_poi_options(poi), encoding=encoding)
+    pois = poi_coverage(result, poi, encoding=encoding)
     return {
         "poi_coverage.csv": csv_text(pois.table, excel_safe=excel_safe),
         "rejected_pois.csv": csv_text(pois.rejected, excel_safe=excel_safe),
@@ -135,7 +168,7 @@ def print_report(result: Result, fmt: Format, *, target: float, excel_safe: bool
 
 def write_report(
     result: Result,
-    out_dir: Path,
+    outset: OutputSet,
     *,
     map_: bool,
     target: float,
@@ -143,28 +176,30 @@ def write_report(
     excel_safe: bool = False,
     extra: dict[str, str] | None = None,
 ) -> None:
-    """Write the report's output set into ``out_dir`` atomically (``extra``: more files, name → text)."""
-    from ..io.formats import csv_text, geojson_text, json_text
-    from ..io.outputs import output_set, write_text_file
+    """Write the report's set into ``outset`` and commit it (``extra``: more files, name → text).
+
+    ``run.json`` is the set's manifest: the run's inputs, options and counts, and each file's
+    name, size and sha256.
+    """
+    from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
 
-    with output_set(out_dir, name="report") as gen:
-        write_text_file(gen / "coverage.csv", csv_text(result.table, excel_safe=excel_safe))
-        write_text_file(gen / "coverage.geojson", geojson_text(result.areas))
-        for kind in ("sites", "areas"):
-            frame = rejects_frame(result.rejected.get(kind))
-            write_text_file(gen / f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))
-        for fname, text in (extra or {}).items():
-            write_text_file(gen / fname, text)
-        if map_:
-            from ..maps.html import coverage_map, save_map
+    outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
+    outset.write_text("coverage.geojson", geojson_text(result.areas))
+    for kind in ("sites", "areas"):
+        frame = rejects_frame(result.rejected.get(kind))
+        outset.write_text(f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))
+    for fname, text in (extra or {}).items():
+        outset.write_text(fname, text)
+    if map_:
+        from ..maps.html import coverage_map, save_map
 
-            save_map(coverage_map(result), gen / "coverage.html")
-        if exports:
-            from ..exports import write_exports
+        save_map(coverage_map(result), outset.path("coverage.html"))
+    if exports:
+        from ..exports import write_exports
 
-            write_exports(result, gen, [e.value for e in exports], excel_safe=excel_safe)
-        run = result.run.with_options(
-            target_pct=target, map=map_, export=sorted({e.value for e in exports or []})
-        )
-        write_text_file(gen / "run.json", json_text(run.to_json()))
+        write_exports(result, outset.staging, [e.value for e in exports], excel_safe=excel_safe)
+    run = result.run.with_options(
+        target_pct=target, map=map_, export=sorted({e.value for e in exports or []})
+    )
+    outset.commit(run.to_json())

@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import InputError
 from ._console import out, state_of
 from ._run import EXIT_UNMET, run_analysis, write_frame
-from .options import AnalysisInputs, Format, FormatOpt, OutOpt, with_analysis_inputs
+from .options import AnalysisInputs, Format, FormatOpt, OutOpt, WaitOpt, with_analysis_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +41,7 @@ def targets(
     poi: PoiOpt = None,
     fmt: FormatOpt = Format.table,
     out_dir: OutOpt = Path("out"),
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Whether each target of the plan is met: achieved value, shortfall and failing communes."""
     from ..io.pois import parse_poi_options
@@ -57,7 +58,7 @@ def targets(
             )
     result = run_analysis(
         inputs, out_dir=out_dir, command="targets", quiet=state_of(ctx).quiet,
-        combined=needs_combined(*the_plan.technologies),
+        combined=needs_combined(*the_plan.technologies), wait=wait,
     )  # fmt: skip
     frame = check_targets(result, the_plan, pois=_poi_coverage(result, the_plan, poi_files, inputs.encoding))
     if fmt is Format.table:

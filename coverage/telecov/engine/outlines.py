@@ -107,12 +107,16 @@ def disc_rings(
     fp: NDArray[np.int64],
     *,
     to_grid: Any = None,
+    vertices: int | None = None,
 ) -> Rings:
-    """Polygons of geodesic discs (area-corrected), in lon/lat or through ``to_grid`` (a transformer)."""
+    """Polygons of geodesic discs (area-corrected), in lon/lat or through ``to_grid`` (a transformer).
+
+    ``vertices`` fixes the vertices of every disc (None: :func:`circle_vertex_count`).
+    """
     m = int(np.asarray(lon).shape[0])
     if m == 0:
         return Rings.empty()
-    n = circle_vertex_count(radius)
+    n = circle_vertex_count(radius) if vertices is None else np.full(m, max(int(vertices), 8), dtype=np.int64)
     dist = corrected_radius(radius, np.full(m, 360.0), n)
     az = np.tile(np.arange(STENCIL) * (360.0 / STENCIL), m)
     sx, sy, _ = GEOD.fwd(np.repeat(lon, STENCIL), np.repeat(lat, STENCIL), az, np.repeat(dist, STENCIL))

@@ -2,12 +2,15 @@
 
 Features are checked in a fixed order and a refused feature keeps its first problem:
 geometry (missing, not a polygon), id (empty, duplicate), official population, and last an
-invalid geometry that cannot be repaired.
+invalid geometry that cannot be repaired. An id field that more than :data:`MAX_REPEATED_IDS`
+of the features repeat is not an id, and the whole file is refused. Polygons that cross the
+antimeridian are split at ±180° (:mod:`telecov.io.antimeridian`).
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +21,16 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat
+from .antimeridian import split_at_antimeridian
 from .refusals import Refusals
 from .tables import find_column
 from .vectors import (
     POLYGONAL_TYPE_IDS,
+    choose_layer,
     has_geometry,
     invalid,
     missing_geometries,
@@ -42,6 +47,8 @@ ID_CANDIDATES = (
 NAME_CANDIDATES = ("area_name", "ten_xa", "commune_name", "ten", "name", "adm3_en", "name_en")
 DENSIFY_M = 100.0
 """Edge length (source CRS metres) to densify projected polygons to before going to lon/lat."""
+MAX_REPEATED_IDS = 0.10
+"""Share of features repeating an earlier feature's id above which the id field is refused."""
 _ROW = "__row"
 
 
@@ -56,6 +63,10 @@ class AreaTable:
     name: str
     id_field: str | None
     name_field: str | None
+    layer_bounds: tuple[float, float, float, float] | None = None
+    """Lon/lat bounds of every feature of the layer, selected or not (with ``select`` only)."""
+    selected_out: int = 0
+    """Features left out by ``select`` (read = accepted + refused + selected out)."""
 
 
 @dataclass(frozen=True)
@@ -109,17 +120,19 @@ def read_areas(
     population_field
         Field with an official population count per area.
     layer
-        Layer name in a multi-layer file.
+        Layer name in a multi-layer file; needed when it holds several polygon layers.
 
     Raises
     ------
     InputError
-        Missing file, no CRS, unknown field, nothing selected or nothing usable.
+        Missing file, no CRS, unknown field, an id field that is not an id (more than
+        :data:`MAX_REPEATED_IDS` of the features repeat an id), an ambiguous multi-layer file,
+        nothing selected or nothing usable.
 
     Warns
     -----
     TelecovWarning
-        Invalid geometries were repaired.
+        Invalid geometries were repaired; polygons across the antimeridian were split.
 
     """
     frame, name = _open_areas(source, crs=crs, layer=layer)
@@ -127,11 +140,13 @@ def read_areas(
     cols = [c for c in frame.columns if c not in (frame.geometry.name, _ROW)]
     _check_fields({"`area_id`": area_id, "`area_name`": area_name, "`parent`": parent,
                    "`population_field`": population_field}, cols=cols, name=name)  # fmt: skip
+    layer_bounds = _lonlat_bounds(frame) if select else None
     frame = _selected(frame, parse_select(select), cols=cols, name=name)
     labels = _labels(frame, cols=cols, area_id=area_id, area_name=area_name, parent=parent)
+    _check_id_field(labels, frame, cols=cols, name=name)
     log.info("%s: area id field %s, name field %s", name, labels.id_field or "(feature number)",
              labels.name_field or "(id)")  # fmt: skip
-    geoms = frame.geometry.to_numpy()
+    geoms, split = _split(frame.geometry.to_numpy(), frame.crs, lonlat=True)
     refusals = Refusals(len(frame))
     usable = _refuse_geometries(geoms, refusals)
     _refuse_ids(labels.ids, field=labels.id_field or "id", refusals=refusals)
@@ -144,21 +159,17 @@ def read_areas(
     ok = refusals.ok
     if not ok.any():
         raise InputError(f"{name}: no usable area; every feature was refused ({rejected['reason'].iloc[0]})")
-    accepted = gpd.GeoDataFrame(
-        attrs.loc[ok].reset_index(drop=True), geometry=list(_in_lonlat(fixed[ok], frame.crs)), crs=LONLAT
-    )
+    lonlat, split_after = _split(_in_lonlat(fixed[ok], frame.crs), frame.crs, lonlat=False)
+    accepted = gpd.GeoDataFrame(attrs.loc[ok].reset_index(drop=True), geometry=list(lonlat), crs=LONLAT)
     _insert_labels(accepted, labels, ok)
+    _warn_split(int((split & ok).sum() + split_after.sum()), name=name)
     if official is not None:
         accepted["__official_population"] = official[ok]
     return AreaTable(
-        accepted=accepted,
-        rejected=rejected,
-        read=read,
-        repaired=repaired,
-        name=name,
-        id_field=labels.id_field,
-        name_field=labels.name_field,
-    )
+        accepted=accepted, rejected=rejected, read=read, repaired=repaired, name=name,
+        id_field=labels.id_field, name_field=labels.name_field, layer_bounds=layer_bounds,
+        selected_out=read - len(frame),
+    )  # fmt: skip
 
 
 def _open_areas(
@@ -166,8 +177,10 @@ def _open_areas(
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Return the layer with a CRS and a ``__row`` feature number, and its display name."""
     if isinstance(source, (str, Path)):
-        name = str(source)
-        frame = read_vector(Path(source), layer=layer)
+        path = Path(source)
+        chosen = choose_layer(path, layer=layer, expected="polygons", option="areas_layer")
+        name = str(path) if chosen in (None, path.stem) else f"{path} (layer {chosen!r})"
+        frame = read_vector(path, layer=chosen)
     else:
         name = "<areas>"
         frame = source
@@ -180,6 +193,17 @@ def _open_areas(
     frame = frame.reset_index(drop=True)
     frame[_ROW] = np.arange(1, len(frame) + 1)
     return frame, name
+
+
+def _lonlat_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    """Lon/lat bounds of the layer's geometries (None when it has none)."""
+    west, south, east, north = (float(v) for v in frame.total_bounds)
+    if not np.isfinite([west, south, east, north]).all():
+        return None
+    if not is_lonlat(frame.crs):
+        tr = Transformer.from_crs(frame.crs, LONLAT, always_xy=True)
+        west, south, east, north = tr.transform_bounds(west, south, east, north, densify_pts=21)
+    return west, south, east, north
 
 
 def _check_fields(fields: dict[str, str | None], *, cols: list[str], name: str) -> None:
@@ -208,7 +232,8 @@ def _selected(
     for field, value in select.items():
         if field not in cols:
             raise InputError(f"{name}: `select` field '{field}' not found (fields: {', '.join(cols)})")
-        frame = frame.loc[_as_text(frame[field]) == value]
+        nfc = _as_text(frame[field]).map(lambda v: unicodedata.normalize("NFC", v).strip())
+        frame = frame.loc[nfc == unicodedata.normalize("NFC", value).strip()]
         if frame.empty:
             raise InputError(f"{name}: `select` {field}={value} matches no area")
     return frame
@@ -232,6 +257,44 @@ def _labels(
         id_field=id_field,
         name_field=name_field,
     )
+
+
+def _check_id_field(labels: _Labels, frame: gpd.GeoDataFrame, *, cols: list[str], name: str) -> None:
+    """Refuse an id field that more than :data:`MAX_REPEATED_IDS` of the features repeat."""
+    ids = labels.ids[labels.ids != ""]
+    repeats = int(ids.duplicated(keep="first").sum())
+    if labels.id_field is None or repeats <= MAX_REPEATED_IDS * len(labels.ids):
+        return
+    counts = ids.value_counts()
+    example, times = str(counts.index[0]), int(counts.iloc[0])
+    ordered = [c for c in ID_CANDIDATES if c in cols] + [c for c in cols if c not in ID_CANDIDATES]
+    unique = [c for c in ordered if c != labels.id_field and _is_id(_as_text(frame[c]))]
+    found = ", ".join(unique[:8]) + (", …" if len(unique) > 8 else "") if unique else "none"
+    raise InputError(
+        f"{name}: `area_id` field '{labels.id_field}' is not an id: {repeats} of {len(labels.ids)} areas "
+        f"repeat an id of another (e.g. '{example}', {times} times); fields with a different value in "
+        f"every area: {found}"
+    )
+
+
+def _is_id(values: pd.Series) -> bool:
+    """Whether every value is filled and different from every other."""
+    return bool((values != "").all() and not values.duplicated().any())
+
+
+def _split(
+    geoms: NDArray[np.object_], crs: CRS | None, *, lonlat: bool
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Split at ±180°, where lon/lat: before any check (``lonlat``) or after the transform (not)."""
+    if is_lonlat(crs) == lonlat:
+        return split_at_antimeridian(geoms)
+    return geoms, np.zeros(len(geoms), dtype=bool)
+
+
+def _warn_split(n: int, *, name: str) -> None:
+    if n:
+        warnings.warn(f"{name}: {n} areas crossing the antimeridian split at ±180°", TelecovWarning,
+                      stacklevel=3)  # fmt: skip
 
 
 def _insert_labels(accepted: gpd.GeoDataFrame, labels: _Labels, ok: NDArray[np.bool_]) -> None:

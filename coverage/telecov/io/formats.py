@@ -89,9 +89,11 @@ def geojson_text(frame: gpd.GeoDataFrame, *, precision: int = 7) -> str:
     props = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     floats = props.select_dtypes("number").columns
     props[floats] = props[floats].replace([np.inf, -np.inf], np.nan)
-    lines = props.to_json(
+    text = props.to_json(
         orient="records", lines=True, force_ascii=False, double_precision=15, date_format="iso"
-    ).splitlines()
+    )
+    # one record per "\n" (str.splitlines would also split at U+2028, U+0085... inside names)
+    lines = [line for line in text.split("\n") if line]
     parts = []
     for prop, geom in zip(lines, geom_text, strict=True):
         g = "null" if geom is None else geom

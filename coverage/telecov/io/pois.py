@@ -1,8 +1,9 @@
 """Points and zones of interest: read a CSV of lon/lat points or any point/polygon layer.
 
-A CSV row is refused for a longitude, then a latitude that is not a number, then coordinates
-out of range; a layer feature for a missing geometry, a geometry that is neither a point nor a
-polygon, or an invalid polygon that cannot be repaired.
+A CSV or workbook row is refused for a malformed line (more fields than the header), a
+longitude, then a latitude that is not a number, then coordinates out of range; a layer feature
+for a missing geometry, a geometry that is neither a point (a one-point MultiPoint is a point)
+nor a polygon, or an invalid polygon that cannot be repaired.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from numpy.typing import NDArray
 from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat
 from .refusals import Refusals
+from .sheets import is_workbook, read_sheet
 from .sites import LAT_NAMES, LON_NAMES
-from .tables import TABLE_SUFFIXES, find_column, read_csv_text
+from .tables import TABLE_SUFFIXES, find_column, read_csv_table
 from .vectors import (
     POLYGONAL_TYPE_IDS,
     has_geometry,
@@ -36,6 +38,7 @@ from .vectors import (
 ID_CANDIDATES = ("poi_id", "id", "code", "village_id", "ma")
 NAME_CANDIDATES = ("poi_name", "name", "ten", "village_name")
 _POINT_TYPE_ID = 0
+_MULTIPOINT_TYPE_ID = 4
 
 Geometries = NDArray[np.object_]
 
@@ -84,7 +87,8 @@ def read_pois(
     Parameters
     ----------
     source
-        CSV with ``lon``/``lat`` columns (WGS84), any vector file, or a GeoDataFrame.
+        CSV or workbook (``.xlsx``, the one sheet with ``lon``/``lat`` columns) with
+        ``lon``/``lat`` columns (WGS84), any vector file, or a GeoDataFrame.
     name
         Name of the set (``villages``, ``parks``, ...).
     crs
@@ -111,7 +115,11 @@ def read_pois(
     """
     label = f"`pois` {name}={source}" if isinstance(source, (str, Path)) else f"`pois` {name}"
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() in TABLE_SUFFIXES:
-        attrs, geoms, refusals = _csv_points(Path(source), label=label, encoding=encoding)
+        csv = read_csv_table(Path(source), encoding=encoding)
+        attrs, geoms, refusals = _table_points(csv.frame, csv.malformed, label=label)
+    elif isinstance(source, (str, Path)) and is_workbook(Path(source)):
+        sheet = read_sheet(Path(source), sheet=None, wanted=_has_lonlat, option=None, what="points")
+        attrs, geoms, refusals = _table_points(sheet.frame, sheet.malformed, label=label)
     else:
         attrs, geoms, refusals = _layer_features(source, label=label, crs=crs)
     read = len(attrs)
@@ -134,9 +142,14 @@ def read_pois(
     return PoiSet(name=name, features=features, rejected=rejected, read=read, source=str(source))
 
 
-def _csv_points(path: Path, *, label: str, encoding: str | None) -> tuple[pd.DataFrame, Geometries, Refusals]:
-    """Rows, their points and refusals of a CSV with longitude and latitude columns."""
-    table = read_csv_text(path, encoding=encoding)
+def _has_lonlat(columns: list[str]) -> bool:
+    return bool(find_column(columns, LON_NAMES) and find_column(columns, LAT_NAMES))
+
+
+def _table_points(
+    table: pd.DataFrame, malformed: dict[int, str], *, label: str
+) -> tuple[pd.DataFrame, Geometries, Refusals]:
+    """Rows, their points and refusals of a table with longitude and latitude columns."""
     cols = list(table.columns)
     xname, yname = find_column(cols, LON_NAMES), find_column(cols, LAT_NAMES)
     if not (xname and yname):
@@ -145,6 +158,7 @@ def _csv_points(path: Path, *, label: str, encoding: str | None) -> tuple[pd.Dat
     lat = pd.to_numeric(table[yname].str.strip(), errors="coerce").to_numpy(dtype=float)
     xs, ys = table[xname].to_numpy(dtype=object), table[yname].to_numpy(dtype=object)
     refusals = Refusals(len(table))
+    refusals.refuse(list(malformed), "row", lambda i: malformed[i])
     refusals.refuse(~np.isfinite(lon), xname, lambda i: f"not a longitude: {xs[i]!r}")
     refusals.refuse(~np.isfinite(lat), yname, lambda i: f"not a latitude: {ys[i]!r}")
     out_of_range = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
@@ -166,9 +180,14 @@ def _layer_features(
     refusals = Refusals(len(geoms))
     missing = missing_geometries(geoms)
     kind = shapely.get_type_id(geoms)
+    single = (kind == _MULTIPOINT_TYPE_ID) & ~missing & (shapely.get_num_geometries(geoms) == 1)
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    kind[single] = _POINT_TYPE_ID
     usable = np.isin(kind, [_POINT_TYPE_ID, *POLYGONAL_TYPE_IDS]) & ~missing
     refusals.refuse(missing, "geometry", "missing or empty geometry")
-    refusals.refuse(~usable & ~missing, "geometry", lambda i: f"expected a point or polygon, got {kind[i]}")
+    refusals.refuse(
+        ~usable & ~missing, "geometry", lambda i: f"expected a point or polygon, got {geoms[i].geom_type}"
+    )
     _repair_polygons(geoms, usable & (kind != _POINT_TYPE_ID), refusals)
     if not is_lonlat(frame.crs):
         ok_idx = np.flatnonzero(refusals.ok)

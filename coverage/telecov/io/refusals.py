@@ -8,6 +8,8 @@ order and records problems in one :class:`Refusals`; the rejects it returns, and
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -16,8 +18,11 @@ from numpy.typing import NDArray
 
 REJECT_COLUMNS = ("row", "field", "reason")
 """The columns a rejects table ends with."""
-_VARIABLE = r"[-+]?\d[\d.,eE+-]*|'[^']*'"
-"""Numbers and quoted values in a reason: left out when refusals are counted by reason."""
+_VARIABLE = re.compile(r"[-+]?\d[\d.,eE+-]*|'[^']*'")
+"""Numbers and quoted values in a reason: numbers are left out when refusals are counted by reason."""
+_QUOTED = re.compile(r"'[^']*'")
+SHOWN_VALUES = 5
+"""Refused values listed per reason when refusals are counted by reason (the most frequent)."""
 
 Reason = str | Callable[[int], str]
 """A reason text, or a function of the row position returning it."""
@@ -98,7 +103,7 @@ class Refusals:
         return out[[*(c for c in out.columns if c not in REJECT_COLUMNS), *REJECT_COLUMNS]]
 
     def by_reason(self) -> dict[str, int]:
-        """Refused rows per ``field: reason`` with the reason's values left out, most first."""
+        """Refused rows per ``field: reason`` (numbers left out, values listed), most first."""
         bad = self.positions()
         return _counts(
             pd.Series([self._found[i][0] for i in bad], dtype=object),
@@ -116,7 +121,11 @@ def rejects_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def refusals_by_reason(rejected: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
-    """Refused rows per input kind and ``field: reason`` (values left out), for ``run.json``.
+    """Refused rows per input kind and ``field: reason``, for ``run.json`` and the summary.
+
+    Numbers in a reason are left out (``latitude … out of range``); a reason's one quoted value
+    is replaced by the refused values, most frequent first (``unknown technology 'WiMAX' ×2,
+    '6G'``; at most :data:`SHOWN_VALUES`, then how many more).
 
     Parameters
     ----------
@@ -126,13 +135,36 @@ def refusals_by_reason(rejected: Mapping[str, pd.DataFrame]) -> dict[str, dict[s
     Returns
     -------
     dict
-        Kind → ``{"field: reason": rows}``, most frequent first; kinds with no refusal are
-        left out.
+        Kind → ``{"field: reason": rows}``, most rows first; kinds with no refusal are left
+        out.
 
     """
     return {kind: _counts(frame["field"], frame["reason"]) for kind, frame in rejected.items() if len(frame)}
 
 
+def _masked(reason: str) -> tuple[str, str | None]:
+    """Return a reason with numbers as ``…`` and its one quoted value as a NUL, and that value."""
+    quoted = _QUOTED.findall(reason)
+    if len(quoted) != 1:
+        return _VARIABLE.sub("…", reason), None
+    return _VARIABLE.sub(lambda m: "\0" if m.group().startswith("'") else "…", reason), quoted[0]
+
+
+def _listed(values: Counter[str]) -> str:
+    shown = [v if n == 1 else f"{v} ×{n}" for v, n in values.most_common(SHOWN_VALUES)]
+    more = len(values) - SHOWN_VALUES
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
 def _counts(fields: pd.Series, reasons: pd.Series) -> dict[str, int]:
-    key = fields.astype(str) + ": " + reasons.astype(str).str.replace(_VARIABLE, "…", regex=True)
-    return {str(k): int(v) for k, v in key.value_counts().items()}
+    rows: Counter[str] = Counter()
+    values: dict[str, Counter[str]] = {}
+    for field, reason in zip(fields.astype(str), reasons.astype(str), strict=True):
+        masked, value = _masked(reason)
+        key = f"{field}: {masked}"
+        rows[key] += 1
+        if value is not None:
+            values.setdefault(key, Counter())[value] += 1
+    return {
+        key.replace("\0", _listed(values[key])) if key in values else key: n for key, n in rows.most_common()
+    }

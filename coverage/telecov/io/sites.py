@@ -1,7 +1,8 @@
 """Sites: read a CSV or point layer, validate every row, normalize technologies and radii.
 
-Rows are checked in a fixed order and a refused row keeps its first problem: coordinates,
-their range, technology, radius, azimuth, beamwidth, status.
+Rows are checked in a fixed order and a refused row keeps its first problem: a malformed line
+(more fields than the header), coordinates, their range, technology, radius, azimuth,
+beamwidth, status.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
@@ -23,21 +25,22 @@ from ..geodesy import LONLAT
 from ..vocabulary import (
     DEFAULT_BEAMWIDTH_DEG,
     DEFAULT_RADIUS_M,
-    EXISTING_STATUSES,
     MAX_RADIUS_M,
-    PLANNED_STATUSES,
-    normalize_technology,
+    Vocabulary,
+    VocabularySpec,
+    vocabulary_of,
 )
 from .refusals import Refusals
+from .sheets import is_workbook, read_sheet
 from .tables import (
     TABLE_SUFFIXES,
     check_decimal_commas,
     find_column,
     parse_numbers,
-    read_csv_text,
+    read_csv_table,
     use_decimal,
 )
-from .vectors import has_geometry, read_vector
+from .vectors import choose_layer, has_geometry, read_vector
 
 LON_NAMES = ("lon", "longitude", "lng", "long")
 LAT_NAMES = ("lat", "latitude")
@@ -54,6 +57,8 @@ _BEAMWIDTH_NAMES = ("beamwidth", "beamwidth_deg", "beam_width", "hbw")
 _STATUS_NAMES = ("status", "state")
 _ID_NAMES = ("site_id", "id", "site", "site_code", "cell_id")
 _OPERATOR_NAMES = ("operator", "carrier", "network", "mno")
+_KIND_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
 
 Floats = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -70,12 +75,22 @@ class SiteTable:
 
 
 @dataclass(frozen=True)
+class _Raw:
+    """A sites input as a text table, its layer's points (None for a table) and malformed rows."""
+
+    table: pd.DataFrame
+    points: _LayerPoints | None
+    name: str
+    malformed: dict[int, str]
+
+
+@dataclass(frozen=True)
 class _LayerPoints:
     """Positions of a point layer's features in lon/lat and each feature's geometry type."""
 
     lon: Floats
     lat: Floats
-    kind: NDArray[np.object_]  # "Point", another type name, or "empty"
+    kind: NDArray[np.object_]  # "Point", another type name, "MultiPoint of N points", or "empty"
 
 
 def read_sites(
@@ -86,6 +101,8 @@ def read_sites(
     include_planned: bool = False,
     encoding: str | None = None,
     decimal: str = ".",
+    layer: str | None = None,
+    vocabulary: VocabularySpec | Vocabulary | None = None,
 ) -> SiteTable:
     """Read and validate sites.
 
@@ -100,10 +117,12 @@ def read_sites(
         Radius (m) per technology overriding the defaults for sites without ``radius_m``.
     include_planned
         Count planned sites as well as existing ones.
-    encoding
-        Text encoding of a CSV (default UTF-8, with or without BOM).
-    decimal
-        Decimal separator of numbers in a CSV.
+    encoding, decimal
+        Text encoding (default UTF-8, with or without BOM) and decimal separator of a CSV.
+    layer
+        Layer of a multi-layer file, or sheet of a workbook, when several hold sites.
+    vocabulary
+        Spellings to add to the built-in ones (:func:`telecov.vocabulary.vocabulary_of`).
 
     Returns
     -------
@@ -113,7 +132,8 @@ def read_sites(
     Raises
     ------
     InputError
-        File-level problems: missing file, no coordinate or technology column, no CRS.
+        File-level problems: missing file, no coordinate or technology column, no CRS, an
+        ambiguous multi-layer file or workbook.
 
     Warns
     -----
@@ -121,73 +141,81 @@ def read_sites(
         Rows sharing a site id, technology and azimuth (they are kept).
 
     """
-    table, points, name, tech_col = _open_sites(source, crs=crs, encoding=encoding, decimal=decimal)
+    words = vocabulary_of(vocabulary)
+    raw = _raw_sites(source, crs=crs, encoding=encoding, layer=layer)
+    table, name = raw.table, raw.name
+    tech_col = _prepared(table, name=name, decimal=decimal)
     n = len(table)
     refusals = Refusals(n)
-    if points is not None:
-        lon, lat = _layer_coordinates(points, refusals)
+    refusals.refuse(list(raw.malformed), "row", lambda i: raw.malformed[i])
+    if raw.points is not None:
+        lon, lat = _layer_coordinates(raw.points, refusals)
     else:
         lon, lat = _column_coordinates(
             table, crs=crs, check_commas=decimal == ".", name=name, refusals=refusals
         )
-    tech = _technologies(table[tech_col], field=tech_col, refusals=refusals)
+    tech = _technologies(table[tech_col], field=tech_col, vocabulary=words, refusals=refusals)
     radius_m = _radii(table, tech, overrides=radius, refusals=refusals)
     azimuth, beam = _sectors(table, refusals=refusals)
-    planned = _planned(table, refusals=refusals)
+    status = _statuses(table, vocabulary=words, refusals=refusals)
     id_col = find_column(list(table.columns), _ID_NAMES)
+    columns = {
+        "site_id": _site_ids(table, id_col), "technology": tech, "operator": _operators(table),
+        "radius_m": radius_m, "azimuth": azimuth, "beamwidth": beam, "status": status,
+        "counted": (status == "existing") | ((status == "planned") & include_planned),
+        "row": np.arange(1, n + 1),
+    }  # fmt: skip
     ok = refusals.ok
     accepted = gpd.GeoDataFrame(
-        {
-            "site_id": _site_ids(table, id_col)[ok],
-            "technology": tech[ok],
-            "operator": _operators(table)[ok],
-            "radius_m": radius_m[ok],
-            "azimuth": azimuth[ok],
-            "beamwidth": beam[ok],
-            "status": np.where(planned, "planned", "existing")[ok],
-            "counted": (~planned[ok]) | include_planned,
-            "row": np.arange(1, n + 1)[ok],
-        },
-        geometry=gpd.points_from_xy(lon[ok], lat[ok]),
-        crs=LONLAT,
+        {k: v[ok] for k, v in columns.items()}, geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs=LONLAT
     )
     if id_col:
         _warn_duplicates(accepted, name=name)
     return SiteTable(accepted=accepted, rejected=refusals.frame(table), read=n, name=name)
 
 
-def _open_sites(
-    source: str | Path | pd.DataFrame, *, crs: str | None, encoding: str | None, decimal: str
-) -> tuple[pd.DataFrame, _LayerPoints | None, str, str]:
-    """Return :func:`_raw_sites` with ``.`` decimals, and the technology column."""
-    table, points, name = _raw_sites(source, crs=crs, encoding=encoding)
+def _prepared(table: pd.DataFrame, *, name: str, decimal: str) -> str:
+    """Rewrite ``decimal`` as ``.`` in place; return the technology column."""
     if len(table) == 0:
         raise InputError(f"{name}: no site rows (the file has a header only or no features)")
     tech_col = find_column(list(table.columns), _TECHNOLOGY_NAMES)
     if tech_col is None:
         raise InputError(f"{name}: no 'technology' column (columns: {', '.join(table.columns)})")
     use_decimal(table, list(table.columns), decimal)
-    return table, points, name, tech_col
+    return tech_col
 
 
-def _raw_sites(
-    source: str | Path | pd.DataFrame, *, crs: str | None, encoding: str | None
-) -> tuple[pd.DataFrame, _LayerPoints | None, str]:
-    """Return the raw table (text), the layer's points (None for a table) and a name."""
+def _is_sites_table(columns: list[str]) -> bool:
+    """Whether a header has a technology column and coordinate columns."""
+    coords = any(find_column(columns, xs) and find_column(columns, ys)
+                 for xs, ys in ((LON_NAMES, LAT_NAMES), _PROJECTED_NAMES))  # fmt: skip
+    return coords and find_column(columns, _TECHNOLOGY_NAMES) is not None
+
+
+def _raw_sites(source: str | Path | pd.DataFrame, *, crs: str | None, encoding: str | None,
+               layer: str | None) -> _Raw:  # fmt: skip
+    """Return the raw table (text), the layer's points (None for a table), a name and malformed rows."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         suffixes = {s.lower() for s in path.suffixes}
         if path.suffix.lower() in TABLE_SUFFIXES or ".csv" in suffixes:
-            return read_csv_text(path, encoding=encoding), None, str(path)
-        frame: pd.DataFrame = read_vector(path)
-        name = str(path)
+            if layer is not None:
+                raise InputError(f"{path}: a CSV file has no layers; leave out `sites_layer`")
+            csv = read_csv_table(path, encoding=encoding)
+            return _Raw(csv.frame, None, str(path), csv.malformed)
+        if is_workbook(path):
+            sheet = read_sheet(path, sheet=layer, wanted=_is_sites_table, option="sites_layer", what="sites")
+            return _Raw(sheet.frame, None, f"{path} (sheet {sheet.sheet!r})", sheet.malformed)
+        chosen = choose_layer(path, layer=layer, expected="points", option="sites_layer")
+        frame: pd.DataFrame = read_vector(path, layer=chosen)
+        name = str(path) if chosen in (None, path.stem) else f"{path} (layer {chosen!r})"
     else:
         frame, name = source, "<sites>"
     if not has_geometry(frame):
-        return _text(pd.DataFrame(frame)), None, name
-    layer = cast(gpd.GeoDataFrame, frame)
-    points = _layer_points(layer, crs=crs, name=name)
-    return _text(pd.DataFrame(layer.drop(columns=layer.geometry.name))), points, name
+        return _Raw(_text(pd.DataFrame(frame)), None, name, {})
+    points_layer = cast(gpd.GeoDataFrame, frame)
+    points = _layer_points(points_layer, crs=crs, name=name)
+    return _Raw(_text(pd.DataFrame(points_layer.drop(columns=points_layer.geometry.name))), points, name, {})
 
 
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -199,17 +227,28 @@ def _layer_points(layer: gpd.GeoDataFrame, *, crs: str | None, name: str) -> _La
     layer_crs = layer.crs or (CRS.from_user_input(crs) if crs else None)
     if layer_crs is None:
         raise InputError(f"{name}: the sites layer has no CRS; pass `sites_crs` (e.g. EPSG:4326)")
-    geoms = layer.geometry
-    points = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")
+    geoms = layer.geometry.to_numpy()
+    empty = np.asarray(pd.isna(geoms) | shapely.is_empty(geoms), dtype=bool)
+    type_ids = shapely.get_type_id(geoms)
+    kind = np.array(["empty" if e else _KIND_NAMES[int(t)] for e, t in zip(empty, type_ids, strict=True)],
+                    dtype=object)  # fmt: skip
+    parts = np.zeros(len(geoms), dtype=np.int64)
+    multi = kind == "MultiPoint"
+    parts[multi] = shapely.get_num_geometries(geoms[multi])
+    single = multi & (parts == 1)
+    geoms = geoms.copy()
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    kind[single] = "Point"
+    kind[multi & (parts > 1)] = [f"MultiPoint of {p} points" for p in parts[multi & (parts > 1)]]
+    points = kind == "Point"
     xs = np.full(len(layer), np.nan)
     ys = np.full(len(layer), np.nan)
-    pts = gpd.GeoSeries(geoms[points].values, crs=layer_crs)
+    pts = gpd.GeoSeries(geoms[points], crs=layer_crs)
     if len(pts):
         pts = pts.to_crs(LONLAT)
-        xs[points.to_numpy()] = pts.x.to_numpy()
-        ys[points.to_numpy()] = pts.y.to_numpy()
-    kind = np.where(geoms.isna() | geoms.is_empty, "empty", geoms.geom_type.fillna("empty").astype(str))
-    return _LayerPoints(lon=xs, lat=ys, kind=kind.astype(object))
+        xs[points] = pts.x.to_numpy()
+        ys[points] = pts.y.to_numpy()
+    return _LayerPoints(lon=xs, lat=ys, kind=kind)
 
 
 def _layer_coordinates(points: _LayerPoints, refusals: Refusals) -> tuple[Floats, Floats]:
@@ -274,10 +313,12 @@ def _refuse_out_of_range(lon: Floats, lat: Floats, *, xname: str, yname: str, re
     refusals.refuse(finite & (np.abs(lon) > 180), xname, lambda i: f"longitude {lon[i]:g} out of range")
 
 
-def _technologies(column: pd.Series, *, field: str, refusals: Refusals) -> NDArray[np.object_]:
+def _technologies(
+    column: pd.Series, *, field: str, vocabulary: Vocabulary, refusals: Refusals
+) -> NDArray[np.object_]:
     """Technologies normalized to telecov's names (empty where unknown, and refused)."""
     raw = column.astype(str)
-    names = {t: normalize_technology(t) or "" for t in raw.unique()}
+    names = {t: vocabulary.technology_of(t) or "" for t in raw.unique()}
     tech = raw.map(names).to_numpy(dtype=object)
     text = raw.to_numpy(dtype=object)
     refusals.refuse(tech == "", field, lambda i: f"unknown technology {text[i]!r}")
@@ -340,17 +381,17 @@ def _beamwidths(column: pd.Series, *, field: str, refusals: Refusals) -> Floats:
     return beam
 
 
-def _planned(table: pd.DataFrame, *, refusals: Refusals) -> Mask:
-    """Where a row's status is planned; unknown statuses are refused."""
+def _statuses(table: pd.DataFrame, *, vocabulary: Vocabulary, refusals: Refusals) -> NDArray[np.object_]:
+    """Each row's status (``existing``, ``planned`` or ``inactive``); unknown statuses are refused."""
     col = find_column(list(table.columns), _STATUS_NAMES)
-    status = (
-        table[col].astype(str).str.strip().str.lower().to_numpy()
-        if col
-        else np.full(len(table), "", dtype=object)
-    )
-    known = np.isin(status, list(EXISTING_STATUSES | PLANNED_STATUSES))
-    refusals.refuse(~known, col or "status", lambda i: f"unknown status {status[i]!r}")
-    return np.isin(status, list(PLANNED_STATUSES))
+    if col is None:
+        return np.full(len(table), "existing", dtype=object)
+    raw = table[col].astype(str)
+    names = {s: vocabulary.status_of(s) or "" for s in raw.unique()}
+    status = raw.map(names).to_numpy(dtype=object)
+    text = raw.str.strip().to_numpy(dtype=object)
+    refusals.refuse(status == "", col, lambda i: f"unknown status {text[i]!r}")
+    return status
 
 
 def _site_ids(table: pd.DataFrame, col: str | None) -> NDArray[np.object_]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
 import re
 import unicodedata
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,16 +99,29 @@ def read_text(path: Path, *, encoding: str | None = None, gzipped: bool | None =
     return decode_text(raw, name=str(path), encoding=encoding)
 
 
-def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Read a delimited text file into a DataFrame of strings (ids and numbers kept verbatim).
+@dataclass(frozen=True)
+class CsvTable:
+    """A delimited text table as text, and its data rows with more fields than the header."""
+
+    frame: pd.DataFrame
+    """Every data row (a malformed one cut to the header's fields), all values text."""
+    malformed: dict[int, str]
+    """Row position → why the row is malformed (its field count, the line and the extra fields)."""
+
+
+def read_csv_table(path: Path, *, encoding: str | None = None) -> CsvTable:
+    """Read a delimited text file into a table of strings (ids and numbers kept verbatim).
 
     The separator is the most frequent of tab, ``;``, ``|`` and ``,`` in the header line
-    (always tab for ``.tsv``); a ``.gz`` file is decompressed first.
+    (always tab for ``.tsv``); a ``.gz`` file is decompressed first; blank lines are skipped. A
+    line with more fields than the header is kept as a row cut to the header's fields and
+    listed in :attr:`CsvTable.malformed`, for the reader to refuse (field ``row``).
 
     Raises
     ------
     InputError
-        Missing file, undecodable text, empty file or no header.
+        Missing file, undecodable text, empty file, no header, or a file whose rows mostly
+        have more fields than its header (a wrong separator, or decimal commas).
 
     """
     text = read_text(path, encoding=encoding, gzipped=path.suffix.lower() == ".gz")
@@ -114,17 +130,69 @@ def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     header = text.lstrip("\ufeff").split("\n", 1)[0]
     sep = max(("\t", ";", "|", ","), key=header.count) if path.suffix.lower() != ".tsv" else "\t"
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True,
+                index_col=False,
+            )  # fmt: skip
+        table = CsvTable(frame=frame, malformed={})
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        if "fields" not in str(exc) and "Length of header" not in str(exc):
+            raise InputError(f"{path}: not a readable CSV table ({exc})") from exc
+        table = _split_by_hand(text, sep=sep, name=str(path))
+    except (pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV table ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    table.frame.columns = [str(c).strip() for c in table.frame.columns]
+    return table
+
+
+def _split_by_hand(text: str, *, sep: str, name: str) -> CsvTable:
+    """Read a table some of whose lines have more fields than the header, with :mod:`csv`."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True)
+    columns: list[str] | None = None
+    rows: list[list[str]] = []
+    malformed: dict[int, str] = {}
+    for record in reader:
+        if not any(field.strip() for field in record):
+            continue
+        if columns is None:
+            columns = record
+            continue
+        width = len(columns)
+        if len(record) > width:
+            extra = ", ".join(repr(f) for f in record[width:])
+            malformed[len(rows)] = (
+                f"{len(record)} fields where the header has {width} (line {reader.line_num}; extra: {extra})"
+            )
+        rows.append((record + [""] * width)[:width])
+    if columns is None:
+        raise InputError(f"{name}: file is empty")
+    if len(malformed) * 2 > len(rows):
+        first = malformed[min(malformed)]
+        raise InputError(
+            f"{name}: not a readable CSV table: {len(malformed)} of {len(rows)} rows have more fields than "
+            f"the header (first: {first}); check the separator and the decimal separator (`decimal`)"
+        )
+    return CsvTable(frame=pd.DataFrame(rows, columns=columns, dtype=str), malformed=malformed)
+
+
+def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a delimited text file into a DataFrame of strings (ids and numbers kept verbatim).
+
+    As :func:`read_csv_table`, for readers that take a file whole.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_csv_table`, and for any line with more fields than the header.
+
+    """
+    table = read_csv_table(path, encoding=encoding)
+    if table.malformed:
+        row = min(table.malformed)
+        raise InputError(f"{path}: row {row + 1} has {table.malformed[row]}")
+    return table.frame
 
 
 def find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:

@@ -19,10 +19,72 @@ from ..geodesy import LONLAT
 
 POLYGONAL_TYPE_IDS = (3, 6)
 """shapely type ids of ``Polygon`` and ``MultiPolygon``."""
+LAYER_KINDS = {"polygons": "Polygon", "points": "Point"}
+"""What a reader expects (``polygons``, ``points``) → the word in the OGR geometry type names that match."""
+NOT_DATA_LAYERS = frozenset({"layer_styles"})
+"""Layers that hold no data (QGIS's styles in a GeoPackage)."""
+_GENERIC_TYPES = frozenset({"Unknown", "Geometry", "GeometryCollection"})
+
+
+def choose_layer(path: Path, *, layer: str | None, expected: str, option: str) -> str | None:
+    """Return the layer of ``path`` to read: ``layer``, else the one of the ``expected`` geometry.
+
+    Parameters
+    ----------
+    path
+        A vector file (GeoPackage, zip of shapefiles, ...).
+    layer
+        The layer asked for, or None.
+    expected
+        ``polygons`` or ``points`` (:data:`LAYER_KINDS`).
+    option
+        The parameter naming the layer (``areas_layer``), for messages.
+
+    Returns
+    -------
+    str or None
+        The layer name; None to read the file's only (or first) layer.
+
+    Raises
+    ------
+    InputError
+        ``layer`` is not in the file, or the file holds more than one layer of the expected
+        geometry (non-spatial tables and :data:`NOT_DATA_LAYERS` aside).
+
+    """
+    if path.suffix.lower() in {".parquet", ".geoparquet"} or not path.exists():
+        if layer is not None and path.exists():
+            raise InputError(f"{path}: a GeoParquet file has one layer; leave out `{option}`")
+        return layer
+    try:
+        listed = [(str(n), None if t is None else str(t)) for n, t in pyogrio.list_layers(path)]
+    except (DataSourceError, DataLayerError, ValueError, OSError):
+        return layer  # read_vector says why the file cannot be read
+    names = [n for n, _ in listed]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(
+                f"{path}: no layer {layer!r} (layers: {', '.join(names)}); choose one with `{option}`"
+            )
+        return layer
+    spatial = [(n, t) for n, t in listed if t is not None and n.lower() not in NOT_DATA_LAYERS]
+    word = LAYER_KINDS[expected]
+    for group in ([n for n, t in spatial if word in t], [n for n, t in spatial if t in _GENERIC_TYPES]):
+        if len(group) > 1:
+            raise InputError(
+                f"{path} holds {len(group)} layers of {expected} ({', '.join(group)}); "
+                f"choose one with `{option}`"
+            )
+        if group:
+            return group[0]
+    return None
 
 
 def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a vector layer with pyogrio (GeoPackage, GeoJSON, Shapefile, GeoParquet, ...).
+
+    Rings written without their closing point are closed (GeoJSON files written by hand often
+    lack it); every other problem of a geometry is left to the reader's checks.
 
     Raises
     ------
@@ -37,7 +99,7 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
             return gpd.read_parquet(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
+            return pyogrio.read_dataframe(path, layer=layer, on_invalid="fix")
     except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
         raise InputError(f"{path}: not a readable vector file ({exc})") from exc
 

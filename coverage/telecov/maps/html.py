@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
+from ..errors import InputError
 from ..io.outputs import write_file_atomic
 from ..vocabulary import BASE_TECHNOLOGIES
 from .elements import Box, Communes, Header, TechLayer, stable_names
 from .formatting import escape
 from .geometry import COORD_DECIMALS, DEFAULT_TOLERANCE_DEG, to_lonlat
-from .overlays import add_overlays
+from .overlays import SiteSample, add_overlays, sample_sites
 from .payload import MetricSpec, ResultLike, check_options, commune_payload, technologies, totals
 from .styles import (
     CLASS_COLORS,
@@ -38,10 +39,14 @@ from .styles import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["coverage_map", "save_map"]
+__all__ = ["check_tiles", "coverage_map", "save_map"]
 
 _DEFAULT_BOUNDS = np.array([102.0, 8.0, 110.0, 23.5])
 """West, south, east, north of a map without areas."""
+MAP_BYTES = 9_500_000
+"""What a map may weigh: site markers are sampled to stay within it (under 10 MB in all)."""
+PAGE_BYTES = 600_000
+"""The inlined libraries, styles and panels of every map."""
 
 
 def coverage_map(
@@ -111,15 +116,42 @@ def coverage_map(
         [(south + north) / 2, (west + east) / 2], title=page_title, tiles=tiles, tiles_attr=tiles_attr
     )
     has_gaps = gaps is not None and len(gaps) > 0
-    legend = _legend_html(result.sites, spec, gaps=has_gaps, pois=pois, tech=tech)
-    _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title, legend=legend)
-    add_overlays(fmap, result.sites, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance)
+    communes = _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title)
+    room = MAP_BYTES - PAGE_BYTES - len(communes.json.encode("utf-8"))
+    markers = sample_sites(result.sites, max_bytes=room)
+    fmap.add_child(
+        Box("bottomright", "tc-legend", _legend_html(markers, spec, gaps=has_gaps, pois=pois, tech=tech))
+    )
+    add_overlays(fmap, markers, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance)
     fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
     folium.LayerControl(collapsed=len(areas) > 5000, position="topright").add_to(fmap)
     stable_names(fmap)
     log.info("coverage map: %d areas, %d sites in %.2f s", len(areas), len(result.sites),
              time.perf_counter() - t0)  # fmt: skip
     return fmap
+
+
+def check_tiles(tiles: str | None, tiles_attr: str | None) -> None:
+    """Refuse a basemap that folium cannot show: a URL template (or unknown name) without attribution.
+
+    Raises
+    ------
+    InputError
+        ``tiles`` is not a tile name folium knows and ``tiles_attr`` is empty.
+
+    """
+    if tiles is None or (tiles_attr and tiles_attr.strip()):
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a provider's note about API keys
+            folium.TileLayer(tiles)
+    except ValueError as exc:
+        raise InputError(
+            f"`tiles` {tiles!r}: not a tile name folium knows (such as OpenStreetMap), so it is a URL "
+            "template and needs `tiles_attr`, the attribution its provider asks for (e.g. "
+            "'© OpenStreetMap contributors')"
+        ) from exc
 
 
 def _base_map(location: list[float], *, title: str, tiles: str | None, tiles_attr: str | None) -> folium.Map:
@@ -134,6 +166,7 @@ def _base_map(location: list[float], *, title: str, tiles: str | None, tiles_att
     root = fmap.get_root()
     root.title = escape(title)  # type: ignore[attr-defined]
     fmap.add_child(Header())
+    check_tiles(tiles, tiles_attr)
     if tiles:
         folium.TileLayer(
             tiles, attr=tiles_attr, name=f"Basemap: {escape(tiles)}", overlay=True, control=True
@@ -150,9 +183,8 @@ def _add_areas(
     spec: MetricSpec,
     tolerance: float,
     title: str | None,
-    legend: str,
-) -> None:
-    """Add the choropleth data, the title and legend panels and one base layer per technology."""
+) -> Communes:
+    """Add the choropleth data, the title panel and one base layer per technology."""
     techs = technologies(areas, spec)
     payload = commune_payload(areas, techs, spec, tolerance=tolerance, decimals=COORD_DECIMALS)
     config = {
@@ -170,10 +202,10 @@ def _add_areas(
     communes = Communes(payload, config)
     fmap.add_child(communes)
     fmap.add_child(Box("topleft", "tc-info", _info_html(title)))
-    fmap.add_child(Box("bottomright", "tc-legend", legend))
     chosen = techs.index(tech)
     for i, t in enumerate(techs):
         fmap.add_child(TechLayer(f"{escape(t)} coverage", communes, i, show=i == chosen))
+    return communes
 
 
 def _info_html(title: str | None) -> str:
@@ -183,7 +215,7 @@ def _info_html(title: str | None) -> str:
 
 
 def _legend_html(
-    sites: pd.DataFrame, spec: MetricSpec, *, gaps: bool, pois: gpd.GeoDataFrame | None, tech: str
+    markers: SiteSample, spec: MetricSpec, *, gaps: bool, pois: gpd.GeoDataFrame | None, tech: str
 ) -> str:
     rows = ['<div class="tc-head tc-legend-head"></div>']
     for color, label in zip(reversed(CLASS_COLORS), reversed(CLASS_LABELS), strict=True):
@@ -192,11 +224,14 @@ def _legend_html(
         f'<div><i class="tc-swatch tc-nodata" style="background:{NO_DATA_COLOR}"></i>'
         f"{NO_DATA_LABEL} ({spec.no_data})</div>"
     )
+    sites = markers.sites
     present = set(sites["technology"].astype(str)) if "technology" in sites.columns else set()
     techs = [t for t in BASE_TECHNOLOGIES if t in present]
     if techs:
         dots = " ".join(f"{dot_html(TECHNOLOGY_COLORS[t])}{escape(t)}" for t in techs)
         rows.append(f'<div class="tc-sites">Sites: {dots}<br>hollow = planned</div>')
+    if markers.sampled:
+        rows.append(f'<div class="tc-sites tc-sample">{escape(markers.note())}</div>')
     extra = []
     if gaps:
         extra.append('<i class="tc-swatch tc-nodata" style="background:#7f7f7f"></i>coverage gaps')
@@ -233,7 +268,6 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o644)
 
     out = write_file_atomic(Path(path), write)
     log.info("wrote %s (%.2f MB)", out, len(text.encode("utf-8")) / 1e6)

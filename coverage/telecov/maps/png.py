@@ -96,7 +96,6 @@ def coverage_png(
 
     def write(tmp: Path) -> None:
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
-        tmp.chmod(0o644)
 
     out = write_file_atomic(Path(path), write)
     log.info("wrote %s", out)
