@@ -199,3 +199,20 @@ def test_cli_population_band_and_unit(
     assert run["raster"]["band"] == 2
     table = (tmp_path / "o2" / "coverage.csv").read_text(encoding="utf-8").splitlines()
     assert table[0].endswith(",sites")
+
+
+def test_planning_gains_refuse_a_projected_raster(tmp_path: Path) -> None:
+    """Marginal gains are measured on lon/lat grids only; a projected raster is refused by name."""
+    from shapely.geometry import box
+
+    from telecov.engine.gains import Candidates, gain_model
+    from telecov.engine.partition import Footprints, regions_from_geometries
+
+    path = _mask_raster(tmp_path / "utm.tif", UTM, "none")
+    regions = regions_from_geometries(np.array([box(105.6, 18.1, 105.7, 18.2)], dtype=object))
+    fps = Footprints(*(np.array([v]) for v in (105.65, 18.15, 1000.0, 0.0, 360.0)))
+    with open_population(path) as raster, pytest.raises(InputError, match="planning needs a lon/lat"):
+        gain_model(
+            regions, fps, np.array([0]), Candidates.single(fps), raster,
+            residential_density=100.0, resolution_m=10.0,
+        )  # fmt: skip
