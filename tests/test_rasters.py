@@ -216,3 +216,30 @@ def test_planning_gains_refuse_a_projected_raster(tmp_path: Path) -> None:
             regions, fps, np.array([0]), Candidates.single(fps), raster,
             residential_density=100.0, resolution_m=10.0,
         )  # fmt: skip
+
+
+def test_gap_zones_on_a_projected_raster(tmp_path: Path) -> None:
+    """Gap zones built on a UTM grid come back as lon/lat polygons holding the report's uncovered people."""
+    from pyproj import Transformer
+    from shapely.geometry import box
+
+    from telecov.gaps import gap_polygons
+
+    path = _mask_raster(tmp_path / "utm.tif", UTM, "none")  # 100 people per 1 km² pixel
+    crs, t = UTM
+    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    west, north = to_lonlat.transform(t.c + 2300.0, t.f - 2700.0)
+    east, south = to_lonlat.transform(t.c + 15400.0, t.f - 16100.0)
+    lon, lat = (west + east) / 2, (north + south) / 2
+    areas = write_areas(tmp_path / "a.gpkg", [("A", "inside", box(west, south, east, north))])
+    sites = write_sites(tmp_path / "s.csv", [site("5G", lon, lat, 2500)])
+    result = telecov.analyze(sites, areas, path, area_id="id", area_name="name", residential_density=50.0)
+    row = result.table.query("level == 'area' and technology == '5G'").iloc[0]
+    assert row.residential_km2 == pytest.approx(row.area_km2, rel=1e-9)
+    zones = gap_polygons(result, technology="5G").zones
+    assert zones.geometry.is_valid.all() and len(zones) == 1
+    ring = zones.geometry.iloc[0]
+    assert ring.geom_type == "Polygon" and len(ring.interiors) == 1  # the area minus the disc
+    uncovered = row.residential_population - row.covered_residential_population
+    assert zones["population"].sum() == pytest.approx(uncovered, rel=1e-9)
+    assert ellipsoidal_area_km2(ring) == pytest.approx(row.area_km2 - row.covered_km2, rel=2e-3)
