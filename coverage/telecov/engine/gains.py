@@ -200,6 +200,15 @@ def near_picks(candidates: Candidates, which: Int, picks: Footprints) -> tuple[I
     return ptr, col.astype(np.int64)
 
 
+def _check_lonlat(raster: PopulationRaster) -> None:
+    """Refuse a raster not on a lon/lat grid (the gain kernels scan parallels)."""
+    if not raster.lonlat:
+        raise InputError(
+            f"{raster.name}: planning needs a lon/lat population raster (this one is in "
+            f"{raster.crs.name}); reproject it to EPSG:4326 first"
+        )
+
+
 def gain_model(
     regions: Regions,
     footprints: Footprints,
@@ -243,11 +252,7 @@ def gain_model(
         The lines to keep would take more than :data:`MAX_STORE_BYTES`.
 
     """
-    if not raster.lonlat:
-        raise InputError(
-            f"{raster.name}: planning needs a lon/lat population raster (this one is in "
-            f"{raster.crs.name}); reproject it to EPSG:4326 first"
-        )
+    _check_lonlat(raster)
     pairs = candidate_pairs(regions, candidates)
     rows = candidate_rows(candidates, raster)
     gains = np.zeros((pairs.region.shape[0], 4), np.float64)
