@@ -164,6 +164,58 @@ def test_a_partition_names_its_rows_and_areas(fine_raster) -> None:
     assert owners[0] in first.label
 
 
+@pytest.fixture(scope="module")
+def utm_raster(tmp_path_factory) -> Path:
+    """The sample's people on a 60 m UTM 48N grid (1,270 rows, three bands of the engine)."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    path = tmp_path_factory.mktemp("utm") / "population_utm.tif"
+    with rasterio.open(sample_path("population.tif")) as src:
+        t, w, h = calculate_default_transform(src.crs, "EPSG:32648", src.width, src.height, *src.bounds,
+                                              resolution=60.0)  # fmt: skip
+        data = np.zeros((h, w), dtype=np.float32)
+        reproject(
+            source=rasterio.band(src, 1), destination=data, src_transform=src.transform, src_crs=src.crs,
+            dst_transform=t, dst_crs="EPSG:32648", resampling=Resampling.nearest, dst_nodata=0,
+        )  # fmt: skip
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs="EPSG:32648", transform=t) as dst:  # fmt: skip
+        dst.write(data * (60.0 / 90.0) ** 2, 1)
+    return path
+
+
+@pytest.mark.parametrize("count", [3, 7])
+def test_projected_partitions_with_polygon_footprints_sum_to_one_process(utm_raster, count) -> None:
+    """Partitions cut inside the bands of a UTM grid; sectors and 40 polygon footprints travel with them."""
+    import shapely
+    from shapely import affinity
+
+    regions, footprints, layers, names = _engine_inputs()
+    polygons = np.full(len(footprints), None, dtype=object)
+    for i in range(40):
+        x, y = footprints.lon[i], footprints.lat[i]
+        polygons[i] = affinity.rotate(shapely.box(x - 0.008, y - 0.006, x + 0.008, y + 0.006), 20.0)
+    footprints = replace(footprints, polygons=polygons)
+    assert footprints.sector_mask().any()
+    with open_population(utm_raster) as raster:
+        assert not raster.lonlat
+        whole = measure(regions, footprints, layers, raster, residential_density=300.0, resolution_m=100.0)
+        tasks = plan_partitions(
+            regions, footprints, layers, raster, population=str(utm_raster), residential_density=300.0,
+            resolution_m=100.0, count=count, area_names=names,
+        )  # fmt: skip
+    first, _, step = tasks[0].grid
+    assert any((t.rows[0] - first) % step for t in tasks[1:])  # some cut falls inside a band
+    carried = [int(t.footprints.polygon_mask().sum()) for t in tasks]
+    assert sum(carried) >= 40 and max(carried) < 40  # each polygon goes only where it reaches
+    parts = [measure_partition(t) for t in tasks]
+    total = merge(parts, n_regions=regions.n_regions, n_layers=len(layers), n_fields=whole.base.shape[1])
+    assert total.lines == whole.lines and total.sub_rows == whole.sub_rows
+    np.testing.assert_allclose(total.base, whole.base, rtol=REL, atol=0)
+    np.testing.assert_allclose(total.covered, whole.covered, rtol=REL, atol=0)
+    assert whole.covered[:, :, 1].sum() > 0 and whole.base[:, 0].sum() > 0
+
+
 def test_an_in_memory_raster_cannot_go_to_workers() -> None:
     with pytest.raises(InputError, match="`client`: the population raster must be a file path or URL"):
         population_source(np.zeros((2, 2)))

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
 from ..io.population import PopulationRaster, open_population
-from .bands import band_grid, few_small_members, row_spans, strips_per_row
+from .bands import band_grid, few_corner_members, few_small_members, row_spans, strips_per_row
+from .grid import ScanGrid, regions_on_grid, scan_footprints, scan_grid
 from .partition import Footprints, Regions
 from .scan import Measures, measure
 from .scan_kernel import N_BASE
@@ -59,10 +60,16 @@ class PartitionTask:
     """This partition's share of the run's estimated work (0–1)."""
     label: str
     regions: Regions
+    """The edges crossing these rows, on the raster's grid (with the whole run's bounds)."""
     footprints: Footprints
+    """The footprints reaching these rows (lon/lat; polygons with them)."""
     layers: tuple[NDArray[np.int64], ...]
     cap_members: NDArray[np.int64]
+    corner_members: NDArray[np.int64]
     population: str
+    band: int
+    """The raster band read as people (1-based)."""
+    unit: str
     residential_density: float
     resolution_m: float
 
@@ -77,6 +84,8 @@ class PartialSums:
     lines: int
     sub_rows: int
     negative_pixels: int
+    pixel_m2: float
+    pixels: int
     seconds: float
     worker: str
     peak_rss_mb: float
@@ -116,24 +125,36 @@ def _per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows
 
 @dataclass(frozen=True)
 class _Spans:
-    """Row spans of the edges and the footprints, and the band grid."""
+    """The run on the raster's grid: regions, row spans of edges and footprints, band grid."""
 
+    grid: ScanGrid
+    regions: Regions
     edges: tuple[NDArray[np.int64], NDArray[np.int64]]
     footprints: tuple[NDArray[np.int64], NDArray[np.int64]]
+    corner_members: NDArray[np.int64]
     first: int
     last: int
     step: int
+    cols: tuple[int, int]
 
 
-def _spans(regions: Regions, footprints: Footprints, raster: PopulationRaster) -> _Spans:
-    first, last, step = band_grid(regions, raster)
-    edges, fps = row_spans(regions, footprints, raster)
-    return _Spans(edges=edges, footprints=fps, first=first, last=last, step=step)
+def _spans(
+    regions: Regions, footprints: Footprints, layers: Sequence[NDArray[np.int64]], raster: PopulationRaster
+) -> _Spans:
+    grid = scan_grid(raster)
+    on_grid = regions_on_grid(regions, grid)
+    scan = scan_footprints(footprints, grid)
+    first, last, step = band_grid(on_grid, raster, on_grid=True)
+    edges, fps = row_spans(on_grid, scan, grid)
+    west, _, east, _ = on_grid.bounds
+    cols = (math.floor((west - grid.x0) / grid.dx), math.floor((east - grid.x0) / grid.dx) + 1)
+    return _Spans(
+        grid=grid, regions=on_grid, edges=edges, footprints=fps,
+        corner_members=few_corner_members(scan, layers), first=first, last=last, step=step, cols=cols,
+    )  # fmt: skip
 
 
-def _row_work(
-    regions: Regions, raster: PopulationRaster, spans: _Spans, *, resolution_m: float
-) -> NDArray[np.float64]:
+def _row_work(regions: Regions, spans: _Spans, *, resolution_m: float) -> NDArray[np.float64]:
     """Estimated work of each row of the window: its pixels plus the edges and footprints on its lines.
 
     Rows without an edge are skipped by the engine (no work).
@@ -142,13 +163,10 @@ def _row_work(
     if nrows <= 0:
         return np.zeros(0)
     rows = np.arange(spans.first, spans.last + 1, dtype=np.int64)
-    ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64)
+    ns = strips_per_row(regions, spans.grid, rows, resolution_m, spans.cols).astype(np.float64)
     edges = _per_row(*spans.edges, spans.first, nrows)
     crossing = edges + _per_row(*spans.footprints, spans.first, nrows)
-    ncols = math.floor((regions.bounds[2] - raster.lon0) / raster.dx) - math.floor(
-        (regions.bounds[0] - raster.lon0) / raster.dx
-    )
-    work = (ncols + 1) + EDGE_WORK * ns * crossing
+    work = (spans.cols[1] - spans.cols[0]) + EDGE_WORK * ns * crossing
     work[edges == 0] = 0.0
     return work
 
@@ -178,16 +196,16 @@ def _groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[t
     return groups
 
 
-def _label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], raster: PopulationRaster,
+def _label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], grid: ScanGrid,
            area_names: Sequence[str] | None) -> str:  # fmt: skip
-    """Say which rows, latitudes and areas a partition holds, for its error messages."""
-    north = raster.lat0 - rows[0] * raster.dy
-    south = raster.lat0 - rows[1] * raster.dy
+    """Say which rows, latitudes (or y) and areas a partition holds, for its error messages."""
+    north, south = grid.y0 - rows[0] * grid.dy, grid.y0 - rows[1] * grid.dy
+    where = f"latitudes {north:.4f}° to {south:.4f}°" if grid.lonlat else f"y {north:.1f} to {south:.1f}"
     areas = np.unique(owners[owners < regions.n_areas])
     names = [str(area_names[i]) if area_names is not None else str(i) for i in areas[:5]]
     more = ", …" if areas.shape[0] > 5 else ""
     return (
-        f"partition of raster rows {rows[0]}–{rows[1] - 1} (latitudes {north:.4f}° to {south:.4f}°; "
+        f"partition of raster rows {rows[0]}–{rows[1] - 1} ({where}; "
         f"{areas.shape[0]} areas: {', '.join(names)}{more})"
     )
 
@@ -196,18 +214,20 @@ def _subset_footprints(
     footprints: Footprints,
     keep: NDArray[np.bool_],
     layers: Sequence[NDArray[np.int64]],
-    caps: NDArray[np.int64],
-) -> tuple[Footprints, tuple[NDArray[np.int64], ...], NDArray[np.int64]]:
+    caps: Sequence[NDArray[np.int64]],
+) -> tuple[Footprints, tuple[NDArray[np.int64], ...], tuple[NDArray[np.int64], ...]]:
     """Return the kept footprints, renumbered, with the layers and the caps' members among them."""
     new = np.full(keep.shape[0], -1, dtype=np.int64)
     new[keep] = np.arange(int(keep.sum()), dtype=np.int64)
-    fields = [getattr(footprints, f)[keep] for f in ("lon", "lat", "radius", "azimuth", "width")]
+    fields = {f: getattr(footprints, f)[keep] for f in ("lon", "lat", "radius", "azimuth", "width")}
 
     def renumber(ix: NDArray[np.int64]) -> NDArray[np.int64]:
         ix = np.asarray(ix, dtype=np.int64)
         return new[ix[keep[ix]]] if ix.size else ix
 
-    return Footprints(*fields), tuple(renumber(ix) for ix in layers), renumber(caps)
+    polygons = footprints.polygons[keep] if footprints.polygons is not None else None
+    kept = Footprints(**fields, polygons=polygons)
+    return kept, tuple(renumber(ix) for ix in layers), tuple(renumber(ix) for ix in caps)
 
 
 def plan_partitions(
@@ -239,8 +259,9 @@ def plan_partitions(
     """
     if regions.x0.shape[0] == 0:
         return []
-    spans = _spans(regions, footprints, raster)
-    work = _row_work(regions, raster, spans, resolution_m=resolution_m)
+    spans = _spans(regions, footprints, layers, raster)
+    on_grid = spans.regions
+    work = _row_work(on_grid, spans, resolution_m=resolution_m)
     groups = _groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
     caps = few_small_members(footprints, layers)
     tasks = []
@@ -248,16 +269,19 @@ def plan_partitions(
         r0, r1 = spans.first + i, spans.first + j
         e_in = (spans.edges[1] >= r0) & (spans.edges[0] < r1)
         f_in = (spans.footprints[1] >= r0 - 1) & (spans.footprints[0] < r1 + 1)
-        sub_fp, sub_layers, sub_caps = _subset_footprints(footprints, f_in, layers, caps)
+        sub_fp, sub_layers, (sub_caps, sub_corners) = _subset_footprints(
+            footprints, f_in, layers, (caps, spans.corner_members)
+        )
         sub = replace(
-            regions, x0=regions.x0[e_in], y0=regions.y0[e_in], x1=regions.x1[e_in], y1=regions.y1[e_in],
-            owner=regions.owner[e_in],
+            on_grid, x0=on_grid.x0[e_in], y0=on_grid.y0[e_in], x1=on_grid.x1[e_in], y1=on_grid.y1[e_in],
+            owner=on_grid.owner[e_in],
         )  # fmt: skip
-        label = _label(regions, sub.owner, (r0, r1), raster, area_names)
+        label = _label(on_grid, sub.owner, (r0, r1), spans.grid, area_names)
         tasks.append(PartitionTask(
             index=index, rows=(r0, r1), grid=(spans.first, spans.last, spans.step),
             work=float(work[i:j].sum() / max(work.sum(), 1e-300)), label=label,
-            regions=sub, footprints=sub_fp, layers=sub_layers, cap_members=sub_caps, population=population,
+            regions=sub, footprints=sub_fp, layers=sub_layers, cap_members=sub_caps,
+            corner_members=sub_corners, population=population, band=raster.band.index, unit=raster.unit,
             residential_density=residential_density, resolution_m=resolution_m,
         ))  # fmt: skip
     return tasks
@@ -274,10 +298,10 @@ def worker_name() -> str:
         return where
 
 
-def _open_on_worker(source: str) -> PopulationRaster:
+def _open_on_worker(source: str, band: int, unit: str) -> PopulationRaster:
     """Open the raster of a task: a local path, or a URL / GDAL virtual path through rasterio."""
     if "://" not in source and not source.startswith("/vsi"):
-        return open_population(source)
+        return open_population(source, band=band, unit=unit)
     import rasterio
     from rasterio.errors import RasterioIOError
 
@@ -285,14 +309,14 @@ def _open_on_worker(source: str) -> PopulationRaster:
         dataset = rasterio.open(source)
     except RasterioIOError as exc:
         raise InputError(f"{source}: not a readable raster ({exc})") from exc
-    raster = open_population(dataset)
+    raster = open_population(dataset, band=band, unit=unit)
     raster.owned = (dataset, *raster.owned)
     return raster
 
 
 def _measure_opened(task: PartitionTask, raster: PopulationRaster) -> tuple[Measures, int]:
     with raster:
-        grid = band_grid(task.regions, raster)
+        grid = band_grid(task.regions, raster, on_grid=True)
         if grid != task.grid:
             raise PartitionError(
                 f"the worker's engine cuts bands {grid}, the client's {task.grid}: "
@@ -301,7 +325,7 @@ def _measure_opened(task: PartitionTask, raster: PopulationRaster) -> tuple[Meas
         m = measure(
             task.regions, task.footprints, task.layers, raster,
             residential_density=task.residential_density, resolution_m=task.resolution_m,
-            cap_members=task.cap_members, rows=task.rows,
+            cap_members=task.cap_members, corner_members=task.corner_members, rows=task.rows, on_grid=True,
         )  # fmt: skip
         return m, raster.negative_pixels
 
@@ -326,7 +350,7 @@ def measure_partition(task: PartitionTask) -> PartialSums:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
         try:
-            raster = _open_on_worker(task.population)
+            raster = _open_on_worker(task.population, task.band, task.unit)
         except InputError as exc:
             why = str(exc).removeprefix(f"{task.population}: ")
             failure = InputError(
@@ -344,7 +368,8 @@ def measure_partition(task: PartitionTask) -> PartialSums:
         raise failure
     return PartialSums(
         index=task.index, base=m.base, covered=m.covered, lines=m.lines, sub_rows=m.sub_rows,
-        negative_pixels=negatives, seconds=time.perf_counter() - t0, worker=worker_name(),
+        negative_pixels=negatives, pixel_m2=m.pixel_m2, pixels=m.pixels,
+        seconds=time.perf_counter() - t0, worker=worker_name(),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     )  # fmt: skip
 
@@ -383,9 +408,11 @@ def merge(parts: Sequence[PartialSums], *, n_regions: int, n_layers: int, n_fiel
     for part in parts:
         base += part.base
         covered += part.covered
+    pixels = sum(p.pixels for p in parts)
     return Measures(
         base=base, covered=covered, lines=sum(p.lines for p in parts),
         sub_rows=max((p.sub_rows for p in parts), default=1),
+        pixel_m2=sum(p.pixel_m2 * p.pixels for p in parts) / pixels if pixels else 0.0, pixels=pixels,
     )  # fmt: skip
 
 
