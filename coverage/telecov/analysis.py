@@ -7,7 +7,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
+from .radio.columns import radio_columns
+from .radio.reach import RadioOptions, radio_options, with_radii
 from .result import RasterInfo, Result, RunInfo, RunOptions
 from .vocabulary import (
     DEFAULT_RADIUS_M,
@@ -75,6 +77,7 @@ class _Reading:
     sites_layer: str | None
     areas_layer: str | None
     vocabulary: VocabularySpec | Vocabulary | None
+    radio: RadioOptions = field(default_factory=RadioOptions)
 
     def options(self) -> dict[str, Any]:
         """Return the layers and the added vocabulary, for ``run.json``'s options."""
@@ -83,7 +86,8 @@ class _Reading:
         if words is not None and not isinstance(words, Vocabulary):
             added = {kind: {k: list(v) if not isinstance(v, str) else [v] for k, v in table.items()}
                      for kind, table in words.items() if table} or None  # fmt: skip
-        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added}
+        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added,
+                **self.radio.to_json()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,32 +100,19 @@ class _Partition:
 
 
 def analyze(
-    sites: str | Path | pd.DataFrame | None = None,
-    areas: str | Path | gpd.GeoDataFrame | None = None,
-    population: str | Path | Any | None = None,
-    *,
-    area_id: str | None = None,
-    area_name: str | None = None,
-    parent: str | None = None,
-    select: str | Mapping[str, str] | None = None,
-    radius: Mapping[str, float] | None = None,
-    include_planned: bool = False,
-    residential_density: float = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: str | None = None,
-    sites_crs: str | None = None,
-    areas_crs: str | None = None,
-    by_operator: bool = False,
-    combined: bool = False,
-    resolution_m: float = DEFAULT_RESOLUTION_M,
-    strict: bool = False,
-    encoding: str | None = None,
-    decimal: str = ".",
-    sites_layer: str | None = None,
-    areas_layer: str | None = None,
-    vocabulary: VocabularySpec | Vocabulary | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    sites: str | Path | pd.DataFrame | None = None, areas: str | Path | gpd.GeoDataFrame | None = None,
+    population: str | Path | Any | None = None, *, area_id: str | None = None, area_name: str | None = None,
+    parent: str | None = None, select: str | Mapping[str, str] | None = None,
+    radius: Mapping[str, float] | None = None, include_planned: bool = False,
+    residential_density: float = DEFAULT_RESIDENTIAL_DENSITY, population_field: str | None = None,
+    sites_crs: str | None = None, areas_crs: str | None = None, by_operator: bool = False,
+    combined: bool = False, resolution_m: float = DEFAULT_RESOLUTION_M, strict: bool = False,
+    encoding: str | None = None, decimal: str = ".", sites_layer: str | None = None,
+    areas_layer: str | None = None, vocabulary: VocabularySpec | Vocabulary | None = None,
+    propagation: str = "auto", rx_threshold: Mapping[str, float] | None = None, rx_height_m: float = 1.5,
+    environment: str = "auto", progress: Callable[[int, int], None] | None = None,
     outputs: Collection[str] = (),
-) -> Result:
+) -> Result:  # fmt: skip
     """Measure per-area coverage of every technology by area, population and residential area.
 
     Parameters
@@ -134,7 +125,8 @@ def analyze(
     select
         ``"FIELD=VALUE"`` keeping a subset of areas.
     radius
-        Default radius (m) per technology for sites without ``radius_m``.
+        Default radius (m) per technology for sites without ``radius_m``; for radio rows it
+        overrides the propagation model of that technology.
     include_planned, by_operator, combined
         Count planned sites too; add rows per operator; add the combined layers
         ``any_mobile`` and ``4G+``.
@@ -154,6 +146,11 @@ def analyze(
         Layer (sites: or workbook sheet) to read when a file holds several of points / polygons.
     vocabulary
         Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
+    propagation, rx_threshold, rx_height_m, environment
+        Radii of radio rows (docs/radio.md): ``auto`` (a site's ``radius_m``, else the model of
+        its frequency), ``fixed``, ``hata``, ``cost231``, ``38901``; threshold (dBm, total
+        channel power) per technology, e.g. ``{"4G": -85}``; receiver height (m); ``auto`` (by
+        population density), ``urban``, ``suburban`` or ``rural`` for rows without one.
     progress
         Callback (done, total) for the measuring step.
     outputs
@@ -176,8 +173,10 @@ def analyze(
         by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
     )  # fmt: skip
     sources = _Sources(sites=sites, areas=areas, population=population)
+    radio = radio_options(propagation=propagation, rx_threshold=rx_threshold, rx_height_m=rx_height_m,
+                          environment=environment)  # fmt: skip
     reading = _Reading(encoding=encoding, decimal=decimal, sites_layer=sites_layer, areas_layer=areas_layer,
-                       vocabulary=vocabulary)  # fmt: skip
+                       vocabulary=vocabulary, radio=radio)  # fmt: skip
     return _analyze(sources, options, radius=radius, reading=reading, progress=progress, outputs=outputs)
 
 
@@ -205,6 +204,7 @@ def _analyze(
         )
     with open_population(sources.population) as raster:
         _check_overlap(area_table, raster)
+        site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
         footprints = footprints_of(site_table.accepted)
         check_budget(estimate_run(
@@ -305,7 +305,7 @@ def _read_inputs(
     site_table = read_sites(
         sources.sites, crs=options.sites_crs, radius=radii, include_planned=options.include_planned,
         encoding=reading.encoding, decimal=reading.decimal, layer=reading.sites_layer,
-        vocabulary=reading.vocabulary,
+        vocabulary=reading.vocabulary, columns=radio_columns,
     )  # fmt: skip
     if len(site_table.accepted) == 0:
         refused = site_table.rejected

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .errors import InputError
 from .footprints import Layer, footprint_polygons
+from .radio.reach import footprint_table
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,15 @@ class Result:
         if technology is not None:
             sites = sites[sites["technology"] == technology]
         return footprint_polygons(sites)
+
+    def footprint_table(self) -> pd.DataFrame:
+        """Return ``footprints.csv``: per accepted site row, its radius and what it assumed.
+
+        Columns: ``row``, ``site_id``, ``technology``, ``azimuth``, ``radius_m``,
+        ``radius_source``, ``environment``, ``frequency_mhz``, ``eirp_dbm``,
+        ``rx_threshold_dbm``, ``rx_height_m``, ``radius_note``.
+        """
+        return footprint_table(self.sites)
 
 
 def population_source(result: Result, population: str | Path | Any | None, *, where: str) -> str | Path | Any:

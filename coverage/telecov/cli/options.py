@@ -44,6 +44,25 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class Propagation(StrEnum):
+    """How site radii are found (``--propagation``)."""
+
+    fixed = "fixed"
+    auto = "auto"
+    hata = "hata"
+    cost231 = "cost231"
+    tr38901 = "38901"
+
+
+class Environment(StrEnum):
+    """Environment class of radio rows that give none (``--environment``)."""
+
+    auto = "auto"
+    urban = "urban"
+    suburban = "suburban"
+    rural = "rural"
+
+
 class By(StrEnum):
     """Extra breakdown of the rows."""
 
@@ -68,6 +87,30 @@ AreasCrsOpt = Annotated[str | None, typer.Option("--areas-crs", help="CRS of are
 RadiusOpt = Annotated[
     list[str] | None,
     typer.Option("--radius", help="Default radius per technology, e.g. 4G=3000 (repeatable)."),
+]
+PropagationOpt = Annotated[
+    Propagation,
+    typer.Option(
+        "--propagation",
+        help="Radius of radio rows (with frequency_mhz or band): auto (a site's radius_m, else the model of "
+        "its frequency), fixed (the radius table), or hata|cost231|38901 for every radio row.",
+    ),
+]
+RxThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rx-threshold",
+        help="Receiver threshold per technology, total channel power in dBm, e.g. 4G=-85 (repeatable).",
+    ),
+]
+RxHeightOpt = Annotated[float, typer.Option("--rx-height", help="Receiver height above ground in metres.")]
+EnvironmentOpt = Annotated[
+    Environment,
+    typer.Option(
+        "--environment",
+        help="Environment of radio rows without one: auto (by population density around the site), "
+        "urban, suburban or rural.",
+    ),
 ]
 PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Count planned sites too.")]
 ByOpt = Annotated[By | None, typer.Option("--by", help="Add rows per operator.")]
@@ -144,6 +187,10 @@ class AnalysisInputs:
     sites_crs: SitesCrsOpt = None
     areas_crs: AreasCrsOpt = None
     radius: RadiusOpt = None
+    propagation: PropagationOpt = Propagation.auto
+    rx_threshold: RxThresholdOpt = None
+    rx_height: RxHeightOpt = 1.5
+    environment: EnvironmentOpt = Environment.auto
     include_planned: PlannedOpt = False
     by: ByOpt = None
     combined: CombinedOpt = False
@@ -213,6 +260,7 @@ def with_analysis_inputs(func: Callable[..., R]) -> Callable[..., R]:
 
 PARAMETER_FLAGS: dict[str, str] = {
     "resolution_m": "--resolution",
+    "rx_height_m": "--rx-height",
     "out_dir": "--out",
     "formats": "--export",
     "pois": "--poi",
