@@ -153,3 +153,15 @@ def test_bad_dems_are_clear_errors(tmp_path: Path) -> None:
     edge = sites.set_geometry(gpd.points_from_xy([LON + 0.12], [LAT]))
     with pytest.warns(TelecovWarning, match="covers only part"):
         shaped_footprints(edge, dem=flat)
+
+
+def test_rows_sharing_a_budget_share_one_lobe_turned_to_their_azimuth() -> None:
+    from telecov.radio.pattern import lobe_polygon
+
+    sites = _sites(_radio(azimuth=10.0), _radio(azimuth=250.0))
+    for shape, azimuth in zip(shaped_footprints(sites), (10.0, 250.0), strict=True):
+        direct = lobe_polygon(LON, LAT, azimuth_deg=azimuth, beamwidth_deg=65.0, frequency_mhz=942.5,
+                              eirp_dbm=57.0, rx_threshold_dbm=-95.0, base_height_m=30.0,
+                              environment="suburban", propagation="hata")  # fmt: skip
+        assert shape.symmetric_difference(direct).area < 1e-9 * direct.area
+        assert shape.contains(_at(azimuth, 0.99 * _hata_suburban_m(152.0)))

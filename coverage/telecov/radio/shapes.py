@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, degrees_lat_for
 from .dem import DemWindow, open_dem, read_dem_window
 from .models import path_loss_db
-from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_polygon, lobe_reach, pattern_loss_db
+from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_reach, outline_polygon, pattern_loss_db
 from .terrain import polar_grid, terrain_footprint
 
 Floats = NDArray[np.float64]
@@ -42,6 +44,12 @@ TERRAIN_CHOICES: tuple[str, ...] = ("auto", "los", "diffraction")
 """``--terrain`` choices (with ``--dem``): ``auto`` = diffraction for model radii, else los."""
 TILE_DEG = 0.25
 """Sites are grouped in tiles of this many degrees; one DEM window is read per tile."""
+_ROW_COLUMNS = (
+    "radius_m", "radius_source", "azimuth", "beamwidth", "pattern_beamwidth", "frequency_mhz", "eirp_dbm",
+    "rx_threshold_dbm", "height_m", "rx_height_m", "environment",
+)  # fmt: skip
+Row = Mapping[str, Any]
+"""One site row: column name → value."""
 _PROPAGATION_OF = {"hata": "hata", "cost231": "cost231", "38901-uma": "38901", "38901-rma": "38901"}
 
 
@@ -81,7 +89,7 @@ class RowBudget:
         return path_loss_db(self.model, distance_m, **params)
 
 
-def row_budget(row: pd.Series) -> RowBudget | None:
+def row_budget(row: Row) -> RowBudget | None:
     """Return the budget of a row whose radius comes from a model (``model:<label>``), else None."""
     source = str(row.get("radius_source", ""))
     if not source.startswith("model:"):
@@ -97,25 +105,38 @@ def row_budget(row: pd.Series) -> RowBudget | None:
     )
 
 
-def _beamwidth(row: pd.Series) -> float:
+def _beamwidth(row: Row) -> float:
     given = row.get("pattern_beamwidth", math.nan)
     return float(given) if given is not None and np.isfinite(given) else DEFAULT_BEAMWIDTH_DEG
 
 
-def _azimuth(row: pd.Series) -> float | None:
+def _azimuth(row: Row) -> float | None:
     az = row.get("azimuth", math.nan)
     return float(az) if az is not None and np.isfinite(az) else None
 
 
-def lobe_of(row: pd.Series, lon: float, lat: float) -> shapely.Polygon | None:
-    """Return the lobe polygon of a radio sector row with a model radius (None for other rows)."""
+def lobe_of(row: Row, lon: float, lat: float) -> shapely.Polygon | None:
+    """Return the lobe polygon of a radio sector row with a model radius (None for other rows).
+
+    The outline is :func:`telecov.radio.pattern.lobe_polygon`'s; rows with the same budget and
+    beamwidth share one reach curve (computed once, turned to each row's azimuth).
+    """
     budget, azimuth = row_budget(row), _azimuth(row)
     if budget is None or azimuth is None:
         return None
-    return lobe_polygon(lon, lat, azimuth_deg=azimuth, beamwidth_deg=_beamwidth(row), **budget.keywords())
+    offsets, reach = _lobe_curve(budget, _beamwidth(row))
+    return outline_polygon(lon, lat, azimuth + offsets, reach)
 
 
-def terrain_of(row: pd.Series, lon: float, lat: float, dem: DemWindow, *, terrain: str) -> Any:
+@lru_cache(maxsize=4096)
+def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
+    """Bearing offsets from the boresight (increasing, −180° to 180°) and the lobe's reach there."""
+    bearings = lobe_bearings(azimuth_deg=180.0, beamwidth_deg=beamwidth)
+    reach = lobe_reach(bearings, azimuth_deg=180.0, beamwidth_deg=beamwidth, **budget.keywords()).radius_m
+    return bearings - 180.0, reach
+
+
+def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str) -> Any:
     """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows."""
     budget, azimuth = row_budget(row), _azimuth(row)
     height = float(row["height_m"]) if np.isfinite(row.get("height_m", math.nan)) else 30.0
@@ -186,21 +207,43 @@ def shaped_footprints(
     lon = sites.geometry.x.to_numpy() if lon is None else np.asarray(lon)
     lat = sites.geometry.y.to_numpy() if lat is None else np.asarray(lat)
     out = np.full(len(sites), None, dtype=object)
-    rows = [row for _, row in sites.iterrows()]
+    counted = (
+        sites["counted"].to_numpy(dtype=bool) if "counted" in sites.columns else np.ones(len(sites), bool)
+    )
     if dem is None:
-        for i, row in enumerate(rows):
+        model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
+        idx = np.flatnonzero(counted & model & sites["azimuth"].notna().to_numpy())
+        for i, row in zip(idx, _records(sites, idx), strict=True):
             out[i] = lobe_of(row, float(lon[i]), float(lat[i]))
         return out
-    radius = sites["radius_m"].to_numpy(dtype=np.float64)
+    idx = np.flatnonzero(counted)
+    radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx]
+    rows = _records(sites, idx)
     with open_dem(dem) as src:
-        _check_overlap(src, _reach_boxes(lon, lat, radius), name=str(dem))
-        for idx, box in _tiles(lon, lat, radius):
+        _check_overlap(src, _reach_boxes(lon[idx], lat[idx], radius), name=str(dem))
+        for part, box in _tiles(lon[idx], lat[idx], radius):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TelecovWarning)  # partial cover: said once, above
                 window = read_dem_window(src, box, unit=dem_unit)
-            for i in idx:
-                out[i] = terrain_of(rows[i], float(lon[i]), float(lat[i]), window, terrain=terrain)
+            for k in part:
+                i = idx[k]
+                out[i] = terrain_of(rows[k], float(lon[i]), float(lat[i]), window, terrain=terrain)
     return out
+
+
+def needs_shapes(sites: pd.DataFrame, *, dem: object) -> bool:
+    """Whether :func:`shaped_footprints` would shape any row: a DEM, or a radio sector with a model radius."""
+    if dem is not None:
+        return True
+    if "radius_source" not in sites.columns:
+        return False
+    model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
+    return bool((model & sites["azimuth"].notna().to_numpy()).any())
+
+
+def _records(sites: pd.DataFrame, idx: NDArray[np.intp]) -> list[Row]:
+    cols = [c for c in _ROW_COLUMNS if c in sites.columns]
+    return [{str(k): v for k, v in r.items()} for r in sites.iloc[idx][cols].to_dict("records")]
 
 
 def _reach_boxes(lon: Floats, lat: Floats, radius: Floats) -> Floats:
