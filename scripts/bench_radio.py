@@ -95,6 +95,8 @@ def timed(
             r = run_measured(
                 telecov_cmd(exe, w, out, extra), out_dir=out, log_path=case_dir / f"{name}_{i}.log"
             )
+            if r.rc != 0:
+                sys.exit(f"bench_radio: {name} failed (exit {r.rc}), see {r.log}")
             results[name]["wall"].append(r.wall_s)
             results[name]["cpu"].append(r.cpu_s)
             log(

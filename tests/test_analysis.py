@@ -30,7 +30,7 @@ OPTION_KEYS = [
     "area_id", "area_name", "parent", "select", "include_planned", "residential_density",
     "population_field", "sites_crs", "areas_crs", "by_operator", "combined", "resolution_m", "strict",
     "sites_layer", "areas_layer", "vocabulary", "propagation", "rx_threshold_dbm", "rx_height_m",
-    "environment", "radio_defaults",
+    "environment", "dem", "dem_unit", "terrain", "radio_defaults",
 ]  # fmt: skip
 
 

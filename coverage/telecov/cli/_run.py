@@ -75,7 +75,7 @@ def progress_bar(*, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
 
 def input_paths(inputs: AnalysisInputs, *more: Path | None) -> list[Path]:
     """Return the input files of a run (no output may replace them)."""
-    return [p for p in (inputs.sites, inputs.areas, inputs.population, *more) if p is not None]
+    return [p for p in (inputs.sites, inputs.areas, inputs.population, inputs.dem, *more) if p is not None]
 
 
 @contextlib.contextmanager
@@ -142,7 +142,8 @@ def run_analysis(
                 sites_layer=inputs.sites_layer, areas_layer=inputs.areas_layer,
                 vocabulary=inputs.vocabulary, propagation=inputs.propagation.value,
                 rx_threshold=parse_thresholds(inputs.rx_threshold), rx_height_m=inputs.rx_height,
-                environment=inputs.environment.value, progress=update, outputs=planned,
+                environment=inputs.environment.value, dem=inputs.dem, dem_unit=inputs.dem_unit.value,
+                terrain=inputs.terrain.value, progress=update, outputs=planned,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

@@ -63,6 +63,21 @@ class Environment(StrEnum):
     rural = "rural"
 
 
+class DemUnit(StrEnum):
+    """Elevation unit of a DEM (``--dem-unit``)."""
+
+    m = "m"
+    ft = "ft"
+
+
+class Terrain(StrEnum):
+    """How terrain cuts footprints (``--terrain``, with ``--dem``)."""
+
+    auto = "auto"
+    los = "los"
+    diffraction = "diffraction"
+
+
 class By(StrEnum):
     """Extra breakdown of the rows."""
 
@@ -110,6 +125,19 @@ EnvironmentOpt = Annotated[
         "--environment",
         help="Environment of radio rows without one: auto (by population density around the site), "
         "urban, suburban or rural.",
+    ),
+]
+DemOpt = Annotated[
+    Path | None,
+    typer.Option("--dem", help="Elevation model GeoTIFF (any CRS): footprints lose what terrain shadows."),
+]
+DemUnitOpt = Annotated[DemUnit, typer.Option("--dem-unit", help="Elevation unit of the DEM: m or ft.")]
+TerrainOpt = Annotated[
+    Terrain,
+    typer.Option(
+        "--terrain",
+        help="With --dem: los (direct ray clears the ground), diffraction (plus knife-edge loss within "
+        "the link budget), or auto (diffraction for model radii, los for the others).",
     ),
 ]
 PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Count planned sites too.")]
@@ -191,6 +219,9 @@ class AnalysisInputs:
     rx_threshold: RxThresholdOpt = None
     rx_height: RxHeightOpt = 1.5
     environment: EnvironmentOpt = Environment.auto
+    dem: DemOpt = None
+    dem_unit: DemUnitOpt = DemUnit.m
+    terrain: TerrainOpt = Terrain.auto
     include_planned: PlannedOpt = False
     by: ByOpt = None
     combined: CombinedOpt = False

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,9 @@ from .budget import (
     classify_environment,
     link_budget_radius,
 )
+from .dem import UNITS as DEM_UNITS
 from .models import ENVIRONMENTS
+from .shapes import TERRAIN_CHOICES
 from .validation import THRESHOLD_RANGE_DBM
 
 Floats = NDArray[np.float64]
@@ -48,6 +51,9 @@ FOOTPRINT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 """Columns of ``footprints.csv``: what each accepted site row's footprint assumed."""
 _M_PER_DEG = 111_320.0
+POLYGON_FOOTPRINTS = False
+"""Whether the engine measures polygon footprints (lobes, terrain shadows); until it does, radio
+sectors stay wedges of their boresight radius and `dem` is refused."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class RadioOptions:
         Receiver height above ground (m).
     environment
         ``auto`` (by density) or the class of every radio row that does not give its own.
+    dem, dem_unit, terrain
+        A DEM GeoTIFF (None: flat ground), its elevation unit (``m`` or ``ft``) and the terrain
+        mode (``auto``: ``diffraction`` for model radii, ``los`` for the others; ``los``;
+        ``diffraction``), see :func:`telecov.radio.shapes.shaped_footprints`.
 
     """
 
@@ -72,6 +82,9 @@ class RadioOptions:
     rx_threshold_dbm: Mapping[str, float] = field(default_factory=dict)
     rx_height_m: float = MOBILE_HEIGHT_M
     environment: str = "auto"
+    dem: str | None = None
+    dem_unit: str = "m"
+    terrain: str = "auto"
 
     def to_json(self) -> dict[str, Any]:
         """Return the options as ``run.json`` records them."""
@@ -80,6 +93,9 @@ class RadioOptions:
             "rx_threshold_dbm": dict(self.rx_threshold_dbm),
             "rx_height_m": self.rx_height_m,
             "environment": self.environment,
+            "dem": self.dem,
+            "dem_unit": self.dem_unit,
+            "terrain": self.terrain,
             "radio_defaults": {
                 tech: {
                     "eirp_dbm": d.eirp_dbm,
@@ -98,8 +114,22 @@ def radio_options(
     rx_threshold: Mapping[str, float] | None = None,
     rx_height_m: float = MOBILE_HEIGHT_M,
     environment: str = "auto",
+    dem: str | Path | None = None,
+    dem_unit: str = "m",
+    terrain: str = "auto",
 ) -> RadioOptions:
     """Check the radio options of :func:`telecov.analyze` and return them (``InputError`` if bad)."""
+    if dem is not None and not Path(dem).is_file():
+        raise InputError(f"`dem` {str(dem)!r}: no such file (a GeoTIFF elevation model)")
+    if dem is not None and not POLYGON_FOOTPRINTS:
+        raise InputError(
+            f"`dem` {str(dem)!r}: terrain shadows need the engine's polygon footprints, which this build "
+            "does not have yet; run without `dem`"
+        )
+    if dem_unit not in DEM_UNITS:
+        raise InputError(f"`dem_unit` {dem_unit!r}: use m or ft")
+    if terrain not in TERRAIN_CHOICES:
+        raise InputError(f"`terrain` {terrain!r}: use one of {', '.join(TERRAIN_CHOICES)}")
     if propagation not in PROPAGATIONS:
         raise InputError(f"`propagation` {propagation!r}: use one of {', '.join(PROPAGATIONS)}")
     if environment not in ENVIRONMENT_CHOICES:
@@ -118,7 +148,15 @@ def radio_options(
                 f"`rx_threshold` {key}={value}: the threshold must be {lo:g}…{hi:g} dBm (total channel power)"
             )
         thresholds[tech] = dbm
-    return RadioOptions(propagation, thresholds, float(rx_height_m), environment)
+    return RadioOptions(
+        propagation,
+        thresholds,
+        float(rx_height_m),
+        environment,
+        None if dem is None else str(dem),
+        dem_unit,
+        terrain,
+    )
 
 
 def density_around(
@@ -225,8 +263,8 @@ def site_radii(
     radius_m = sites["radius_m"].to_numpy(dtype=np.float64).copy()
     source = np.where(own, "site", "default").astype(object)
     freq = _column(sites, "frequency_mhz", n)
-    radio = np.isfinite(freq) & np.isin(tech, list(TECHNOLOGY_DEFAULTS))
-    overridden = np.isin(tech, list(radius or {}))
+    radio = np.isfinite(freq) & _isin(tech, TECHNOLOGY_DEFAULTS)
+    overridden = _isin(tech, radius or {})
     if options.propagation == "fixed":
         modelled = np.zeros(n, dtype=bool)
     elif options.propagation == "auto":
@@ -277,7 +315,18 @@ def _column(sites: pd.DataFrame, name: str, n: int) -> Floats:
 
 def _defaults(tech: NDArray[np.object_], radio: NDArray[np.bool_], attr: str) -> Floats:
     values = {t: float(getattr(d, attr)) for t, d in TECHNOLOGY_DEFAULTS.items()}
-    return np.array([values[t] if r else np.nan for t, r in zip(tech, radio, strict=True)], dtype=np.float64)
+    return np.where(radio, _mapped(tech, values, np.nan), np.nan).astype(np.float64)
+
+
+def _isin(values: NDArray[np.object_], names: Iterable[str]) -> NDArray[np.bool_]:
+    """Where ``values`` is one of ``names`` (hashed, not sorted: fast on text)."""
+    return np.asarray(pd.Series(values, dtype=object).isin(list(names)).to_numpy(), dtype=bool)
+
+
+def _mapped(values: NDArray[np.object_], table: Mapping[str, Any], missing: Any) -> NDArray[Any]:
+    """``table[v]`` for every value (``missing`` where absent)."""
+    out = pd.Series(values, dtype=object).map(table)
+    return np.asarray(out.where(out.notna(), missing).to_numpy())
 
 
 def _budget(
@@ -306,7 +355,7 @@ def _budget(
     eirp = np.where(np.isfinite(eirp), eirp, fallback_eirp)
     threshold = _column(sites, "rx_threshold_dbm", n)
     chosen = {**{t: d.rx_threshold_dbm for t, d in TECHNOLOGY_DEFAULTS.items()}, **options.rx_threshold_dbm}
-    fallback = np.array([chosen.get(t, np.nan) for t in tech], dtype=np.float64)
+    fallback = _mapped(tech, chosen, np.nan).astype(np.float64)
     return {
         "eirp_dbm": eirp,
         "height_m": filled("height_m", "height_m"),
@@ -326,8 +375,8 @@ def _environments(
     n = len(sites)
     own = sites["environment"].to_numpy(dtype=object) if "environment" in sites.columns else np.full(n, "")
     classes = {t: d.environment for t, d in TECHNOLOGY_DEFAULTS.items()}
-    default = np.array([classes[t] if r else "" for t, r in zip(tech, radio, strict=True)], dtype=object)
-    wanted = np.where(np.isin(own, [*ENVIRONMENTS, "auto"]), own, choice)
+    default = np.where(radio, _mapped(tech, classes, ""), "").astype(object)
+    wanted = np.where(_isin(own, [*ENVIRONMENTS, "auto"]), own, choice)
     auto = radio & (wanted == "auto")
     if auto.any():
         dens = np.full(n, np.nan) if density is None else np.asarray(density, dtype=np.float64)
@@ -366,7 +415,7 @@ def with_radii(
     if options.propagation != "fixed" and "frequency_mhz" in accepted.columns:
         radio = accepted["frequency_mhz"].notna().to_numpy()
         own = accepted["environment"].to_numpy(dtype=object) if "environment" in accepted.columns else None
-        needs = radio if own is None else radio & ~np.isin(own, ENVIRONMENTS)
+        needs = radio if own is None else radio & ~_isin(own, ENVIRONMENTS)
         if options.environment == "auto" and needs.any():
             density = np.full(len(accepted), np.nan)
             density[needs] = density_around(

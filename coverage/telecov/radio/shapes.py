@@ -289,3 +289,12 @@ def _check_overlap(src: Any, boxes: Floats, *, name: str) -> None:
             TelecovWarning,
             stacklevel=3,
         )
+
+
+def footprint_shapes(
+    sites: pd.DataFrame, *, dem: str | Path | None, dem_unit: str = "m", terrain: str = "auto"
+) -> NDArray[np.object_] | None:
+    """Return :func:`shaped_footprints` of the sites, or None when no row is shaped (fast path)."""
+    if not needs_shapes(sites, dem=dem):
+        return None
+    return shaped_footprints(sites, dem=dem, dem_unit=dem_unit, terrain=terrain)
