@@ -12,6 +12,9 @@ Cases (``--cases``, comma-separated; default both):
   same radio columns, and a SYNTHETIC 90 m DEM over the province (``scripts/make_dem.py
   --pixel 90 --crs EPSG:32648``; nothing real): ``--dem`` against the same run without it;
   target: under 30 s.
+- ``province-shapes``: the same sites and DEM, in this process: the time to read the sites,
+  find their radii and build every footprint polygon over the DEM (``shaped_footprints``),
+  without measuring them: the terrain's own cost, median of ``--repeat`` runs.
 
 Each run is the real CLI in its own process (``telecov report ... --no-map --format csv``), run
 once untimed first (numba compiles, the OS caches the inputs), then ``--repeat`` timed runs of
@@ -145,6 +148,47 @@ def province_dem(exe: list[str], data: Path, work: Path, repeat: int, seed: int)
     )
 
 
+def province_shapes(exe: list[str], data: Path, work: Path, repeat: int, seed: int) -> str:
+    del exe
+    import warnings
+
+    from telecov.errors import TelecovWarning
+    from telecov.io.population import open_population
+    from telecov.io.sites import read_sites
+    from telecov.radio.columns import radio_columns
+    from telecov.radio.reach import RadioOptions, with_radii
+    from telecov.radio.shapes import shaped_footprints
+
+    raster = worlds.province_raster(data)
+    areas = worlds.province_areas(data, work)
+    sites = worlds.make_sites(
+        work / f"synthetic_sites_ha_tinh_5000_seed{seed}.csv", raster=raster, n=5000,
+        shares=worlds.MIX_WITH_5G, seed=seed + 5000,
+    )  # fmt: skip
+    radio = with_radio_columns(sites, work / f"synthetic_radio_sites_ha_tinh_5000_seed{seed}.csv")
+    dem = make_dem(areas, work)
+    walls, steps = [], []
+    for i in range(repeat):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TelecovWarning)
+            t0 = time.perf_counter()
+            table = read_sites(radio, columns=radio_columns)
+            with open_population(raster) as pop:
+                table = with_radii(table, pop, options=RadioOptions())
+            t1 = time.perf_counter()
+            shapes = shaped_footprints(table.accepted, dem=dem)
+            t2 = time.perf_counter()
+        walls.append(t2 - t0)
+        steps.append(t2 - t1)
+        n = sum(s is not None for s in shapes)
+        log(f"  shapes run {i + 1}: {t2 - t0:.2f} s (radii {t1 - t0:.2f} s, {n} polygons {t2 - t1:.2f} s)")
+    wall = statistics.median(walls)
+    return (
+        f"| Ha Tinh, 5,000 sites, 90 m DEM: polygons only | | {wall:.2f} s "
+        f"(polygons {statistics.median(steps):.2f} s) | | not measured by the engine yet |"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=worlds.default_data_dir(REPO), help="../shared/data")
@@ -163,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["| case | reference | radio | ratio | target |", "|---|---|---|---|---|"]
     for case in args.cases.split(","):
         log(f"case {case}")
-        run = {"country": country, "province-dem": province_dem}[case]
+        run = {"country": country, "province-dem": province_dem, "province-shapes": province_shapes}[case]
         lines.append(run(exe, args.data, args.work, args.repeat, args.seed))
     load = os.getloadavg()
     lines.append(

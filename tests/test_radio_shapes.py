@@ -165,3 +165,22 @@ def test_rows_sharing_a_budget_share_one_lobe_turned_to_their_azimuth() -> None:
                               environment="suburban", propagation="hata")  # fmt: skip
         assert shape.symmetric_difference(direct).area < 1e-9 * direct.area
         assert shape.contains(_at(azimuth, 0.99 * _hata_suburban_m(152.0)))
+
+
+def test_the_engine_measures_a_lobe_and_a_shadowed_disc_exactly_as_polygons(tmp_path: Path) -> None:
+    from telecov.engine.scan import measure_polygons
+    from telecov.io.population import open_population
+
+    from _worlds import Grid, write_raster
+
+    grid = Grid(west=LON - 0.2, north=LAT + 0.2, ncols=48, nrows=48)
+    write_raster(tmp_path / "pop.tif", grid, grid.uniform(250.0))
+    dem = write_dem(tmp_path / "ridge.tif", _ridge)
+    sites = _sites(_radio(azimuth=90.0), {"radius_m": 8000.0, "height_m": 30.0})
+    lobe = shaped_footprints(sites)[0]
+    shadowed = shaped_footprints(sites, dem=dem)[1]
+    with open_population(tmp_path / "pop.tif") as raster:
+        m = measure_polygons([lobe, shadowed], raster, resolution_m=10.0)
+    for i, shape in enumerate((lobe, shadowed)):
+        assert m.base[i, 0] == pytest.approx(_area(shape), rel=1e-4)  # area_m2
+        assert m.base[i, 1] == pytest.approx(250.0 * _area(shape) / 1e6, rel=1e-3)  # people
