@@ -126,6 +126,8 @@ class Result:
         Inputs, options, radii, counts and timings (``run.json``).
     layers
         The coverage layers, in the order of the engine's sums.
+    shapes
+        Footprint polygons of shaped site rows (:func:`telecov.radio.shapes.shaped_footprints`).
 
     """
 
@@ -135,6 +137,9 @@ class Result:
     rejected: dict[str, pd.DataFrame]
     run: RunInfo
     layers: list[Layer] = field(default_factory=list, repr=False)
+    shapes: Any = field(default=None, repr=False)
+    """Per row of :attr:`sites`: its footprint polygon where it is not a plain disc or wedge (a
+    radio lobe, a terrain-shadowed footprint), else None; None when no row is shaped."""
 
     def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame:
         """Footprint polygons of the counted sites, optionally of one technology."""

@@ -86,6 +86,10 @@ class RadioOptions:
     dem_unit: str = "m"
     terrain: str = "auto"
 
+    def terrain_options(self) -> dict[str, Any]:
+        """Return the keywords of :func:`telecov.radio.shapes.footprint_shapes`."""
+        return {"dem": self.dem, "dem_unit": self.dem_unit, "terrain": self.terrain}
+
     def to_json(self) -> dict[str, Any]:
         """Return the options as ``run.json`` records them."""
         return {
