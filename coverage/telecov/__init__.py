@@ -49,6 +49,9 @@ _LAZY = {
     "poi_coverage": "pois",
     "read_plan": "targets",
     "check_targets": "targets",
+    "plan_sites": "plan",
+    "SitePlan": "plan",
+    "compare": "compare",
     "import_cells": "opencellid",
     "crosswalk": "crosswalk",
     "reaggregate": "crosswalk",
@@ -65,6 +68,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .analysis import analyze, sample_path
+    from .compare import compare
     from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
@@ -72,6 +76,7 @@ if TYPE_CHECKING:
     from .maps.html import coverage_map, save_map
     from .maps.png import coverage_png
     from .opencellid import import_cells
+    from .plan import SitePlan, plan_sites
     from .pois import poi_coverage
     from .result import Result
     from .targets import check_targets, read_plan
@@ -79,6 +84,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InputError",
     "Result",
+    "SitePlan",
     "StrictError",
     "TelecovError",
     "TelecovWarning",
@@ -86,6 +92,7 @@ __all__ = [
     "__version__",
     "analyze",
     "check_targets",
+    "compare",
     "coverage_map",
     "coverage_png",
     "crosswalk",
@@ -93,6 +100,7 @@ __all__ = [
     "gap_polygons",
     "gaps",
     "import_cells",
+    "plan_sites",
     "poi_coverage",
     "read_plan",
     "reaggregate",
@@ -122,10 +130,11 @@ def _verb(name: str) -> property:
 
 
 class _Package(ModuleType):
-    """The package's own module type: ``gaps`` and ``crosswalk`` are functions and modules alike."""
+    """The package's own module type: ``gaps``, ``crosswalk``, ``compare`` are functions and modules alike."""
 
     gaps = _verb("gaps")
     crosswalk = _verb("crosswalk")
+    compare = _verb("compare")
 
 
 sys.modules[__name__].__class__ = _Package
