@@ -107,7 +107,8 @@ def timed(
                 f"peak {r.peak_mb:.0f} MB rc={r.rc}"
             )
     return {
-        name: {k: statistics.median(v) for k, v in runs.items()} | {"runs": runs["wall"]}
+        name: {k: statistics.median(v) for k, v in runs.items()}
+        | {"runs": runs["wall"], "best": min(runs["wall"])}
         for name, runs in results.items()
     }
 
@@ -123,10 +124,12 @@ def country(exe: list[str], data: Path, work: Path, repeat: int, seed: int) -> s
     got = timed(exe, w, work / "country", {"fixed": ["--propagation", "fixed"], "auto": []}, repeat)
     ratio = got["auto"]["wall"] / got["fixed"]["wall"]
     fixed, auto = got["fixed"], got["auto"]
+    cpu, best = auto["cpu"] / fixed["cpu"], auto["best"] / fixed["best"]
     return (
-        f"| country, 105,000 sites, 1 km | fixed {fixed['wall']:.2f} s (CPU {fixed['cpu']:.2f}) "
-        f"| auto {auto['wall']:.2f} s (CPU {auto['cpu']:.2f}) | {ratio:.2f}× "
-        f"| {'met' if ratio <= 1.3 else 'NOT met'} (≤ 1.3×) |"
+        f"| country, 105,000 sites, 1 km | fixed {fixed['wall']:.2f} s (CPU {fixed['cpu']:.2f}, best "
+        f"{fixed['best']:.2f}) | auto {auto['wall']:.2f} s (CPU {auto['cpu']:.2f}, best {auto['best']:.2f}) "
+        f"| wall {ratio:.2f}×, CPU {cpu:.2f}×, best {best:.2f}× | {'met' if ratio <= 1.3 else 'NOT met'} "
+        "(≤ 1.3× in median wall time) |"
     )
 
 
