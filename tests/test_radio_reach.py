@@ -275,3 +275,38 @@ def test_the_engine_measures_the_model_radius(world, tmp_path: Path) -> None:
     radius = 1000 * _cost231_km(1842.5, 30, 1.5, 61 + 79.2, "urban")
     total = result.table[(result.table["level"] == "total") & (result.table["technology"] == "4G")]
     assert float(total["covered_km2"].iloc[0]) == pytest.approx(math.pi * radius**2 / 1e6, rel=0.005)
+
+
+def test_frequency_wins_over_band_and_38901_is_rma_in_rural_places(world, tmp_path: Path) -> None:
+    rows = [
+        ("both", "4G", "urban", "", "", "B20", "1842.5", "30", "", "", "", "", "", ""),  # B20 is 806 MHz
+        ("rma", "5G", "rural", "", "", "n78", "", "35", "", "", "", "", "", ""),
+    ]
+    sites = _write(tmp_path / "s.csv", rows)
+    with pytest.warns(TelecovWarning, match="1 radio site rows"):  # UMa is specified for 25 m only
+        result = telecov.analyze(
+            sites, world["areas"], world["population"], area_id="id", propagation="38901"
+        )
+    table = result.footprint_table().set_index("site_id")
+    assert table.loc["both", "radius_note"] == "extrapolated" and table.loc["rma", "radius_note"] == ""
+    assert table.loc["both", "frequency_mhz"] == 1842.5
+    assert table.loc["both", "radius_source"] == "model:38901-uma"
+    assert (
+        table.loc["rma", "radius_source"] == "model:38901-rma" and table.loc["rma", "environment"] == "rural"
+    )
+
+
+def test_radio_options_come_from_telecov_toml(world, tmp_path: Path, monkeypatch, capsys) -> None:
+    sites = _write(tmp_path / "sites.csv", [ROWS[1]])
+    (tmp_path / "telecov.toml").write_text(
+        f'sites = "{sites}"\nareas = "{world["areas"]}"\npopulation = "{world["population"]}"\n'
+        'area-id = "id"\nout = "out"\nrx-threshold = ["4G=-85"]\nenvironment = "rural"\n',
+        encoding="utf-8",
+    )
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, "report", "--no-map", "--format", "csv")
+    assert code == 0, err
+    footprints = pd.read_csv(tmp_path / "out" / "footprints.csv", keep_default_na=False)
+    # c-urban has no environment of its own: rural from the file, threshold −85 dBm
+    expected = 1000 * _cost231_km(1842.5, 30, 1.5, 61 + 85, "rural")
+    assert float(footprints["radius_m"].iloc[0]) == pytest.approx(expected, rel=1e-6)
+    assert footprints["environment"].iloc[0] == "rural"
