@@ -78,6 +78,13 @@ class Terrain(StrEnum):
     diffraction = "diffraction"
 
 
+class PopulationUnit(StrEnum):
+    """What the population raster's values are (``count`` would shadow ``str.count``)."""
+
+    COUNT = "count"
+    DENSITY = "density"
+
+
 class By(StrEnum):
     """Extra breakdown of the rows."""
 
@@ -152,6 +159,16 @@ ResidentialOpt = Annotated[
 ]
 PopulationFieldOpt = Annotated[
     str | None, typer.Option("--population-field", help="Areas field with official population counts.")
+]
+PopulationBandOpt = Annotated[
+    int | None,
+    typer.Option("--population-band", help="Raster band with the people (needed with several data bands)."),
+]
+PopulationUnitOpt = Annotated[
+    PopulationUnit | None,
+    typer.Option(
+        "--population-unit", help="Raster values: count (people per pixel, default) or density (per km²)."
+    ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
 SitesLayerOpt = Annotated[
@@ -230,6 +247,8 @@ class AnalysisInputs:
     decimal: DecimalOpt = "."
     residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY
     population_field: PopulationFieldOpt = None
+    population_band: PopulationBandOpt = None
+    population_unit: PopulationUnitOpt = None
     strict: StrictOpt = False
     sites_layer: SitesLayerOpt = None
     areas_layer: AreasLayerOpt = None
