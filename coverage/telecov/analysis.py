@@ -37,6 +37,7 @@ from .metrics import area_metrics, coverage_table, density_suspicion, rescale_of
 from .options import RADIO_OPTIONS, AnalyzeOptions, with_defaults
 from .radio.columns import radio_columns
 from .radio.reach import RadioOptions, radio_options, with_radii
+from .radio.shapes import footprint_shapes
 from .result import Result, RunInfo, RunOptions, raster_info_of
 from .vocabulary import (
     DEFAULT_RADIUS_M,
@@ -174,7 +175,8 @@ def _analyze(
         _check_overlap(area_table, raster)
         site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
-        footprints = footprints_of(site_table.accepted)
+        shapes = footprint_shapes(site_table.accepted, **reading.radio.terrain_options())
+        footprints = footprints_of(site_table.accepted, polygons=None if shapes is None else list(shapes))
         check_budget(estimate_run(
             partition.regions, footprints, [la.members for la in partition.layers], raster,
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
@@ -205,7 +207,7 @@ def _analyze(
     ).with_options(**reading.options())  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
-        layers=partition.layers,
+        layers=partition.layers, shapes=shapes,
     )  # fmt: skip
 
 

@@ -186,10 +186,11 @@ class Result:
 
     def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame:
         """Footprint polygons of the counted sites, optionally of one technology."""
-        sites = self.sites[self.sites["counted"]]
+        keep = self.sites["counted"].to_numpy(dtype=bool)
         if technology is not None:
-            sites = sites[sites["technology"] == technology]
-        return footprint_polygons(sites)
+            keep &= (self.sites["technology"] == technology).to_numpy()
+        shapes = None if self.shapes is None else list(self.shapes[keep])
+        return footprint_polygons(self.sites[keep], polygons=shapes)
 
     def footprint_table(self) -> pd.DataFrame:
         """Return ``footprints.csv``: per accepted site row, its radius and what it assumed.

@@ -51,7 +51,7 @@ FOOTPRINT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 """Columns of ``footprints.csv``: what each accepted site row's footprint assumed."""
 _M_PER_DEG = 111_320.0
-POLYGON_FOOTPRINTS = False
+POLYGON_FOOTPRINTS = True
 """Whether the engine measures polygon footprints (lobes, terrain shadows); until it does, radio
 sectors stay wedges of their boresight radius and `dem` is refused."""
 
