@@ -188,7 +188,7 @@ class Result:
         """Footprint polygons of the counted sites, optionally of one technology."""
         keep = self.sites["counted"].to_numpy(dtype=bool)
         if technology is not None:
-            keep &= (self.sites["technology"] == technology).to_numpy()
+            keep = keep & (self.sites["technology"] == technology).to_numpy()
         shapes = None if self.shapes is None else list(self.shapes[keep])
         return footprint_polygons(self.sites[keep], polygons=shapes)
 

@@ -51,9 +51,6 @@ FOOTPRINT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 """Columns of ``footprints.csv``: what each accepted site row's footprint assumed."""
 _M_PER_DEG = 111_320.0
-POLYGON_FOOTPRINTS = True
-"""Whether the engine measures polygon footprints (lobes, terrain shadows); until it does, radio
-sectors stay wedges of their boresight radius and `dem` is refused."""
 
 
 @dataclass(frozen=True)
@@ -125,11 +122,6 @@ def radio_options(
     """Check the radio options of :func:`telecov.analyze` and return them (``InputError`` if bad)."""
     if dem is not None and not Path(dem).is_file():
         raise InputError(f"`dem` {str(dem)!r}: no such file (a GeoTIFF elevation model)")
-    if dem is not None and not POLYGON_FOOTPRINTS:
-        raise InputError(
-            f"`dem` {str(dem)!r}: terrain shadows need the engine's polygon footprints, which this build "
-            "does not have yet; run without `dem`"
-        )
     if dem_unit not in DEM_UNITS:
         raise InputError(f"`dem_unit` {dem_unit!r}: use m or ft")
     if terrain not in TERRAIN_CHOICES:
