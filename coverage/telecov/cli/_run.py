@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..errors import InputError, StrictError
 from ._console import CliState, err, note
 from .options import AnalysisInputs, Format
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.progress import Progress
 
     from ..analysis import Result
     from ..io.locks import LockHolder
@@ -47,6 +46,8 @@ def parse_radius(values: list[str] | None) -> dict[str, float]:
 
 def progress_bar(*, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
     """Return a transient progress bar on stderr and the callback that advances it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("measuring"), BarColumn(), TextColumn("{task.completed}/{task.total} rows"),
         TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_terminal,

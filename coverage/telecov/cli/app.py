@@ -14,10 +14,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.logging import RichHandler
 from rich.markup import escape
 
-from .. import __version__
 from ..errors import InputError, TooLargeError
 from . import crosswalk, gaps, import_cells, init, report, targets
 from . import map as map_
@@ -95,6 +93,8 @@ _add_commands(app)
 
 def _version(value: bool) -> None:
     if value:
+        from .. import __version__
+
         typer.echo(f"telecov {__version__}")
         raise typer.Exit()
 
@@ -119,6 +119,8 @@ def _global_options(
         level = logging.INFO if verbose else logging.WARNING
     handler: logging.Handler
     if err.is_terminal:
+        from rich.logging import RichHandler  # 0.1 s of imports: only for a terminal
+
         handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:  # a log file or pipe: one plain line per message

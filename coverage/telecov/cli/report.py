@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import out, state_of
@@ -28,6 +27,8 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from ..analysis import Result
     from ..io.outputs import OutputSet
 
@@ -134,6 +135,8 @@ def summary_table(result: Result, *, target: float) -> Table:
         t = t[t["operator"] == "all"]
     total = t[t["level"] == "total"].set_index("technology")
     areas = t[t["level"] == "area"]
+    from rich.table import Table
+
     table = Table(title=f"Coverage — {result.run.counts['areas']['used']} areas, target {target:g} %")
     for col in ("technology", "population %", "residential %", "area %", "covered people",
                 f"areas < {target:g} % pop."):  # fmt: skip

@@ -1,0 +1,92 @@
+"""Start-up: each command imports only what it uses (checked in fresh processes, via ``sys.modules``).
+
+``telecov --version`` and ``--help`` import none of the scientific stack; registering a command
+imports nothing heavy (``<command> --help`` neither); ``telecov report --no-map`` imports neither
+folium nor matplotlib. The wall times themselves are measured by ``scripts/profile_startup.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from telecov.cli.app import COMMANDS
+
+SCIENTIFIC = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio", "numba", "pyarrow")
+MAPS = ("folium", "branca", "jinja2", "matplotlib")
+
+_PROBE = """
+import atexit, json, sys
+path = sys.argv[1]
+def dump():
+    with open(path, "w") as fh:
+        json.dump(sorted(name.split(".")[0] for name in sys.modules), fh)
+atexit.register(dump)
+args = sys.argv[2:]
+sys.argv = ["telecov", *args]
+from telecov.cli import main
+main()
+"""
+
+
+def modules_after(tmp_path: Path, *args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Top-level modules a fresh ``telecov ARGS`` process has imported when it exits."""
+    dump = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(dump), *args],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    return set(json.loads(dump.read_text(encoding="utf-8"))), done
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_import_none_of_the_scientific_stack(tmp_path: Path, flag: str) -> None:
+    modules, done = modules_after(tmp_path, flag)
+    assert done.returncode == 0, done.stderr
+    assert "telecov" in modules and "typer" in modules  # the probe sees what was imported
+    assert not modules & {*SCIENTIFIC, *MAPS}, sorted(modules & {*SCIENTIFIC, *MAPS})
+    if flag == "--help":
+        assert all(name in done.stdout for name in COMMANDS)
+    else:
+        assert done.stdout.startswith("telecov ")
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_command_s_help_imports_nothing_heavy(tmp_path: Path, command: str) -> None:
+    modules, done = modules_after(tmp_path, command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "--" in done.stdout
+    assert not modules & {*SCIENTIFIC, *MAPS}, sorted(modules & {*SCIENTIFIC, *MAPS})
+
+
+def test_report_without_a_map_imports_no_map_library(tmp_path: Path) -> None:
+    from telecov import sample_path
+
+    modules, done = modules_after(
+        tmp_path, "report", "--sites", str(sample_path("sites.csv")), "--areas",
+        str(sample_path("communes.gpkg")), "--population", str(sample_path("population.tif")),
+        "--no-map", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "coverage.csv").is_file()
+    assert not (tmp_path / "out" / "coverage.html").exists()
+    assert {"geopandas", "numba"} <= modules  # it did measure
+    assert not modules & set(MAPS), sorted(modules & set(MAPS))
+
+
+def test_report_with_a_map_imports_folium(tmp_path: Path) -> None:
+    """The check above can fail: the same probe sees folium when the map is written."""
+    from telecov import sample_path
+
+    modules, done = modules_after(
+        tmp_path, "report", "--sites", str(sample_path("sites.csv")), "--areas",
+        str(sample_path("communes.gpkg")), "--population", str(sample_path("population.tif")),
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "coverage.html").is_file()
+    assert "folium" in modules
