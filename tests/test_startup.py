@@ -90,3 +90,72 @@ def test_report_with_a_map_imports_folium(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "coverage.html").is_file()
     assert "folium" in modules
+
+
+# --- the first run: a status line when numba's cache is cold, a progress bar with real totals ---
+
+KERNEL = """
+from numba import njit
+
+
+@njit(cache=True)
+def twice(x):
+    return 2 * x
+"""
+
+
+def test_a_kernel_is_cold_until_its_first_call_caches_it(tmp_path: Path, monkeypatch) -> None:
+    from telecov.cli._kernels import cold_kernels, compiling_notice
+
+    (tmp_path / "startup_probe_kernel.py").write_text(KERNEL, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    kernel = [("startup_probe_kernel", "twice")]
+    assert cold_kernels(kernel) == ["startup_probe_kernel.twice"]
+    assert compiling_notice(kernel) == (
+        "compiling telecov's kernels for this machine (first run only, about 30 s)"
+    )
+    import startup_probe_kernel
+
+    assert startup_probe_kernel.twice(21) == 42  # compiled and cached
+    assert cold_kernels(kernel) == [] and compiling_notice(kernel) is None
+    assert list((tmp_path / "__pycache__").glob("startup_probe_kernel.twice-*.nbi"))
+    # what is not a caching numba dispatcher is never called cold
+    assert cold_kernels([("json", "dumps")]) == []
+
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+
+
+def _base_report(tmp_path: Path, *flags: str) -> list[str]:
+    return [*flags, "report", "--sites", str(CORPUS / "base_sites.csv"), "--areas",
+            str(CORPUS / "base_areas.geojson"), "--population", str(CORPUS / "base_population.tif"),
+            "--no-map", "--out", str(tmp_path / "out"), "--force"]  # fmt: skip
+
+
+def test_the_status_line_shows_before_a_run_that_compiles(tmp_path: Path, monkeypatch, capsys) -> None:
+    from telecov.cli import _kernels
+
+    from _cli import main_in_process
+
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, *_base_report(tmp_path))
+    assert code == 0 and "compiling" not in err  # the kernels are cached by now
+    monkeypatch.setattr(_kernels, "cold_kernels", lambda kernels=(): ["telecov.engine.scan_kernel.scan_band"])
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, *_base_report(tmp_path))
+    assert code == 0
+    assert "compiling telecov's kernels for this machine (first run only, about 30 s)" in err
+    code, _, err = main_in_process(monkeypatch, capsys, tmp_path, *_base_report(tmp_path, "-q"))
+    assert code == 0 and "compiling" not in err
+
+
+def test_the_progress_bar_counts_rows_out_of_the_real_total() -> None:
+    from telecov.cli._run import progress_bar
+
+    progress, update = progress_bar(quiet=True, compiling=True)
+    (task,) = progress.tasks
+    assert task.description == "preparing the inputs and compiling the kernels (first run only)"
+    assert task.total is None and task.fields["rows"] == ""
+    update(0, 1200)
+    assert task.fields["rows"] == "" and task.description.startswith("preparing")
+    update(300, 1200)
+    assert (task.description, task.completed, task.total) == ("measuring", 300, 1200)
+    assert task.fields["rows"] == "300/1,200 pixel rows"
