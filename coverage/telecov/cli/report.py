@@ -187,8 +187,11 @@ def write_report(
     from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
 
-    outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
-    outset.write_text("coverage.geojson", geojson_text(result.areas))
+    exported = {e.value for e in exports or []}  # `--export csv`/`geojson` write these same files
+    if "csv" not in exported:
+        outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
+    if "geojson" not in exported:
+        outset.write_text("coverage.geojson", geojson_text(result.areas))
     for kind in ("sites", "areas"):
         frame = rejects_frame(result.rejected.get(kind))
         outset.write_text(f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))
