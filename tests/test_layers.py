@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"io"}),
     frozenset({"radio"}),
     frozenset({"engine", "footprints"}),
-    frozenset({"analysis", "checks", "metrics", "result"}),
+    frozenset({"analysis", "checks", "metrics", "options", "result"}),
     frozenset({"gaps", "pois", "targets", "crosswalk", "opencellid", "plan", "compare", "distributed"}),
     frozenset({"maps", "exports"}),
     frozenset({"cli"}),

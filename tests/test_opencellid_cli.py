@@ -49,7 +49,9 @@ def test_cli_json_and_csv(tmp_path: Path, cells: Path, monkeypatch, capsys) -> N
     lte = next(r for r in payload["summary"] if r["radio"] == "LTE" and r["mnc"] == "04")
     assert (lte["rule"], lte["distance_m"], lte["sites"], lte["sector_digit_share"]) == ("enb", 1000, 7, None)
     assert payload["cell_sites"].endswith("cell_sites.csv")
-    code, out, err = _main(monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--format", "csv")
+    code, out, err = _main(
+        monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--format", "csv", "--force"
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == ",".join(SUMMARY_COLUMNS) and len(lines) == 1 + 10
@@ -77,11 +79,31 @@ def test_cli_writes_all_files_or_none(tmp_path: Path, cells: Path, monkeypatch, 
     (out / "sites.csv").write_text("old\n", encoding="utf-8")
     (out / "rejected_cells.csv").mkdir()  # cannot be replaced by a file
     code, _, err = _main(
-        monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", "out/sites.csv"
+        monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", "out/sites.csv", "--force"
     )
-    assert code == 2 and "cannot write" in err and "Traceback" not in err
+    assert code == 2 and "rejected_cells.csv: is a folder" in err and "Traceback" not in err
     assert (out / "sites.csv").read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in out.iterdir()) == ["rejected_cells.csv", "sites.csv"]  # no temporary left
+
+
+def test_cli_refuses_existing_files_without_force(tmp_path: Path, cells: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cell_sites.csv").write_text("a file of an earlier import\n", encoding="utf-8")
+    code, _, err = _main(
+        monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", "out/sites.csv"
+    )
+    assert code == 2 and "cell_sites.csv: already exists; pass --force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["cell_sites.csv"]  # nothing written
+    code, _, err = _main(
+        monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", "out/sites.csv", "--force"
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["cell_sites.csv", "rejected_cells.csv", "sites.csv"]
+    assert (out / "cell_sites.csv").read_text(encoding="utf-8").startswith("radio,")
+    code, _, err = _main(monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", str(cells),
+                         "--force")  # fmt: skip
+    assert code == 2 and "overwrite the input" in err  # an input never, even with --force
 
 
 def test_cli_bad_options(tmp_path: Path, cells: Path, monkeypatch, capsys) -> None:

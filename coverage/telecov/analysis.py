@@ -7,10 +7,10 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -33,11 +33,10 @@ from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, rescale_official
+from .options import AnalyzeOptions, with_defaults
 from .result import RasterInfo, Result, RunInfo, RunOptions
 from .vocabulary import (
     DEFAULT_RADIUS_M,
-    DEFAULT_RESIDENTIAL_DENSITY,
-    DEFAULT_RESOLUTION_M,
     MAX_RADIUS_M,
     Vocabulary,
     VocabularySpec,
@@ -100,27 +99,9 @@ def analyze(
     areas: str | Path | gpd.GeoDataFrame | None = None,
     population: str | Path | Any | None = None,
     *,
-    area_id: str | None = None,
-    area_name: str | None = None,
-    parent: str | None = None,
-    select: str | Mapping[str, str] | None = None,
-    radius: Mapping[str, float] | None = None,
-    include_planned: bool = False,
-    residential_density: float = DEFAULT_RESIDENTIAL_DENSITY,
-    population_field: str | None = None,
-    sites_crs: str | None = None,
-    areas_crs: str | None = None,
-    by_operator: bool = False,
-    combined: bool = False,
-    resolution_m: float = DEFAULT_RESOLUTION_M,
-    strict: bool = False,
-    encoding: str | None = None,
-    decimal: str = ".",
-    sites_layer: str | None = None,
-    areas_layer: str | None = None,
-    vocabulary: VocabularySpec | Vocabulary | None = None,
     progress: Callable[[int, int], None] | None = None,
     outputs: Collection[str] = (),
+    **options: Unpack[AnalyzeOptions],
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
 
@@ -129,35 +110,13 @@ def analyze(
     sites, areas, population
         Paths or in-memory objects ((Geo)DataFrame, open rasterio dataset). All three None:
         the bundled sample.
-    area_id, area_name, parent
-        Area fields (id and name detected when None); ``parent`` adds parent rows.
-    select
-        ``"FIELD=VALUE"`` keeping a subset of areas.
-    radius
-        Default radius (m) per technology for sites without ``radius_m``.
-    include_planned, by_operator, combined
-        Count planned sites too; add rows per operator; add the combined layers
-        ``any_mobile`` and ``4G+``.
-    residential_density
-        People per km² from which a pixel is residential.
-    population_field
-        Areas field with official population counts: counts rescaled per area.
-    sites_crs, areas_crs
-        CRS for inputs that lack one (and for ``x``/``y`` site columns).
-    resolution_m
-        Scan-line spacing in metres (accuracy contract met at the default).
-    strict
-        Raise :class:`StrictError` when any row is refused.
-    encoding, decimal
-        Text encoding and decimal separator of CSV sites.
-    sites_layer, areas_layer
-        Layer (sites: or workbook sheet) to read when a file holds several of points / polygons.
-    vocabulary
-        Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
     progress
         Callback (done, total) for the measuring step.
     outputs
         Files the caller will write (``coverage.gpkg``, ...), for the estimate made before measuring.
+    **options
+        The keyword options of :class:`~telecov.options.AnalyzeOptions` (``area_id``,
+        ``radius``, ``resolution_m``, ``strict``, ...), each documented there.
 
     Raises
     ------
@@ -166,19 +125,19 @@ def analyze(
     TooLargeError
         The estimated peak memory exceeds what this process may use (exit 3); a
         ``TelecovWarning`` when it is over half of that, 1 GB of outputs or 10 minutes.
+    TypeError
+        A keyword that is not an option.
 
     """
-    options = RunOptions(
-        area_id=area_id, area_name=area_name, parent=parent,
-        select=dict(select) if isinstance(select, Mapping) else select,
-        include_planned=include_planned, residential_density=residential_density,
-        population_field=population_field, sites_crs=sites_crs, areas_crs=areas_crs,
-        by_operator=by_operator, combined=combined, resolution_m=resolution_m, strict=strict,
-    )  # fmt: skip
+    given = with_defaults(options)
+    select = given["select"]
+    given["select"] = dict(select) if isinstance(select, Mapping) else select
+    run_options = RunOptions(**{f.name: given[f.name] for f in fields(RunOptions)})
+    reading = _Reading(**{f.name: given[f.name] for f in fields(_Reading)})
     sources = _Sources(sites=sites, areas=areas, population=population)
-    reading = _Reading(encoding=encoding, decimal=decimal, sites_layer=sites_layer, areas_layer=areas_layer,
-                       vocabulary=vocabulary)  # fmt: skip
-    return _analyze(sources, options, radius=radius, reading=reading, progress=progress, outputs=outputs)
+    return _analyze(
+        sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs
+    )
 
 
 def _analyze(

@@ -19,7 +19,7 @@ from ..vocabulary import (
     DEFAULT_SPLIT_DISTANCE_M,
 )
 from ._console import out
-from .options import EncodingOpt, Format, FormatOpt
+from .options import EncodingOpt, ForceOpt, Format, FormatOpt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,17 +76,19 @@ def import_cells_command(
     ] = DEFAULT_NR_GNB_BITS,
     encoding: EncodingOpt = None,
     fmt: FormatOpt = Format.table,
+    force: ForceOpt = False,
 ) -> None:
     """Group OpenCelliD cells into sites: by eNB/gNB/RNC/LAC and sector digit, then by distance.
 
     Writes the sites file and, beside it, cell_sites.csv (each accepted cell's site) and
-    rejected_cells.csv; prints cells → sites per operator and radio with the rule used.
+    rejected_cells.csv; prints cells → sites per operator and radio with the rule used. Existing
+    files are replaced only with --force; the input never.
     """
     from ..io.formats import csv_text
     from ..io.refusals import rejects_frame
     from ..opencellid import import_cells
 
-    companions = _output_paths(output, cells=cells)
+    companions = _output_paths(output, cells=cells, force=force)
     result = import_cells(
         cells, mcc=mcc or None, bbox=_parse_bbox(bbox), use_range=use_range,
         split_distance_m=split_distance, group_distance_m=group_distance,
@@ -112,30 +114,23 @@ def import_cells_command(
     out.print(f"wrote {output}, {companions['cell_sites']} and {companions['rejected']}")
 
 
-def _output_paths(output: Path, *, cells: Path) -> dict[str, Path]:
-    """Return the files written beside ``output``, refusing names that are the input's or theirs."""
-    if output.exists() and output.is_dir():
-        raise InputError(f"--output {output}: is a folder; give a file name such as sites.csv")
+def _output_paths(output: Path, *, cells: Path, force: bool) -> dict[str, Path]:
+    """Return the files written beside ``output``; refuse the input, their names, existing files."""
+    from ..io.outputs import check_output_file
+
     if output.name in (CELL_SITES_NAME, REJECTS_NAME):
         raise InputError(
             f"--output {output}: {output.name} is written beside the sites file; name it otherwise"
         )
     paths = {"cell_sites": output.parent / CELL_SITES_NAME, "rejected": output.parent / REJECTS_NAME}
     for path in (output, *paths.values()):
-        if _same_file(path, cells):
-            raise InputError(f"--output {output}: would overwrite the input {cells} ({path.name})")
+        check_output_file(path, force=force, inputs=[cells], option="--output")
     return paths
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return a.samefile(b)
-    return a.resolve() == b.resolve()
 
 
 def _replace_together(texts: dict[Path, str]) -> None:
     """Write every file to a temporary sibling first, then move each into place (atomic per file)."""
-    from ..io.outputs import write_text_file
+    from ..io.outputs import umask_mode, write_text_file
 
     staged: list[tuple[Path, Path]] = []
     try:
@@ -145,7 +140,7 @@ def _replace_together(texts: dict[Path, str]) -> None:
             os.close(fd)
             staged.append((Path(name), path))
             write_text_file(Path(name), text)
-            Path(name).chmod(0o644)
+            Path(name).chmod(umask_mode())
         for tmp, target in staged:
             os.replace(tmp, target)
     finally:

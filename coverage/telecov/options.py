@@ -1,0 +1,97 @@
+"""The keyword options of :func:`telecov.analyze`, documented and typed in one place.
+
+:class:`AnalyzeOptions` lists every option with its type; :data:`DEFAULTS` gives the value of
+an option that is not passed. A command-line flag is the option's name with dashes
+(``resolution_m`` → ``--resolution``, see ``telecov.cli.options``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from .vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_RESOLUTION_M, Vocabulary, VocabularySpec
+
+__all__ = ["DEFAULTS", "AnalyzeOptions", "with_defaults"]
+
+
+class AnalyzeOptions(TypedDict, total=False):
+    """Keyword options of :func:`telecov.analyze`; every one may be left out.
+
+    Attributes
+    ----------
+    area_id, area_name, parent
+        Area fields (id and name detected when None); ``parent`` adds parent rows.
+    select
+        ``"FIELD=VALUE"`` (or ``{FIELD: VALUE}``) keeping a subset of areas.
+    radius
+        Default radius (m) per technology for sites without ``radius_m``.
+    include_planned, by_operator, combined
+        Count planned sites too; add rows per operator; add the combined layers
+        ``any_mobile`` and ``4G+``.
+    residential_density
+        People per km² from which a pixel is residential.
+    population_field
+        Areas field with official population counts: counts rescaled per area.
+    sites_crs, areas_crs
+        CRS for inputs that lack one (and for ``x``/``y`` site columns).
+    resolution_m
+        Scan-line spacing in metres (accuracy contract met at the default).
+    strict
+        Raise :class:`~telecov.errors.StrictError` when any row is refused.
+    encoding, decimal
+        Text encoding and decimal separator of CSV sites.
+    sites_layer, areas_layer
+        Layer (sites: or workbook sheet) to read when a file holds several of points / polygons.
+    vocabulary
+        Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
+
+    """
+
+    area_id: str | None
+    area_name: str | None
+    parent: str | None
+    select: str | Mapping[str, str] | None
+    radius: Mapping[str, float] | None
+    include_planned: bool
+    residential_density: float
+    population_field: str | None
+    sites_crs: str | None
+    areas_crs: str | None
+    by_operator: bool
+    combined: bool
+    resolution_m: float
+    strict: bool
+    encoding: str | None
+    decimal: str
+    sites_layer: str | None
+    areas_layer: str | None
+    vocabulary: VocabularySpec | Vocabulary | None
+
+
+DEFAULTS: dict[str, Any] = {
+    "area_id": None, "area_name": None, "parent": None, "select": None, "radius": None,
+    "include_planned": False, "residential_density": DEFAULT_RESIDENTIAL_DENSITY,
+    "population_field": None, "sites_crs": None, "areas_crs": None, "by_operator": False,
+    "combined": False, "resolution_m": DEFAULT_RESOLUTION_M, "strict": False, "encoding": None,
+    "decimal": ".", "sites_layer": None, "areas_layer": None, "vocabulary": None,
+}  # fmt: skip
+"""The value of each option of :class:`AnalyzeOptions` that is not passed."""
+
+
+def with_defaults(options: Mapping[str, Any], *, function: str = "analyze") -> dict[str, Any]:
+    """Return every option, the missing ones at their default.
+
+    Raises
+    ------
+    TypeError
+        For a name that is not an option, as Python does for an unknown keyword argument.
+
+    """
+    for name in options:
+        if name not in DEFAULTS:
+            close = difflib.get_close_matches(name, DEFAULTS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
+    return {**DEFAULTS, **options}
