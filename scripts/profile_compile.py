@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,8 +35,9 @@ records = []
 
 class Recorder(event.Listener):
     def on_start(self, ev):
-        records.append(("start", ev.data["dispatcher"].py_func.__module__ + "." +
-                        ev.data["dispatcher"].py_func.__qualname__, str(ev.data["args"]), time.perf_counter()))
+        func = ev.data["dispatcher"].py_func
+        name = func.__module__ + "." + func.__qualname__
+        records.append(("start", name, str(ev.data["args"]), time.perf_counter()))
 
     def on_end(self, ev):
         records.append(("end", "", "", time.perf_counter()))
@@ -43,11 +46,12 @@ event.register("numba:compile", Recorder())
 sys.argv = ["telecov", *sys.argv[2:]]
 out = sys.argv  # keep
 t0 = time.perf_counter()
+code = 0
 try:
     from telecov.cli import main
     main()
-except SystemExit:
-    pass
+except SystemExit as exc:
+    code = exc.code or 0
 wall = time.perf_counter() - t0
 stack, spent = [], {}
 for kind, name, args, t in records:
@@ -61,7 +65,7 @@ for kind, name, args, t in records:
         if stack:
             stack[-1][3] += total
 with open(sys.argv_path if hasattr(sys, "argv_path") else __import__("os").environ["PROFILE_OUT"], "w") as fh:
-    json.dump({"wall": wall, "spent": spent}, fh)
+    json.dump({"wall": wall, "spent": spent, "code": code}, fh)
 """
 
 
@@ -71,18 +75,24 @@ def sample_args(out: Path) -> list[str]:
 
     return ["report", "--sites", str(sample_path("sites.csv")), "--areas", str(sample_path("communes.gpkg")),
             "--population", str(sample_path("population.tif")), "--no-map", "--format", "csv",
-            "--out", str(out), "--force"]  # fmt: skip
+            "--out", str(out)]  # fmt: skip
 
 
 def run(args: list[str], *, cache: Path, cwd: Path) -> dict[str, object]:
     """One child process: its wall time and the compile time of each kernel."""
     out = cwd / "profile.json"
+    shutil.rmtree(cwd / "out", ignore_errors=True)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PROFILE_OUT": str(out)}
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", _CHILD, "-", *args], cwd=cwd, env=env, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(out.read_text())
+    if result["code"] != 0:
+        raise SystemExit(f"telecov {' '.join(args)} exited with {result['code']}")
     result["process"] = time.perf_counter() - t0
+    result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return dict(result)
 
 
@@ -98,18 +108,21 @@ def main() -> None:
         for i in range(opts.repeat):
             load = os.getloadavg()[0]
             colds.append(run(args, cache=cwd / f"cache{i}", cwd=cwd))
-            print(f"cold run {i + 1}: {colds[-1]['process']:.2f} s (load {load:.2f})", flush=True)
+            print(f"cold run {i + 1}: {colds[-1]['process']:.2f} s wall, {colds[-1]['cpu']:.2f} s CPU "
+                  f"(load {load:.2f})", flush=True)  # fmt: skip
         load = os.getloadavg()[0]
         warm = run(args, cache=cwd / "cache0", cwd=cwd)
-        print(f"warm run: {warm['process']:.2f} s (load {load:.2f})")
+        print(f"warm run: {warm['process']:.2f} s wall, {warm['cpu']:.2f} s CPU (load {load:.2f})")
     spent: dict[str, list[float]] = {}
     for cold in colds:
         for key, seconds in dict(cold["spent"]).items():  # type: ignore[call-overload]
             spent.setdefault(key, []).append(seconds)
     rows = sorted(((statistics.median(v), k) for k, v in spent.items()), reverse=True)
     total = sum(s for s, _ in rows)
-    print(f"\ncompiling: {total:.2f} s in {len(rows)} compilations (median over cold runs); "
-          f"process median {statistics.median(float(c['process']) for c in colds):.2f} s")  # type: ignore[arg-type]
+    print(
+        f"\ncompiling: {total:.2f} s in {len(rows)} compilations (median over cold runs); "
+        f"process median {statistics.median(float(c['process']) for c in colds):.2f} s"
+    )  # type: ignore[arg-type]
     by_kernel: dict[str, float] = {}
     for seconds, key in rows:
         by_kernel[key.split(" ", 1)[0]] = by_kernel.get(key.split(" ", 1)[0], 0.0) + seconds

@@ -187,6 +187,7 @@ def write_report(
     from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
 
+    t0 = time.perf_counter()
     exported = {e.value for e in exports or []}  # `--export csv`/`geojson` write these same files
     if "csv" not in exported:
         outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
@@ -208,4 +209,6 @@ def write_report(
     run = result.run.with_options(
         target_pct=target, map=map_, export=sorted({e.value for e in exports or []})
     )
-    outset.commit(run.to_json())
+    doc = run.to_json()  # the files' writing time (up to the manifest) beside the analysis' steps
+    doc["timings_s"] = {**doc.get("timings_s", {}), "write": round(time.perf_counter() - t0, 4)}
+    outset.commit(doc)
