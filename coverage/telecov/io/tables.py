@@ -190,8 +190,10 @@ def _read_with_arrow(text: str, *, sep: str) -> pd.DataFrame | None:
         return None
     if table.column_names != names:
         return None
-    frame: pd.DataFrame = table.to_pandas()
-    return frame.astype(str) if len(frame) else frame
+    frame: pd.DataFrame = table.to_pandas(self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def _split_by_hand(text: str, *, sep: str, name: str) -> CsvTable:
