@@ -19,7 +19,7 @@ from telecov.errors import TelecovWarning
 from _cli import main_in_process
 from _worlds import Grid, write_raster
 
-ANALYSING = ("report", "gaps", "map", "targets")
+ANALYSING = ("report", "gaps", "map", "targets", "plan")
 OWN_OPTIONS = {
     "report": {
         "out_dir",
@@ -30,12 +30,33 @@ OWN_OPTIONS = {
         "excel_safe",
         "poi",
         "crosswalk",
+        "compare",
         "force",
         "wait",
     },
     "gaps": {"technology", "target", "metric", "fmt", "export", "min_people", "out_dir", "force", "wait"},
     "map": {"out_dir", "technology", "metric", "png", "tiles", "attribution", "force", "wait"},
     "targets": {"plan", "check", "poi", "fmt", "out_dir", "wait"},
+    "plan": {
+        "technology",
+        "target",
+        "metric",
+        "scope",
+        "budget",
+        "budget_cost",
+        "min_gain",
+        "min_spacing",
+        "exclude",
+        "candidates",
+        "upgrade_from",
+        "grid",
+        "check",
+        "no_map",
+        "fmt",
+        "out_dir",
+        "force",
+        "wait",
+    },
 }
 
 
@@ -119,6 +140,9 @@ def _areas_named(command: str, stdout: str, out_dir: Path) -> set[str]:
     rows = json.loads(stdout)
     if command == "targets":
         return set(rows[0]["failing_areas"])
+    if command == "plan":
+        table = (out_dir / "coverage_after.csv").read_text(encoding="utf-8").splitlines()[1:]
+        return {line.split(",")[1] for line in table if line.startswith("area,")}
     return {r["area_id"] for r in rows if command == "gaps" or r["level"] == "area"}
 
 
@@ -127,6 +151,7 @@ ARGS = {
     "gaps": ["gaps", "--technology", "4G", "--target", "100", "--format", "json"],
     "map": ["map"],
     "targets": ["targets", "PLAN", "--format", "json"],
+    "plan": ["plan", "--technology", "5G", "--upgrade-from", "4G", "--no-map", "--format", "json"],
 }
 
 
@@ -208,6 +233,8 @@ BAD_ARGS = {
     "gaps": ["--technology", "6G"],
     "map": ["--technology", "6G"],
     "targets": ["missing-plan.toml"],
+    "plan": ["--technology", "6G"],
+    "compare": ["missing-before", "missing-after"],
     "crosswalk": ["--from", "missing-old.gpkg", "--to", "missing-new.gpkg"],
     "import-cells": ["missing-cells.csv"],
     "init": ["--output", "taken.toml"],

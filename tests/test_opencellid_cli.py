@@ -118,3 +118,20 @@ def test_cli_bad_options(tmp_path: Path, cells: Path, monkeypatch, capsys) -> No
     (tmp_path / "afile").write_text("x")
     code, _, err = _main(monkeypatch, capsys, tmp_path, "import-cells", str(cells), "--output", "afile/s.csv")
     assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_import_estimated_before_reading(tmp_path: Path, cells: Path) -> None:
+    import gzip
+
+    from telecov.errors import TooLargeError
+    from telecov.io.resources import Memory, check_budget
+    from telecov.opencellid.importer import PEAK_PER_TEXT_BYTE, estimate_import
+
+    text = cells.read_bytes() * 50
+    plain, packed = tmp_path / "many.csv", tmp_path / "many.csv.gz"
+    plain.write_bytes(text)
+    packed.write_bytes(gzip.compress(text))
+    assert estimate_import(packed).peak_bytes == estimate_import(plain).peak_bytes  # the uncompressed size
+    assert estimate_import(plain).peak_bytes == int(PEAK_PER_TEXT_BYTE * len(text))
+    with pytest.raises(TooLargeError, match=r"of cell text.*split the cells file"):
+        check_budget(estimate_import(packed), memory=Memory(ram=len(text)))

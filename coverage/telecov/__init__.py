@@ -43,6 +43,9 @@ _LAZY = {
     "poi_coverage": "pois",
     "read_plan": "targets",
     "check_targets": "targets",
+    "plan_sites": "plan",
+    "SitePlan": "plan",
+    "compare": "compare",
     "import_cells": "opencellid",
     "crosswalk": "crosswalk",
     "reaggregate": "crosswalk",
@@ -60,6 +63,7 @@ _LAZY = {
 if TYPE_CHECKING:
     __version__: str
     from .analysis import analyze, sample_path
+    from .compare import compare
     from .crosswalk import crosswalk, reaggregate
     from .errors import InputError, StrictError, TelecovError, TelecovWarning, TooLargeError
     from .exports import export_result
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
     from .maps.html import coverage_map, save_map
     from .maps.png import coverage_png
     from .opencellid import import_cells
+    from .plan import SitePlan, plan_sites
     from .pois import poi_coverage
     from .result import Result
     from .targets import check_targets, read_plan
@@ -74,6 +79,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InputError",
     "Result",
+    "SitePlan",
     "StrictError",
     "TelecovError",
     "TelecovWarning",
@@ -81,6 +87,7 @@ __all__ = [
     "__version__",
     "analyze",
     "check_targets",
+    "compare",
     "coverage_map",
     "coverage_png",
     "crosswalk",
@@ -88,6 +95,7 @@ __all__ = [
     "gap_polygons",
     "gaps",
     "import_cells",
+    "plan_sites",
     "poi_coverage",
     "read_plan",
     "reaggregate",
@@ -131,10 +139,11 @@ def _verb(name: str) -> property:
 
 
 class _Package(ModuleType):
-    """The package's own module type: ``gaps`` and ``crosswalk`` are functions and modules alike."""
+    """The package's own module type: ``gaps``, ``crosswalk``, ``compare`` are functions and modules alike."""
 
     gaps = _verb("gaps")
     crosswalk = _verb("crosswalk")
+    compare = _verb("compare")
 
 
 sys.modules[__name__].__class__ = _Package

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import InputError, TooLargeError
-from . import crosswalk, gaps, import_cells, init, report, targets
+from . import compare, crosswalk, gaps, import_cells, init, plan, report, targets
 from . import map as map_
 from ._console import CliState, err, show_warnings, state_of
 from ._run import EXIT_INPUT, EXIT_INTERNAL, EXIT_TOO_LARGE
@@ -36,6 +36,8 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "gaps": gaps.gaps,
     "map": map_.map_command,
     "targets": targets.targets,
+    "plan": plan.plan,
+    "compare": compare.compare_command,
     "crosswalk": crosswalk.crosswalk_command,
     "import-cells": import_cells.import_cells_command,
     "init": init.init_command,

@@ -27,6 +27,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.table import Table
 
     from ..analysis import Result
@@ -38,6 +39,10 @@ NoMapOpt = Annotated[bool, typer.Option("--no-map", help="Do not write coverage.
 PoiOpt = Annotated[
     list[str] | None,
     typer.Option("--poi", help="Points/zones of interest NAME=FILE (repeatable): poi_coverage.csv."),
+]
+CompareOpt = Annotated[
+    Path | None,
+    typer.Option("--compare", help="An earlier report folder: adds comparison.csv (and comparison.html)."),
 ]
 CrosswalkOpt = Annotated[
     Path | None,
@@ -52,7 +57,12 @@ REPORT_FILES = ("coverage.csv", "coverage.geojson", "rejected_sites.csv", "rejec
 
 
 def report_names(
-    *, map_: bool, poi: bool = False, crosswalk: bool = False, exports: list[ExportFormat] | None = None
+    *,
+    map_: bool,
+    poi: bool = False,
+    crosswalk: bool = False,
+    exports: list[ExportFormat] | None = None,
+    compare: bool = False,
 ) -> list[str]:
     """Return the files a report writes into ``--out`` with these options (``run.json`` aside)."""
     from ..exports import export_names
@@ -60,6 +70,7 @@ def report_names(
     names = [*REPORT_FILES, *(["coverage.html"] if map_ else [])]
     names += [*(["poi_coverage.csv", "rejected_pois.csv"] if poi else [])]
     names += [*(["coverage_reaggregated.csv"] if crosswalk else [])]
+    names += [*(["comparison.csv", *(["comparison.html"] if map_ else [])] if compare else [])]
     names += export_names([e.value for e in exports or []])
     return sorted(set(names))
 
@@ -77,6 +88,7 @@ def report(
     excel_safe: ExcelSafeOpt = False,
     poi: PoiOpt = None,
     crosswalk: CrosswalkOpt = None,
+    compare: CompareOpt = None,
     force: ForceOpt = False,
     wait: WaitOpt = 0.0,
 ) -> None:
@@ -87,11 +99,19 @@ def report(
     t0 = time.perf_counter()
     quiet = state_of(ctx).quiet
     poi_files = parse_poi_options(poi) if poi else {}
-    names = report_names(map_=not no_map, poi=bool(poi), crosswalk=crosswalk is not None, exports=export)
+    names = report_names(
+        map_=not no_map,
+        poi=bool(poi),
+        crosswalk=crosswalk is not None,
+        exports=export,
+        compare=compare is not None,
+    )
     sources = input_paths(inputs, crosswalk, *poi_files.values())
     with open_output_set(
         out_dir, command="report", names=names, inputs=sources, force=force, wait=wait, quiet=quiet
     ) as outset:
+        # the earlier table is read before the new set may replace it (``--compare`` may be ``--out``)
+        compared = _earlier(compare) if compare is not None else None
         result = run_analysis(
             inputs, out_dir=out_dir, command="report", quiet=quiet, outputs=outset, excel_safe=excel_safe,
             planned=tuple(names),
@@ -101,8 +121,9 @@ def report(
             **(_reaggregated(result, crosswalk, excel_safe=excel_safe) if crosswalk is not None else {}),
         }
         write_report(
-            result, outset, map_=not no_map, target=target, exports=export, excel_safe=excel_safe, extra=extra
-        )
+            result, outset, map_=not no_map, target=target, exports=export, excel_safe=excel_safe,
+            extra=extra, compared=compared,
+        )  # fmt: skip
     print_report(result, fmt, target=target, excel_safe=excel_safe)
     log.info("done in %.2f s; outputs in %s", time.perf_counter() - t0, out_dir)
 
@@ -126,6 +147,28 @@ def _reaggregated(result: Result, crosswalk: Path, *, excel_safe: bool) -> dict[
 
     moved = reaggregate(result.table, read_crosswalk(crosswalk))
     return {"coverage_reaggregated.csv": csv_text(moved, excel_safe=excel_safe)}
+
+
+def _earlier(folder: Path) -> pd.DataFrame:
+    """Return the coverage table of the earlier report to compare with."""
+    from ..compare import read_report
+
+    return read_report(folder)[0]
+
+
+def _write_comparison(
+    result: Result, compared: pd.DataFrame, outset: OutputSet, *, map_: bool, target: float, excel_safe: bool
+) -> None:
+    """Write ``comparison.csv`` (and ``comparison.html``) of the earlier table and this result."""
+    from ..compare import compare
+    from ..io.formats import csv_text
+    from .compare import comparison_map
+
+    frame = compare(compared, result.table, target=target)
+    outset.write_text("comparison.csv", csv_text(frame, excel_safe=excel_safe))
+    if map_:
+        comparison_map(frame, result.table, result.areas, outset.path("comparison.html"), technology=None,
+                       metric="population")  # fmt: skip
 
 
 def summary_table(result: Result, *, target: float) -> Table:
@@ -178,11 +221,13 @@ def write_report(
     exports: list[ExportFormat] | None = None,
     excel_safe: bool = False,
     extra: dict[str, str] | None = None,
+    compared: pd.DataFrame | None = None,
 ) -> None:
     """Write the report's set into ``outset`` and commit it (``extra``: more files, name → text).
 
     ``run.json`` is the set's manifest: the run's inputs, options and counts, and each file's
-    name, size and sha256.
+    name, size and sha256. ``compared``: an earlier report's table; adds ``comparison.csv``
+    (and ``comparison.html`` with the map).
     """
     from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
@@ -202,6 +247,8 @@ def write_report(
         from ..maps.html import coverage_map, save_map
 
         save_map(coverage_map(result), outset.path("coverage.html"))
+    if compared is not None:
+        _write_comparison(result, compared, outset, map_=map_, target=target, excel_safe=excel_safe)
     if exports:
         from ..exports import write_exports
 

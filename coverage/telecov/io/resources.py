@@ -40,6 +40,7 @@ ADVICE: dict[str, str] = {
     "footprints": "export fewer files (footprints are written by the geojson, gpkg and parquet exports)",
     "sites": "use fewer sites",
     "areas": "use `select` or simplified boundaries",
+    "cells": "split the cells file (e.g. one file per MCC) or use a machine with more memory",
 }
 """What to change, by the name of the largest part of an estimate."""
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,28 +31,73 @@ _WHOLE = r"\+?\d{1,15}"
 """A whole number ≥ 0 that a float holds exactly (ids have at most 36 bits)."""
 
 
-def read_rows(path: Path, *, encoding: str | None) -> tuple[list[str], list[list[str]]]:
-    """Return the header (given or the standard one) and the non-blank rows of a file."""
-    text = read_text(path, encoding=encoding)
-    rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if r and any(c.strip() for c in r)]
-    if not rows:
+CHUNK_ROWS = 100_000
+"""Rows parsed at a time: Python lists of strings only ever hold one chunk (2 GB of cells fit)."""
+
+
+def read_table(path: Path, *, encoding: str | None) -> tuple[list[str], pd.DataFrame, NDArray[np.int64]]:
+    """Return the header (given or the standard one), the rows as text columns, each row's field count.
+
+    Blank lines are skipped; rows are parsed :data:`CHUNK_ROWS` at a time into Arrow-backed
+    text columns, so memory grows with the file's bytes, not with Python objects per cell.
+    """
+    text = read_text(path, encoding=encoding).lstrip("\ufeff")
+    reader = (r for r in csv.reader(_lines(text)) if r and any(c.strip() for c in r))
+    first = next(reader, None)
+    if first is None:
         raise InputError(f"{path}: file is empty")
-    first = [c.strip() for c in rows[0]]
-    if "radio" in {c.lower() for c in first}:
-        header, rows = _given_header(first, name=str(path)), rows[1:]
+    header = [c.strip() for c in first]
+    pending: list[list[str]] = []
+    if "radio" in {c.lower() for c in header}:
+        header = _given_header(header, name=str(path))
     else:
-        if len(first) < len(REQUIRED_COLUMNS) or not first[0].strip().isalpha():
+        if len(header) < len(REQUIRED_COLUMNS) or not header[0].strip().isalpha():
             raise InputError(
                 f"{path}: line 1 is neither an OpenCelliD header nor a cell row "
                 f"(expected {', '.join(OPENCELLID_COLUMNS)})"
             )
-        width = max(len(r) for r in rows)
-        header = list(OPENCELLID_COLUMNS[:width]) + [
-            f"extra_{i}" for i in range(len(OPENCELLID_COLUMNS), width)
-        ]
-    if not rows:
+        pending, header = [first], list(OPENCELLID_COLUMNS)
+    chunks, widths = _chunks(reader, pending, header)
+    if not chunks:
         raise InputError(f"{path}: no cell rows (the file has a header only)")
-    return header, rows
+    return header, pd.concat(chunks, ignore_index=True), np.concatenate(widths)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Yield the lines of ``text`` with their endings, one at a time (no copy of the whole text)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _chunks(
+    reader: Iterator[list[str]], pending: list[list[str]], header: list[str]
+) -> tuple[list[pd.DataFrame], list[NDArray[np.int64]]]:
+    """Parse the rows into text frames of :data:`CHUNK_ROWS` rows, and their field counts."""
+    width = len(header)
+    frames: list[pd.DataFrame] = []
+    widths: list[NDArray[np.int64]] = []
+    rows = pending
+    for row in reader:
+        rows.append(row)
+        if len(rows) == CHUNK_ROWS:
+            frames.append(_frame(rows, header, width))
+            widths.append(np.array([len(r) for r in rows], dtype=np.int64))
+            rows = []
+    if rows:
+        frames.append(_frame(rows, header, width))
+        widths.append(np.array([len(r) for r in rows], dtype=np.int64))
+    return frames, widths
+
+
+def _frame(rows: list[list[str]], header: list[str], width: int) -> pd.DataFrame:
+    columns = list(zip(*((r + [""] * width)[:width] for r in rows), strict=True))
+    return pd.DataFrame(
+        {h: pd.array(c, dtype="string[pyarrow]") for h, c in zip(header, columns, strict=True)}
+    )
 
 
 def _given_header(header: list[str], *, name: str) -> list[str]:
@@ -90,12 +134,13 @@ def _floats(text: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     return values, ~np.isfinite(values)
 
 
-def cell_values(table: pd.DataFrame, refusals: Refusals) -> dict[str, NDArray[Any]]:
+def cell_values(table: pd.DataFrame, refusals: Refusals) -> dict[str, Any]:
     """Technology, integers, position, range and samples of every row; bad values refused."""
     radio = table["radio"].str.strip()
     technology = radio.str.upper().map(RADIO_TECHNOLOGY).fillna("").to_numpy(dtype=object)
     refusals.refuse(technology == "", "radio", _quoted("unknown or unsupported radio ", radio))
-    values: dict[str, NDArray[Any]] = {"technology": technology, "radio": radio.to_numpy(dtype=object)}
+    names = radio.astype("category")  # a few spellings: codes, not a string per cell
+    values: dict[str, Any] = {"technology": technology, "radio": names}
     for col in ("mcc", "net", "area", "cell"):
         values[col], bad = _integers(table[col])
         refusals.refuse(bad, col, _quoted("not a whole number ≥ 0: ", table[col]))
@@ -125,7 +170,7 @@ def _optional_numbers(table: pd.DataFrame, col: str) -> NDArray[np.float64]:
     return pd.to_numeric(table[col].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
 
 
-def refuse_ids(values: dict[str, NDArray[Any]], refusals: Refusals) -> None:
+def refuse_ids(values: dict[str, Any], refusals: Refusals) -> None:
     """Refuse ids too long for their radio's layout and the placeholder ids that mean "unknown"."""
     tech = values["technology"]
     for technology, radio in TECHNOLOGY_RADIO.items():
@@ -155,7 +200,7 @@ def _placeholder(name: str, ids: NDArray[np.float64], listed: str) -> Callable[[
 
 
 def refuse_unselected(
-    values: dict[str, NDArray[Any]], *, mccs: set[int] | None, box: Box | None, refusals: Refusals
+    values: dict[str, Any], *, mccs: set[int] | None, box: Box | None, refusals: Refusals
 ) -> None:
     """Refuse cells of other country codes than ``mccs`` and cells outside ``box``."""
     if mccs is not None:
@@ -170,7 +215,7 @@ def refuse_unselected(
         refusals.refuse(outside, "lon", f"outside the bounding box {west:g},{south:g},{east:g},{north:g}")
 
 
-def refuse_duplicates(values: dict[str, NDArray[Any]], refusals: Refusals) -> None:
+def refuse_duplicates(values: dict[str, Any], refusals: Refusals) -> None:
     """Refuse a cell whose key (radio, mcc, net, area, cell) an earlier accepted row already has."""
     pos = np.flatnonzero(refusals.ok)
     if not len(pos):
@@ -178,17 +223,18 @@ def refuse_duplicates(values: dict[str, NDArray[Any]], refusals: Refusals) -> No
     key = pd.DataFrame({c: values[c][pos] for c in ("technology", "mcc", "net", "area", "cell")})
     group = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     first = pd.Series(pos).groupby(group).transform("min").to_numpy()
-    first_of = dict(zip(pos.tolist(), first.tolist(), strict=True))
+    first_of = np.full(len(values["lon"]), -1, dtype=np.int64)  # row position → its key's first row
+    first_of[pos] = first
     same = "duplicate cell: same radio, mcc, net, area and cell as row"
     refusals.refuse(pos[first != pos], "cell", lambda i: f"{same} {first_of[i] + 1}")
 
 
-def accepted_cells(values: dict[str, NDArray[Any]], ok: NDArray[np.bool_]) -> pd.DataFrame:
+def accepted_cells(values: dict[str, Any], ok: NDArray[np.bool_]) -> pd.DataFrame:
     """Return the accepted cells in the columns the grouping takes (``row``: 1-based data row)."""
     return pd.DataFrame(
         {
             "technology": values["technology"][ok],
-            "radio": values["radio"][ok],
+            "radio": values["radio"][ok].reset_index(drop=True),
             "mcc": values["mcc"][ok].astype(np.int64),
             "mnc": values["net"][ok].astype(np.int64),
             "area": values["area"][ok].astype(np.int64),
