@@ -3,9 +3,9 @@
 Every command that writes into ``--out`` keeps one manifest there: ``run.json`` for ``report``,
 ``<command>.json`` for the others (``gaps.json``, ``map.json``, ``plan.json``,
 ``compare.json``). A manifest is a JSON object with at least ``"command"`` and ``"files"`` (a
-list of ``{"name", "size", "sha256"}``); it is written last and removed first, so when present it describes files that
-are complete and unchanged. Manifests are found by reading the folder's ``*.json`` files, so a
-new command needs no registration beyond its name.
+list of ``{"name", "size", "sha256"}``); it is written last and removed first, so when present
+it describes files that are complete and unchanged. Manifests are found by reading the
+folder's ``*.json`` files, so a new command needs no registration beyond its name.
 """
 
 from __future__ import annotations
