@@ -8,9 +8,11 @@ folium nor matplotlib. The wall times themselves are measured by ``scripts/profi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,8 +25,10 @@ _PROBE = """
 import atexit, json, sys
 path = sys.argv[1]
 def dump():
+    pa = sys.modules.get("pyarrow")
+    pool = pa.default_memory_pool().backend_name if pa is not None else None
     with open(path, "w") as fh:
-        json.dump(sorted(name.split(".")[0] for name in sys.modules), fh)
+        json.dump({"modules": sorted(name.split(".")[0] for name in sys.modules), "pool": pool}, fh)
 atexit.register(dump)
 args = sys.argv[2:]
 sys.argv = ["telecov", *args]
@@ -33,14 +37,21 @@ main()
 """
 
 
-def modules_after(tmp_path: Path, *args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    """Top-level modules a fresh ``telecov ARGS`` process has imported when it exits."""
+def probe(tmp_path: Path, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    """What a fresh ``telecov ARGS`` process has imported when it exits, and its Arrow allocator."""
     dump = tmp_path / "modules.json"
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(dump), *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False, env=env,
     )  # fmt: skip
-    return set(json.loads(dump.read_text(encoding="utf-8"))), done
+    return json.loads(dump.read_text(encoding="utf-8")), done
+
+
+def modules_after(tmp_path: Path, *args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Top-level modules a fresh ``telecov ARGS`` process has imported when it exits."""
+    found, done = probe(tmp_path, *args)
+    return set(found["modules"]), done
 
 
 @pytest.mark.parametrize("flag", ["--version", "--help"])
@@ -66,7 +77,7 @@ def test_a_command_s_help_imports_nothing_heavy(tmp_path: Path, command: str) ->
 def test_report_without_a_map_imports_no_map_library(tmp_path: Path) -> None:
     from telecov import sample_path
 
-    modules, done = modules_after(
+    found, done = probe(
         tmp_path, "report", "--sites", str(sample_path("sites.csv")), "--areas",
         str(sample_path("communes.gpkg")), "--population", str(sample_path("population.tif")),
         "--no-map", "--out", str(tmp_path / "out"),
@@ -74,8 +85,10 @@ def test_report_without_a_map_imports_no_map_library(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "coverage.csv").is_file()
     assert not (tmp_path / "out" / "coverage.html").exists()
+    modules = set(found["modules"])
     assert {"geopandas", "numba"} <= modules  # it did measure
     assert not modules & set(MAPS), sorted(modules & set(MAPS))
+    assert found["pool"] == "system"  # pyarrow's allocator would keep what it freed
 
 
 def test_report_with_a_map_imports_folium(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -133,7 +134,13 @@ def _global_options(
 
 
 def main() -> None:
-    """Console-script entry point; global flags may also follow the command name."""
+    """Console-script entry point; global flags may also follow the command name.
+
+    pyarrow's own allocator keeps the memory it freed (pandas' text columns and the Arrow
+    readers use it): the command line asks for the system allocator instead, which gives a
+    country run a lower peak (about 500 MB instead of 575 MB), unless the environment chooses.
+    """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when pyarrow is imported
     from .config import config_for_cli  # telecov.toml / --config FILE as click's default_map
 
     args = sys.argv[1:]
