@@ -91,6 +91,8 @@ def compare(tel: pd.DataFrame, ref: pd.DataFrame, case: str, *, verbose: bool = 
             if abs(v_tel - v_ref) > max(KM2_REL * v_ref, KM2_ABS):
                 failures.append(f"{where} {col}: telecov {v_tel:.6f} vs reference {v_ref:.6f}")
         _note_relative(v, where, note)
+        if int(v["sites_tel"]) != int(v["sites_ref"]):
+            failures.append(f"{where} sites: telecov {v['sites_tel']} vs reference {v['sites_ref']}")
         if v["level"] == "total":
             c_ref, c_tel = float(v["covered_population_ref"]), float(v["covered_population_tel"])
             if c_ref > 0:

@@ -26,8 +26,8 @@ import pandas as pd
 import rasterio
 import shapely
 from numpy.typing import NDArray
-from pyproj import CRS, Geod
-from shapely.geometry import MultiPolygon, Polygon
+from pyproj import CRS, Geod, Transformer
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 GEOD = Geod(ellps="WGS84")
@@ -64,6 +64,7 @@ COLUMNS: tuple[str, ...] = (
     "residential_pct",
     "residential_population",
     "covered_residential_population",
+    "sites",
 )
 PCT_COLUMNS: dict[str, tuple[str, str]] = {
     "area_pct": ("covered_km2", "area_km2"),
@@ -200,35 +201,94 @@ class PopulationGrids:
     residential_people: NDArray[np.float64]
     """People where the pixel is residential, else 0."""
     pixel_km2: NDArray[np.float64]
-    """True area (km²) of a pixel, per row."""
+    """True area (km²) of each pixel (rows × columns)."""
     extent: tuple[float, float, float, float]
-    """(xmin, ymin, xmax, ymax) in degrees."""
+    """(xmin, ymin, xmax, ymax) in the raster's CRS."""
+    crs: CRS = WGS84
+    """The raster's CRS: EPSG:4326 or a projected CRS measured on its own grid."""
 
 
 def load_population(path: str | Path, *, residential_density: float) -> PopulationGrids:
-    """Read a north-up EPSG:4326 population GeoTIFF and derive the residential grids."""
+    """Read a north-up population GeoTIFF (EPSG:4326 or projected) and derive the residential grids."""
     with rasterio.open(path) as ds:
-        if ds.crs is None or CRS.from_user_input(ds.crs).to_epsg() != 4326:
-            raise ValueError(f"{path}: the reference handles EPSG:4326 rasters only")
+        if ds.crs is None:
+            raise ValueError(f"{path}: the reference needs a raster with a CRS")
+        crs = CRS.from_user_input(ds.crs.to_wkt())
         t = ds.transform
         if t.b != 0 or t.d != 0 or t.e >= 0:
             raise ValueError(f"{path}: the reference handles north-up rasters only")
         band = ds.read(1, masked=True).astype(np.float64)
         bounds = ds.bounds
-        height, dx, dy = ds.height, t.a, -t.e
+        height, width, dx, dy = ds.height, ds.width, t.a, -t.e
     people = np.where(np.ma.getmaskarray(band), 0.0, np.ma.getdata(band))
     people = np.where(np.isfinite(people), people, 0.0)
-    lat_edges = bounds.top - dy * np.arange(height + 1)
-    pixel_km2 = np.array([_band_area_m2(lat_edges[i], lat_edges[i + 1], dx) / 1e6 for i in range(height)])
-    density = people / pixel_km2[:, None]
+    if crs.to_epsg() == 4326:
+        crs = WGS84
+        lat_edges = bounds.top - dy * np.arange(height + 1)
+        per_row = np.array([_band_area_m2(lat_edges[i], lat_edges[i + 1], dx) / 1e6 for i in range(height)])
+        pixel_km2 = np.repeat(per_row[:, None], width, axis=1)
+    else:
+        pixel_km2 = _projected_pixel_km2(crs, bounds.left, bounds.top, dx, dy, height, width)
+    density = people / pixel_km2
     residential = (density >= residential_density) & (people > 0)
     return PopulationGrids(
         people=people,
-        residential_km2=np.where(residential, pixel_km2[:, None], 0.0),
+        residential_km2=np.where(residential, pixel_km2, 0.0),
         residential_people=np.where(residential, people, 0.0),
         pixel_km2=pixel_km2,
         extent=(bounds.left, bounds.bottom, bounds.right, bounds.top),
+        crs=crs,
     )
+
+
+EQUAL_AREA = CRS.from_epsg(6933)
+"""WGS 84 / NSIDC EASE-Grid 2.0 Global: cylindrical equal-area on the ellipsoid."""
+
+
+def _projected_pixel_km2(
+    crs: CRS, west: float, north: float, dx: float, dy: float, height: int, width: int, k: int = 8
+) -> NDArray[np.float64]:
+    """True area (km²) of each pixel of a projected grid.
+
+    Each pixel's outline (straight in its CRS, ``k`` points per side) is mapped to the
+    ellipsoidal cylindrical equal-area projection EPSG:6933, where the shoelace area is the
+    ellipsoidal area.
+    """
+    to_ea = Transformer.from_crs(crs, EQUAL_AREA, always_xy=True)
+    t = np.arange(k) / k
+    # pixel outline (unit square, counter-clockwise from the south-west corner), 4k points
+    ux = np.concatenate([t, np.ones(k), 1.0 - t, np.zeros(k)])
+    uy = np.concatenate([np.zeros(k), t, np.ones(k), 1.0 - t])
+    out = np.empty((height, width))
+    cols = np.arange(width, dtype=np.float64)
+    for r in range(height):
+        x = west + (cols[:, None] + ux[None, :]) * dx
+        y = north - (r + 1 - uy[None, :]) * dy + 0.0 * x
+        ex, ey = to_ea.transform(x, y)
+        ex, ey = np.asarray(ex), np.asarray(ey)
+        out[r] = (
+            0.5 * np.abs(np.sum(ex * np.roll(ey, -1, axis=1) - np.roll(ex, -1, axis=1) * ey, axis=1)) / 1e6
+        )
+    return out
+
+
+GRID_DENSIFY_DEG = 0.0005
+"""Longest lon/lat edge before a geometry is projected onto a raster's grid (about 50 m)."""
+
+
+def _to_raster_crs(geoms: Sequence[BaseGeometry], crs: CRS) -> list[BaseGeometry]:
+    """Geometries in the raster's CRS, lon/lat edges densified first (their images are curved)."""
+    if crs == WGS84:
+        return list(geoms)
+    to_grid = Transformer.from_crs(WGS84, crs, always_xy=True)
+
+    def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = to_grid.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    dense = shapely.segmentize(np.asarray(list(geoms), dtype=object), GRID_DENSIFY_DEG)
+    out = shapely.make_valid(shapely.transform(dense, project))
+    return [polygonal(g) for g in out]
 
 
 def raster_sums(grids: PopulationGrids, geoms: Sequence[BaseGeometry]) -> NDArray[np.float64]:
@@ -238,6 +298,7 @@ def raster_sums(grids: PopulationGrids, geoms: Sequence[BaseGeometry]) -> NDArra
     raster give zeros.
     """
     out = np.zeros((len(geoms), 3), dtype=np.float64)
+    geoms = _to_raster_crs(geoms, grids.crs)
     xmin, ymin, xmax, ymax = grids.extent
     frame = shapely.box(xmin, ymin, xmax, ymax)
     keep = [i for i, g in enumerate(geoms) if not g.is_empty and g.intersects(frame)]
@@ -246,11 +307,13 @@ def raster_sums(grids: PopulationGrids, geoms: Sequence[BaseGeometry]) -> NDArra
     gdf = gpd.GeoDataFrame(
         {"k": np.arange(len(keep))},
         geometry=[shapely.intersection(geoms[i], frame) for i in keep],
-        crs=WGS84,
+        crs=grids.crs,
     )
     gdf = gdf[~gdf.geometry.is_empty]
     rasters = [
-        exactextract.raster.NumPyRasterSource(grid, xmin, ymin, xmax, ymax, name=name, srs_wkt=WGS84.to_wkt())
+        exactextract.raster.NumPyRasterSource(
+            grid, xmin, ymin, xmax, ymax, name=name, srs_wkt=grids.crs.to_wkt()
+        )
         for name, grid in (
             ("people", grids.people),
             ("res_km2", grids.residential_km2),
@@ -274,7 +337,7 @@ def read_sites(
     include_planned: bool = False,
     radius: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Counted sites as a DataFrame: technology, lon, lat, radius_m, azimuth, beamwidth."""
+    """Counted sites as a DataFrame: site_id, technology, lon, lat, radius_m, azimuth, beamwidth."""
     df = pd.read_csv(sites, dtype=str) if isinstance(sites, (str, Path)) else sites.copy()
     radii = {**DEFAULT_RADII, **(radius or {})}
 
@@ -288,6 +351,7 @@ def read_sites(
     tech = col("technology").astype(str).str.strip().str.lower().map(TECH_ALIASES)
     out = pd.DataFrame(
         {
+            "site_id": col("site_id").astype(str).str.strip(),
             "technology": tech,
             "lon": pd.to_numeric(col("lon")),
             "lat": pd.to_numeric(col("lat")),
@@ -347,6 +411,22 @@ def coverage_layers(sites: pd.DataFrame, *, combined: bool = False) -> dict[str,
     return layers
 
 
+def site_points(sites: pd.DataFrame, *, combined: bool = False) -> dict[str, list[tuple[str, Point]]]:
+    """(site_id, point) of the counted sites of each technology (and combined layer when asked)."""
+    points: dict[str, list[tuple[str, Point]]] = {t: [] for t in TECHNOLOGIES}
+    for sid, tech, lon, lat in sites[["site_id", "technology", "lon", "lat"]].itertuples(index=False):
+        points[tech].append((sid, Point(lon, lat)))
+    if combined:
+        for name, members in COMBINED.items():
+            points[name] = [p for m in members for p in points[m]]
+    return points
+
+
+def distinct_sites(points: Sequence[tuple[str, Point]], geom: BaseGeometry) -> int:
+    """Distinct site ids whose point lies in or on ``geom``."""
+    return len({sid for sid, pt in points if geom.intersects(pt)})
+
+
 def _pct(num: float, den: float) -> float:
     return 100.0 * num / den if den > 0 else math.nan
 
@@ -357,6 +437,7 @@ def _rows(
     geoms: Sequence[BaseGeometry],
     layers: Mapping[str, BaseGeometry],
     grids: PopulationGrids,
+    points: Mapping[str, Sequence[tuple[str, Point]]],
 ) -> list[dict[str, object]]:
     keys = list(ids)
     base = raster_sums(grids, geoms)
@@ -385,6 +466,7 @@ def _rows(
                     "residential_pct": _pct(cov[i, 1], base[i, 1]),
                     "residential_population": base[i, 2],
                     "covered_residential_population": cov[i, 2],
+                    "sites": distinct_sites(points[tech], geoms[i]),
                 }
             )
     return rows
@@ -412,6 +494,7 @@ def reference_table(
     area_df = read_areas(areas, area_id=area_id, area_name=area_name, parent=parent)
     grids = load_population(population, residential_density=residential_density)
     layers = coverage_layers(site_df, combined=combined)
+    points = site_points(site_df, combined=combined)
 
     geoms = list(area_df.geometry.to_numpy())
     rows = _rows(
@@ -420,13 +503,14 @@ def reference_table(
         geoms,
         layers,
         grids,
+        points,
     )
     if parent:
         groups = area_df.groupby("parent", sort=True)
         pids = list(groups.groups)
         pgeoms = [shapely.union_all(groups.get_group(p).geometry.to_numpy()) for p in pids]
-        rows += _rows("parent", [(p, p, None) for p in pids], pgeoms, layers, grids)
-    rows += _rows("total", [("ALL", None, None)], [shapely.union_all(geoms)], layers, grids)
+        rows += _rows("parent", [(p, p, None) for p in pids], pgeoms, layers, grids, points)
+    rows += _rows("total", [("ALL", None, None)], [shapely.union_all(geoms)], layers, grids, points)
 
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     order = {t: i for i, t in enumerate(layers)}

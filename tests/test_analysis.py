@@ -29,7 +29,7 @@ RUN_KEYS = ["version", "inputs", "options", "radii_m", "crs", "raster", "counts"
 OPTION_KEYS = [
     "area_id", "area_name", "parent", "select", "include_planned", "residential_density",
     "population_field", "sites_crs", "areas_crs", "by_operator", "combined", "resolution_m", "strict",
-    "sites_layer", "areas_layer", "vocabulary",
+    "population_band", "population_unit", "sites_layer", "areas_layer", "vocabulary",
 ]  # fmt: skip
 
 
@@ -66,7 +66,12 @@ def test_run_info_is_typed_and_to_json_is_run_json(world: World, tmp_path: Path,
     assert run.options.resolution_m == 10.0 and run.raster.scan_lines > 0
     doc = run.to_json()
     assert list(doc) == RUN_KEYS and list(doc["options"]) == OPTION_KEYS
-    assert doc["raster"]["pixel_deg"] == [GRID.res, GRID.res] and doc["raster"]["size"] == [30, 30]
+    assert doc["raster"]["pixel_size"] == [GRID.res, GRID.res] and doc["raster"]["size"] == [30, 30]
+    assert doc["raster"]["crs"] == "EPSG:4326" and doc["raster"]["grid"] == "lonlat"
+    assert (
+        doc["raster"]["band"] == 1 and doc["raster"]["unit"] == "count" and doc["raster"]["mask"] == "nodata"
+    )
+    assert doc["options"]["population_unit"] == "count" and doc["options"]["population_band"] is None
     assert doc["counts"]["sites"] == {"read": 2, "used": 2, "refused": 0, "counted": 2}
     assert json.loads(json.dumps(doc)) == doc
     doc["counts"]["sites"]["read"] = -1  # a copy: the result is unchanged
@@ -125,14 +130,34 @@ def test_negative_pixels_count_as_zero_with_a_warning(tmp_path: Path, world: Wor
     assert 0 < people[("area", "A", "4G")] < before[("area", "A", "4G")]
 
 
-def test_projected_raster_is_warped_with_a_warning(tmp_path: Path) -> None:
+def test_projected_raster_is_read_on_its_own_grid(tmp_path: Path) -> None:
     path = tmp_path / "utm.tif"
     with rasterio.open(
         path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:32648",
         transform=Affine(1000.0, 0.0, 500000.0, 0.0, -1000.0, 2000000.0),
     ) as dst:  # fmt: skip
         dst.write(np.full((4, 4), 100.0, dtype=np.float32), 1)
-    with pytest.warns(TelecovWarning, match="not a north-up lon/lat grid"), open_population(path) as raster:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with open_population(path) as raster:
+            assert not raster.warped and not raster.lonlat and raster.crs.to_epsg() == 32648
+            assert (raster.x0, raster.y0, raster.dx, raster.dy) == (500000.0, 2000000.0, 1000.0, 1000.0)
+            assert raster.read(0, raster.height, 0, raster.width).sum() == 1600.0
+            owned = raster.owned
+    assert len(owned) == 1 and owned[0].closed
+
+
+def test_rotated_raster_is_warped_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "rotated.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:32648",
+        transform=Affine(1000.0, 100.0, 500000.0, 100.0, -1000.0, 2000000.0),
+    ) as dst:  # fmt: skip
+        dst.write(np.full((4, 4), 100.0, dtype=np.float32), 1)
+    with (
+        pytest.warns(TelecovWarning, match="rotated, sheared or not north-up"),
+        open_population(path) as raster,
+    ):
         assert raster.warped and raster.read(0, raster.height, 0, raster.width).sum() > 0
         owned = raster.owned
     assert len(owned) == 2 and all(d.closed for d in owned)  # the warp and the file, both closed

@@ -11,7 +11,7 @@ import shapely
 from pyproj import Geod
 
 from telecov.engine import bands as engine
-from telecov.engine.lines import footprint_intervals, line_constants
+from telecov.engine.lines import footprint_intervals, line_table
 from telecov.engine.scan import Footprints, measure, regions_from_geometries
 from telecov.io.population import open_population
 
@@ -20,12 +20,13 @@ from _worlds import Grid, box_km, write_raster
 GEOD = Geod(ellps="WGS84")
 
 
-def _intervals(lon0, lat0, radius, lat, azimuth=0.0, width=360.0):
-    a = np.zeros(4)
-    b = np.zeros(4)
-    m0 = line_constants(lat0)[0]
-    m, n, c, s = line_constants(lat)
-    k = footprint_intervals(lon0, lat0, m0, radius, azimuth, width, lat, m, n, c, s, a, b, 0)
+def _intervals(lon0, lat0, radius, lat, azimuth=0.0, width=360.0, half_height=1e-9):
+    """The footprint's intervals on a thin strip around ``lat`` (its scan line)."""
+    fps = Footprints(*(np.array([v], dtype=float) for v in (lon0, lat0, radius, azimuth, width)))
+    discs = fps.discs()
+    line_k = line_table(np.array([lat + half_height]), np.array([lat - half_height]))
+    a, b, xs = np.zeros(64), np.zeros(64), np.zeros(64)
+    k = footprint_intervals(discs, 0, 0, line_k, xs, a, b, 0)
     return list(zip(a[:k], b[:k], strict=True))
 
 

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -32,9 +33,9 @@ from .io.refusals import refusals_by_reason
 from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
-from .metrics import area_metrics, coverage_table, rescale_official
+from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
 from .options import AnalyzeOptions, with_defaults
-from .result import RasterInfo, Result, RunInfo, RunOptions
+from .result import Result, RunInfo, RunOptions, raster_info_of
 from .vocabulary import (
     DEFAULT_RADIUS_M,
     MAX_RADIUS_M,
@@ -162,7 +163,9 @@ def _analyze(
             f"`strict`: {len(site_table.rejected)} site rows and {len(area_table.rejected)} areas refused",
             rejected,
         )
-    with open_population(sources.population) as raster:
+    with open_population(
+        sources.population, band=options.population_band, unit=options.population_unit
+    ) as raster:
         _check_overlap(area_table, raster)
         partition = _partition(area_table, site_table, options)
         footprints = footprints_of(site_table.accepted)
@@ -177,13 +180,14 @@ def _analyze(
             progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1
-        if raster.negative_pixels:
-            warnings.warn(
-                f"{raster.name}: {raster.negative_pixels} negative pixels counted as 0 people",
-                TelecovWarning, stacklevel=3,
-            )  # fmt: skip
-        raster_info = _raster_info(raster, measures)
-    table, out_areas = _tabulate(measures, partition, area_table.accepted, options)
+        _raster_warnings(raster, measures, partition.regions.n_areas)
+        raster_info = raster_info_of(raster, measures)
+    options = replace(options, population_unit=raster.unit)
+    sites = site_counts(
+        site_table.accepted, partition.layers, area_table.accepted.geometry.to_numpy(),
+        partition.regions.parent, partition.regions.n_parents,
+    )  # fmt: skip
+    table, out_areas = _tabulate(measures, partition, area_table.accepted, options, sites=sites)
     timings["total"] = time.perf_counter() - t0
     options = replace(options, area_id=area_table.id_field, area_name=area_table.name_field)
     run = RunInfo(
@@ -295,14 +299,14 @@ def _check_swapped(sites: SiteTable, areas: AreaTable) -> None:
 
 def _check_overlap(areas: AreaTable, raster: PopulationRaster) -> None:
     """Refuse areas wholly off the raster; warn when some lie partly or wholly outside it."""
-    west, south, east, north = raster.bounds
-    box = shapely.box(west, south, east, north)
+    box = raster.outline_lonlat()
+    west, south, east, north = box.bounds
     geoms = areas.accepted.geometry.to_numpy()
     hits = shapely.intersects(geoms, box)
     if not hits.any():
         raise InputError(
-            f"{raster.name}: the population raster ({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f}) "
-            f"does not overlap the areas of {areas.name} at all"
+            f"{raster.name}: the population raster (lon/lat {west:.4f}, {south:.4f}, {east:.4f}, "
+            f"{north:.4f}) does not overlap the areas of {areas.name} at all"
         )
     inside = shapely.within(geoms, box)
     if not inside.all():
@@ -327,15 +331,25 @@ def _partition(area_table: AreaTable, site_table: SiteTable, options: RunOptions
     )
 
 
-def _raster_info(raster: PopulationRaster, measures: Measures) -> RasterInfo:
-    return RasterInfo(
-        pixel_deg=(raster.dx, raster.dy), size=(raster.width, raster.height), warped=raster.warped,
-        scan_lines_per_pixel_row=measures.sub_rows, scan_lines=measures.lines,
-    )  # fmt: skip
+def _raster_warnings(raster: PopulationRaster, measures: Measures, n_areas: int) -> None:
+    """Warn about negative pixels, and about a count raster whose values look like densities."""
+    if raster.negative_pixels:
+        warnings.warn(
+            f"{raster.name}: {raster.negative_pixels} negative pixels counted as 0 people",
+            TelecovWarning, stacklevel=4,
+        )  # fmt: skip
+    message = density_suspicion(raster, measures, n_areas)
+    if message:
+        warnings.warn(message, TelecovWarning, stacklevel=4)
 
 
 def _tabulate(
-    measures: Measures, partition: _Partition, accepted: gpd.GeoDataFrame, options: RunOptions
+    measures: Measures,
+    partition: _Partition,
+    accepted: gpd.GeoDataFrame,
+    options: RunOptions,
+    *,
+    sites: NDArray[np.int64],
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Return the contract's table and the accepted areas with their metric columns."""
     base, cov = measures.base, measures.covered
@@ -348,7 +362,7 @@ def _tabulate(
         base, cov,
         area_ids=accepted["area_id"].tolist(), area_names=accepted["area_name"].tolist(),
         area_parents=accepted["parent"].tolist(), parent_names=partition.parent_names,
-        layers=partition.layers, by_operator=options.by_operator,
+        layers=partition.layers, by_operator=options.by_operator, sites=sites,
     )  # fmt: skip
     wide = area_metrics(table)
     out_areas = accepted.drop(columns=[c for c in accepted.columns if c.startswith("__")])

@@ -1,16 +1,17 @@
-"""Footprints: geodesic discs and sectors from sites, grouped into layers."""
+"""Footprints: geodesic discs, sectors and polygons from sites, grouped into layers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
+from .engine.outlines import disc_rings, ring_polygons, sector_rings
 from .engine.partition import Footprints
-from .geodesy import GEOD, LONLAT
+from .geodesy import LONLAT
 from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS
 
 
@@ -23,21 +24,43 @@ class Layer:
     members: NDArray[np.int64]
 
 
-def footprints_of(sites: gpd.GeoDataFrame) -> Footprints:
+def footprints_of(sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None) -> Footprints:
     """Engine footprints of the given sites (every row, counted or not).
 
     A site's ``azimuth`` is the antenna's boresight: its sector spans ``azimuth ± beamwidth/2``
-    (the engine takes the clockwise start angle and the width).
+    of true geodesic azimuth (the engine takes the clockwise start angle and the width).
+
+    Parameters
+    ----------
+    sites
+        Accepted sites (lon/lat points with ``radius_m``, ``azimuth``, ``beamwidth``).
+    polygons
+        Optional footprint polygon per site row (lon/lat (Multi)Polygon, holes allowed, or
+        None): where given, it is the site's footprint instead of its disc or sector.
+
+    Raises
+    ------
+    ValueError
+        ``polygons`` does not have one entry per site.
+
     """
     sector = sites["azimuth"].notna().to_numpy()
     beam = sites["beamwidth"].to_numpy(dtype=np.float64)
     start = np.mod(sites["azimuth"].to_numpy(dtype=np.float64) - beam / 2.0, 360.0)
+    shapes = None
+    if polygons is not None:
+        given = list(polygons)
+        if len(given) != len(sites):
+            raise ValueError(f"footprints_of: {len(given)} polygons for {len(sites)} sites")
+        shapes = np.empty(len(sites), dtype=object)
+        shapes[:] = given
     return Footprints(
         lon=sites.geometry.x.to_numpy(dtype=np.float64),
         lat=sites.geometry.y.to_numpy(dtype=np.float64),
         radius=sites["radius_m"].to_numpy(dtype=np.float64),
         azimuth=np.where(sector, start, 0.0),
         width=np.where(sector, beam, 360.0),
+        polygons=shapes,
     )
 
 
@@ -72,33 +95,45 @@ def build_layers(
     return layers
 
 
-def footprint_polygons(sites: gpd.GeoDataFrame, *, vertices: int = 128) -> gpd.GeoDataFrame:
-    """Footprint polygons (geodesic circle or sector) of every site, for maps and exports.
+def footprint_polygons(
+    sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None, vertices: int | None = None
+) -> gpd.GeoDataFrame:
+    """Footprint polygons of every site, the outlines the engine measures, for maps and exports.
+
+    A disc is its area-corrected geodesic polygon (:mod:`telecov.engine.outlines`; the
+    engine measures the disc itself, whose area the polygon has), a sector the very polygon the
+    engine measures (geodesic side rays), a given polygon itself.
 
     Parameters
     ----------
     sites
         Accepted sites (lon/lat points with ``radius_m``, ``azimuth``, ``beamwidth``).
+    polygons
+        Footprint polygons given per site (see :func:`footprints_of`).
     vertices
-        Vertices of a full circle; sectors get at least one vertex per degree.
+        Vertices of every disc's outline, for a quicker coarse outline (still area-corrected);
+        None: the engine's own outline, within 0.25 m of the circle.
 
     """
-    polys = []
-    lons = sites.geometry.x.to_numpy()
-    lats = sites.geometry.y.to_numpy()
-    for lon, lat, r, az, bw in zip(
-        lons, lats, sites["radius_m"], sites["azimuth"], sites["beamwidth"], strict=True
-    ):
-        if np.isnan(az):
-            angles = np.linspace(0.0, 360.0, vertices, endpoint=False)
-            x, y, _ = GEOD.fwd(np.full(vertices, lon), np.full(vertices, lat), angles,
-                               np.full(vertices, r))  # fmt: skip
-            ring = np.column_stack([x, y])[::-1]  # counter-clockwise
-        else:
-            n = max(int(np.ceil(bw)) + 1, 3)
-            angles = np.linspace(az - bw / 2.0, az + bw / 2.0, n)
-            x, y, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), angles, np.full(n, r))
-            ring = np.vstack([[lon, lat], np.column_stack([x, y])[::-1]])
-        polys.append(shapely.Polygon(ring))
+    fps = footprints_of(sites, polygons=polygons)
+    shapes = np.empty(len(fps), dtype=object)
+    given = fps.polygon_mask()
+    if given.any() and fps.polygons is not None:
+        shapes[given] = fps.polygons[given]
+    sector = np.flatnonzero(fps.sector_mask())
+    shapes[sector] = ring_polygons(
+        sector_rings(
+            fps.lon[sector],
+            fps.lat[sector],
+            fps.radius[sector],
+            fps.azimuth[sector],
+            fps.width[sector],
+            sector,
+        )
+    )
+    disc = np.flatnonzero(~given & ~fps.sector_mask())
+    shapes[disc] = ring_polygons(
+        disc_rings(fps.lon[disc], fps.lat[disc], fps.radius[disc], disc, vertices=vertices)
+    )
     frame = sites.drop(columns="geometry").copy()
-    return gpd.GeoDataFrame(frame, geometry=polys, crs=LONLAT)
+    return gpd.GeoDataFrame(frame, geometry=list(shapes), crs=LONLAT)

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from .engine.bands import bands, few_small_members
 from .engine.gap_kernels import gap_band
+from .engine.grid import lonlat_geometries
 from .engine.partition import regions_from_geometries
 from .engine.zone_kernels import merge_and_node, rings
 from .errors import InputError
@@ -189,6 +190,7 @@ def gap_polygons(
         )  # fmt: skip
     factor = _official_factor(result, tech, base)
     zones, people_by_area = _zones(rects, strips_y, len(areas))
+    zones["geometry"] = lonlat_geometries(zones["geometry"].to_numpy(), raster)
     zones["population"] = zones["population"] * factor[zones["area"].to_numpy(dtype=np.int64)]
     keep = zones["population"] >= min_people
     dropped = zones[~keep]
@@ -257,14 +259,13 @@ def _rectangles(
     ]
     tops: list[NDArray[np.float64]] = [np.zeros(0)]
     bottoms: list[NDArray[np.float64]] = [np.zeros(0)]
-    discs = footprints.discs()
     strip0 = 0
     for band in bands(
         regions, footprints, [members], raster, residential_density=residential_density,
         resolution_m=resolution_m, cap_members=all_members,
     ):  # fmt: skip
         *arrays, count = gap_band(
-            band.rows, band.strips, band.grid, band.pixels, band.edges, discs, band.members, strip0, base
+            band.rows, band.strips, band.grid, band.pixels, band.edges, band.discs, band.members, strip0, base
         )
         parts.append(tuple(x[:count] for x in arrays))
         tops.append(band.tops)

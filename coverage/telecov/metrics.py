@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from .engine.scan import Measures
@@ -15,15 +16,21 @@ from .footprints import Layer
 from .vocabulary import BASE_TECHNOLOGIES, COMBINED_LAYERS, check_technology
 
 if TYPE_CHECKING:
+    from .io.population import PopulationRaster
     from .result import Result
 
 VALUE_COLUMNS = (
     "area_km2", "covered_km2", "area_pct",
     "population", "covered_population", "population_pct",
     "residential_km2", "covered_residential_km2", "residential_pct",
-    "residential_population", "covered_residential_population",
+    "residential_population", "covered_residential_population", "sites",
 )  # fmt: skip
-"""Metric columns of ``coverage.csv``, in order."""
+"""Metric columns of ``coverage.csv``, in order (``sites``: distinct counted sites located in the area)."""
+
+DENSITY_SUSPECT_PIXEL_KM2 = 0.25
+"""Pixels smaller than this (km²) whose values read as counts look like densities when ..."""
+DENSITY_SUSPECT_PER_KM2 = 50_000.0
+"""... they imply more people per km² than this over all the areas together."""
 
 TECH_ORDER = {t: i for i, t in enumerate((*BASE_TECHNOLOGIES, *COMBINED_LAYERS))}
 LEVEL_ORDER = {"area": 0, "parent": 1, "total": 2}
@@ -83,6 +90,7 @@ def coverage_table(
     parent_names: Sequence[str],
     layers: Sequence[Layer],
     by_operator: bool,
+    sites: NDArray[np.int64] | None = None,
 ) -> pd.DataFrame:
     """Build the contract's table: one row per region × layer, sorted by level, area_id, technology.
 
@@ -99,6 +107,8 @@ def coverage_table(
         The layers of ``covered``'s second axis.
     by_operator
         Whether to include the ``operator`` column.
+    sites
+        Distinct counted sites per region and layer (:func:`site_counts`); zeros when None.
 
     """
     n_areas = len(area_ids)
@@ -107,6 +117,8 @@ def coverage_table(
     names = [*area_names, *parent_names, "All areas"]
     parents = [*area_parents, *([""] * len(parent_names)), ""]
     n_regions = len(ids)
+    if sites is None:
+        sites = np.zeros((n_regions, len(layers)), dtype=np.int64)
     frames = []
     for li, layer in enumerate(layers):
         b = base
@@ -130,6 +142,7 @@ def coverage_table(
                 "residential_pct": _pct(c[:, 2], b[:, 2]),
                 "residential_population": b[:, 3],
                 "covered_residential_population": c[:, 3],
+                "sites": sites[:, li],
             },
             index=pd.RangeIndex(n_regions),
         )
@@ -146,6 +159,66 @@ def coverage_table(
         _o=(table["operator"] != "all").astype(int),
     ).sort_values(["_l", "area_id", "_t", "_o", "operator"], kind="stable")
     return table[table_columns(by_operator=by_operator)].reset_index(drop=True)
+
+
+def site_counts(
+    sites: pd.DataFrame,
+    layers: Sequence[Layer],
+    areas: NDArray[np.object_],
+    parent: NDArray[np.int64],
+    n_parents: int,
+) -> NDArray[np.int64]:
+    """Distinct counted ``site_id``s of each layer located in each region (area, parent, total).
+
+    A site lies in every area whose polygon contains or touches its point; sectors of one site
+    (rows sharing a ``site_id``) count once, and once in a parent or the total however many of
+    its areas hold it. Returns an array (areas + parents + 1, layers).
+    """
+    n_areas = len(areas)
+    out = np.zeros((n_areas + n_parents + 1, len(layers)), dtype=np.int64)
+    if len(sites) == 0 or n_areas == 0 or not layers:
+        return out
+    # each area queries a tree of the points (a prepared polygon against many points is fast)
+    area, point = shapely.STRtree(sites.geometry.to_numpy()).query(areas, predicate="intersects")
+    sid, uniques = pd.factorize(sites["site_id"].astype(str))
+    n_sid = max(len(uniques), 1)
+    for li, layer in enumerate(layers):
+        member = np.zeros(len(sites), dtype=bool)
+        member[np.asarray(layer.members, dtype=np.int64)] = True
+        keep = member[point]
+        a, s = area[keep], sid[point[keep]]
+        out[:n_areas, li] = np.bincount(np.unique(a * n_sid + s) // n_sid, minlength=n_areas)
+        g = parent[a]
+        sel = g >= 0
+        if n_parents:
+            pairs = np.unique(g[sel] * n_sid + s[sel])
+            out[n_areas : n_areas + n_parents, li] = np.bincount(pairs // n_sid, minlength=n_parents)
+        out[-1, li] = np.unique(s).shape[0]
+    return out
+
+
+def density_suspicion(raster: PopulationRaster, measures: Measures, n_areas: int) -> str | None:
+    """Return a warning when a raster read as counts looks like a density grid, else None.
+
+    Said when the unit was not given, the pixels are much smaller than 1 km²
+    (:data:`DENSITY_SUSPECT_PIXEL_KM2`) and their values, read as people per pixel, would put
+    more than :data:`DENSITY_SUSPECT_PER_KM2` people per km² over all the areas together.
+    """
+    if raster.unit_given or raster.unit != "count" or n_areas == 0:
+        return None
+    pixel_km2 = measures.pixel_m2 / 1e6
+    area_km2 = float(measures.base[:n_areas, 0].sum()) / 1e6
+    people = float(measures.base[:n_areas, 1].sum())
+    if not (0.0 < pixel_km2 < DENSITY_SUSPECT_PIXEL_KM2) or area_km2 <= 0.0:
+        return None
+    density = people / area_km2
+    if density <= DENSITY_SUSPECT_PER_KM2:
+        return None
+    return (
+        f"{raster.name}: read as people per pixel, its {pixel_km2:.4g} km² pixels put {density:,.0f} people "
+        f"per km² over the areas; if it holds people per km², say so with `population_unit`=density "
+        "(or `population_unit`=count to keep counts and silence this)"
+    )
 
 
 def area_metrics(table: pd.DataFrame) -> pd.DataFrame:

@@ -34,6 +34,12 @@ class AnalyzeOptions(TypedDict, total=False):
         People per km² from which a pixel is residential.
     population_field
         Areas field with official population counts: counts rescaled per area.
+    population_band
+        The raster band holding the people (1-based); None: its only data band (alpha bands
+        are validity masks, not data).
+    population_unit
+        ``count`` (people per pixel, the default) or ``density`` (people per km², multiplied
+        by each pixel's true area).
     sites_crs, areas_crs
         CRS for inputs that lack one (and for ``x``/``y`` site columns).
     resolution_m
@@ -57,6 +63,8 @@ class AnalyzeOptions(TypedDict, total=False):
     include_planned: bool
     residential_density: float
     population_field: str | None
+    population_band: int | None
+    population_unit: str | None
     sites_crs: str | None
     areas_crs: str | None
     by_operator: bool
@@ -73,7 +81,8 @@ class AnalyzeOptions(TypedDict, total=False):
 DEFAULTS: dict[str, Any] = {
     "area_id": None, "area_name": None, "parent": None, "select": None, "radius": None,
     "include_planned": False, "residential_density": DEFAULT_RESIDENTIAL_DENSITY,
-    "population_field": None, "sites_crs": None, "areas_crs": None, "by_operator": False,
+    "population_field": None, "population_band": None, "population_unit": None, "sites_crs": None,
+    "areas_crs": None, "by_operator": False,
     "combined": False, "resolution_m": DEFAULT_RESOLUTION_M, "strict": False, "encoding": None,
     "decimal": ".", "sites_layer": None, "areas_layer": None, "vocabulary": None,
 }  # fmt: skip

@@ -5,13 +5,17 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from .errors import InputError
 from .footprints import Layer, footprint_polygons
+
+if TYPE_CHECKING:
+    from .engine.scan import Measures
+    from .io.population import PopulationRaster
 
 
 @dataclass(frozen=True)
@@ -31,17 +35,62 @@ class RunOptions:
     combined: bool
     resolution_m: float
     strict: bool
+    population_band: int | None = None
+    population_unit: str | None = None
 
 
 @dataclass(frozen=True)
 class RasterInfo:
-    """The population raster as the engine saw it, and the scan lines it used."""
+    """The population raster as the engine saw it, and the scan lines it used.
 
-    pixel_deg: tuple[float, float]
+    Attributes
+    ----------
+    crs
+        The raster's CRS (its grid is scanned as it is: ``grid`` is ``lonlat`` or ``native``).
+    pixel_size
+        Pixel width and height in the CRS's units (degrees on a lon/lat grid).
+    pixel_km2
+        Mean true (ellipsoidal) area of the pixels read.
+    size
+        Columns and rows.
+    grid
+        ``lonlat`` (scan lines are parallels) or ``native`` (rows of the raster's own CRS).
+    warped
+        Whether a rotated or sheared raster was warped to a north-up grid first.
+    band, unit, mask, scale, offset
+        The band read, ``count`` or ``density``, where validity came from (``none``,
+        ``nodata``, ``per_dataset``, ``alpha``), and the scaling applied.
+    scan_lines_per_pixel_row, scan_lines
+        Most scan lines in one pixel row, and all of them.
+
+    """
+
+    crs: str
+    pixel_size: tuple[float, float]
+    pixel_km2: float
     size: tuple[int, int]
+    grid: str
     warped: bool
+    band: int
+    unit: str
+    mask: str
+    scale: float
+    offset: float
     scan_lines_per_pixel_row: int
     scan_lines: int
+
+
+def raster_info_of(raster: PopulationRaster, measures: Measures) -> RasterInfo:
+    """Return the :class:`RasterInfo` of a measured raster."""
+    epsg = raster.crs.to_epsg()
+    return RasterInfo(
+        crs=f"EPSG:{epsg}" if epsg else raster.crs.to_string(),
+        pixel_size=(raster.dx, raster.dy), pixel_km2=round(measures.pixel_m2 / 1e6, 9),
+        size=(raster.width, raster.height), grid="lonlat" if raster.lonlat else "native",
+        warped=raster.warped, band=raster.band.index, unit=raster.unit, mask=raster.band.mask,
+        scale=raster.band.scale, offset=raster.band.offset,
+        scan_lines_per_pixel_row=measures.sub_rows, scan_lines=measures.lines,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -88,20 +137,14 @@ class RunInfo:
 
     def to_json(self) -> dict[str, Any]:
         """Return the ``run.json`` document: plain dicts, lists and scalars (a fresh copy)."""
-        raster = self.raster
+        raster = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.raster).items()}
         return {
             "version": self.version,
             "inputs": copy.deepcopy(self.inputs),
             "options": {**asdict(self.options), **copy.deepcopy(self.extra_options)},
             "radii_m": dict(self.radii_m),
             "crs": self.crs,
-            "raster": {
-                "pixel_deg": list(raster.pixel_deg),
-                "size": list(raster.size),
-                "warped": raster.warped,
-                "scan_lines_per_pixel_row": raster.scan_lines_per_pixel_row,
-                "scan_lines": raster.scan_lines,
-            },
+            "raster": raster,
             "counts": copy.deepcopy(self.counts),
             "timings_s": dict(self.timings_s),
         }

@@ -44,6 +44,13 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class PopulationUnit(StrEnum):
+    """What the population raster's values are (``count`` would shadow ``str.count``)."""
+
+    COUNT = "count"
+    DENSITY = "density"
+
+
 class By(StrEnum):
     """Extra breakdown of the rows."""
 
@@ -81,6 +88,16 @@ ResidentialOpt = Annotated[
 ]
 PopulationFieldOpt = Annotated[
     str | None, typer.Option("--population-field", help="Areas field with official population counts.")
+]
+PopulationBandOpt = Annotated[
+    int | None,
+    typer.Option("--population-band", help="Raster band with the people (needed with several data bands)."),
+]
+PopulationUnitOpt = Annotated[
+    PopulationUnit | None,
+    typer.Option(
+        "--population-unit", help="Raster values: count (people per pixel, default) or density (per km²)."
+    ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 when any row is refused.")]
 SitesLayerOpt = Annotated[
@@ -152,6 +169,8 @@ class AnalysisInputs:
     decimal: DecimalOpt = "."
     residential_density: ResidentialOpt = DEFAULT_RESIDENTIAL_DENSITY
     population_field: PopulationFieldOpt = None
+    population_band: PopulationBandOpt = None
+    population_unit: PopulationUnitOpt = None
     strict: StrictOpt = False
     sites_layer: SitesLayerOpt = None
     areas_layer: AreasLayerOpt = None

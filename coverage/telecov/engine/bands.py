@@ -1,8 +1,10 @@
 """Bands of pixel rows and their scan strips: the one banding the measure and the gap zones share.
 
-Each pixel row is cut into equal latitude strips no taller than ``resolution_m`` (finer in rows
-holding small areas), split again at the ends of edges nearly parallel to the lines and at the
-tips of small footprints; the scan line of a strip lies at its midpoint.
+Rows are the population raster's own (:mod:`telecov.engine.grid`): parallels on a lon/lat
+raster, rows of constant y in its CRS otherwise. Each pixel row is cut into equal strips no
+taller than ``resolution_m`` on the ground (finer in rows holding small areas), split again at
+the ends of edges nearly parallel to the lines and at the tips of small discs; the scan line of
+a strip lies at its midpoint.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import TooLargeError
-from ..geodesy import band_area_per_degree, degrees_lat_for, meridian_radius
+from ..geodesy import band_area_per_degree, meridian_radius
 from ..io.population import PopulationRaster
+from .grid import ScanFootprints, ScanGrid, regions_on_grid, scan_footprints, scan_grid
 from .partition import Footprints, Regions
-from .pixels import residential_mask
+from .pixels import N_CHANNELS, residential_mask
 
+PIXEL_BYTES = 8 * (N_CHANNELS + 6)
+"""Bytes a band holds per pixel: prefix sums, values, people, flags, areas, scratch."""
 MAX_PIXELS = 4_000_000_000
 """Pixels of population raster over the areas above which a run is refused as too large."""
 BAND_BYTES = 256 * 2**20
@@ -43,7 +48,10 @@ class Band:
 
     Rows are counted from ``b0`` (the raster row of the band's first row). Strip ``k`` of
     row ``r`` is ``sptr[r] + k``; edges and footprint memberships carry row spans relative
-    to the band.
+    to the band. Coordinates (``tops``, ``lon0``, edges) are the grid's: degrees on a lon/lat
+    raster, the raster's CRS otherwise. ``area_deg`` (each strip's exact area per degree of
+    longitude) is only defined on lon/lat grids (NaN otherwise); every kernel takes areas from
+    the pixels' true areas ``area`` instead.
     """
 
     b0: int
@@ -58,15 +66,19 @@ class Band:
     dx: float
     pop: NDArray[np.float64]
     res: NDArray[np.float64]
+    area: NDArray[np.float64]
+    """True area (m²) of each pixel."""
     edges: tuple[NDArray[Any], ...]
     """x0, y0, x1, y1, owner, first row, last row."""
     members: tuple[NDArray[np.int64], ...]
     """first row, last row, layer, footprint."""
+    discs: tuple[NDArray[Any], ...]
+    """Every footprint as the kernels take it (:class:`telecov.engine.grid.ScanFootprints`)."""
 
     @property
     def strips(self) -> tuple[NDArray[Any], ...]:
-        """The kernels' tuple ``(sptr, mids, area_deg, weight)``."""
-        return (self.sptr, self.mids, self.area_deg, self.weight)
+        """The kernels' tuple ``(sptr, mids, tops, bottoms, weight)``."""
+        return (self.sptr, self.mids, self.tops, self.bottoms, self.weight)
 
     @property
     def grid(self) -> tuple[float, float]:
@@ -74,9 +86,9 @@ class Band:
         return (self.lon0, self.dx)
 
     @property
-    def pixels(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The kernels' tuple ``(pop, res)``."""
-        return (self.pop, self.res)
+    def pixels(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """The kernels' tuple ``(pop, res, area)``."""
+        return (self.pop, self.res, self.area)
 
 
 @dataclass(frozen=True)
@@ -91,80 +103,89 @@ class _Window:
 
 
 def _row_span(
-    lat0: float, dy: float, north: NDArray[np.float64], south: NDArray[np.float64]
+    y0: float, dy: float, north: NDArray[np.float64], south: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    first = np.floor((lat0 - north) / dy).astype(np.int64)
-    last = np.floor((lat0 - south) / dy).astype(np.int64)
+    first = np.floor((y0 - north) / dy).astype(np.int64)
+    last = np.floor((y0 - south) / dy).astype(np.int64)
     return first, last
 
 
-def _window(regions: Regions, raster: PopulationRaster) -> _Window:
+def _window(regions: Regions, grid: ScanGrid, name: str) -> _Window:
     """Return the raster window over the areas and the band height that fits :data:`BAND_BYTES`."""
     west, south, east, north = regions.bounds
-    row_first = math.floor((raster.lat0 - north) / raster.dy)
-    row_last = math.floor((raster.lat0 - south) / raster.dy)
-    col0 = math.floor((west - raster.lon0) / raster.dx)
-    col1 = math.floor((east - raster.lon0) / raster.dx) + 1
+    row_first = math.floor((grid.y0 - north) / grid.dy)
+    row_last = math.floor((grid.y0 - south) / grid.dy)
+    col0 = math.floor((west - grid.x0) / grid.dx)
+    col1 = math.floor((east - grid.x0) / grid.dx) + 1
     ncols = col1 - col0
     nrows = row_last - row_first + 1
     if nrows * ncols > MAX_PIXELS:
         raise TooLargeError(
-            f"{raster.name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
+            f"{name}: {nrows:,} x {ncols:,} pixels over the areas exceed this machine's "
             f"limit of {MAX_PIXELS:,}; use `select` or a coarser raster"
         )
-    row_bytes = ncols * 8 * 8
+    row_bytes = ncols * PIXEL_BYTES
     if row_bytes > BAND_BYTES:
-        raise TooLargeError(f"{raster.name}: a single raster row of {ncols:,} pixels is too large")
+        raise TooLargeError(f"{name}: a single raster row of {ncols:,} pixels is too large")
     step = max(1, min(nrows, BAND_BYTES // row_bytes, 512))
     return _Window(first=row_first, last=row_last, col0=col0, col1=col1, step=step)
 
 
 def strips_per_row(
-    regions: Regions, raster: PopulationRaster, rows: NDArray[np.int64], resolution_m: float
+    regions: Regions, grid: ScanGrid, rows: NDArray[np.int64], resolution_m: float, cols: tuple[int, int]
 ) -> NDArray[np.int64]:
     """Scan lines per pixel row: ``resolution_m`` spacing, finer in rows holding small areas.
 
     Midpoint sampling errs by at most half a strip along an edge parallel to the lines, so
-    the spacing is tied to the size of the smallest area in each row.
+    the spacing is tied to the size of the smallest area in each row. ``cols`` is the
+    window's column range (a projected pixel's ground height varies along the row).
     """
     spacing = np.full(rows.shape[0], resolution_m, dtype=np.float64)
     small = regions.area_size_m / SMALL_AREA_DIVISIONS < resolution_m
     if small.any():
         first, last = _row_span(
-            raster.lat0, raster.dy, regions.area_bounds[small, 3], regions.area_bounds[small, 1]
+            grid.y0, grid.dy, regions.area_bounds[small, 3], regions.area_bounds[small, 1]
         )
         need = regions.area_size_m[small] / SMALL_AREA_DIVISIONS
         for a, b, h in zip(first, last, need, strict=True):
             sel = (rows >= a) & (rows <= b)
             spacing[sel] = np.minimum(spacing[sel], max(h, 0.05))
-    lat = raster.lat0 - (rows + 0.5) * raster.dy
-    pixel_height_m = meridian_radius(np.asarray(lat, dtype=np.float64)) * math.radians(raster.dy)
+    pixel_height_m = grid.row_heights_m(rows, *cols)
     return np.maximum(1, np.ceil(pixel_height_m / spacing - 1e-9)).astype(np.int64)
 
 
 def _flat_edge_ends(
-    regions: Regions, emask: NDArray[np.bool_], raster: PopulationRaster, b0: int, ns: NDArray[np.int64]
+    regions: Regions,
+    emask: NDArray[np.bool_],
+    grid: ScanGrid,
+    b0: int,
+    ns: NDArray[np.int64],
+    cols: tuple[int, int],
 ) -> NDArray[np.float64]:
-    """Latitudes of both ends of the band's edges that are nearly parallel to its scan lines."""
+    """Y of both ends of the band's edges that are nearly parallel to its scan lines."""
     h = ns.shape[0]
-    lat0, dy = raster.lat0, raster.dy
-    y0, y1 = regions.y0[emask], regions.y1[emask]
-    x0, x1 = regions.x0[emask], regions.x1[emask]
-    pixel_m = float(meridian_radius(np.asarray(lat0 - (b0 + 0.5 * h) * dy))) * math.radians(dy)
-    row_e = np.floor((lat0 - y0) / dy).astype(np.int64) - b0
+    y0, dy = grid.y0, grid.dy
+    ey0, ey1 = regions.y0[emask], regions.y1[emask]
+    ex0, ex1 = regions.x0[emask], regions.x1[emask]
+    row_e = np.floor((y0 - ey0) / dy).astype(np.int64) - b0
     inside = (row_e >= 0) & (row_e < h)
-    spacing = np.full(y0.shape[0], np.inf)
+    if grid.lonlat:
+        pixel_m = float(meridian_radius(np.asarray(y0 - (b0 + 0.5 * h) * dy))) * math.radians(dy)
+        dy_m = np.abs(ey1 - ey0) * (math.pi / 180.0) * 6.36e6
+        dx_m = np.abs(ex1 - ex0) * (math.pi / 180.0) * 6.36e6 * np.cos(np.radians(ey0))
+    else:
+        mx, my = grid.metres_per_unit(b0 + 0.5 * h, *cols)
+        pixel_m = my * dy
+        dy_m, dx_m = np.abs(ey1 - ey0) * my, np.abs(ex1 - ex0) * mx
+    spacing = np.full(ey0.shape[0], np.inf)
     spacing[inside] = pixel_m / ns[row_e[inside]]
-    dy_m = np.abs(y1 - y0) * (math.pi / 180.0) * 6.36e6
-    dx_m = np.abs(x1 - x0) * (math.pi / 180.0) * 6.36e6 * np.cos(np.radians(y0))
     flat = (dy_m < spacing) & (dx_m > spacing)
-    return np.concatenate([y0[flat], y1[flat]])
+    return np.concatenate([ey0[flat], ey1[flat]])
 
 
 def _strips(
-    regions: Regions,
-    emask: NDArray[np.bool_],
-    raster: PopulationRaster,
+    flat_ends: NDArray[np.float64],
+    grid: ScanGrid,
     b0: int,
     ns: NDArray[np.int64],
     events: NDArray[np.float64],
@@ -173,17 +194,17 @@ def _strips(
 
     An edge nearly parallel to the scan lines makes an area's width jump inside a strip, the
     one place where midpoint sampling errs to first order; a strip boundary at each end of
-    such an edge makes its contribution exact. ``events`` are further latitudes to split at
-    (the tops and bottoms of small footprints). Returns (row pointer, tops, bottoms).
+    such an edge (``flat_ends``) makes its contribution exact. ``events`` are further y to
+    split at (the tops and bottoms of small discs). Returns (row pointer, tops, bottoms).
     """
     h = ns.shape[0]
-    lat0, dy = raster.lat0, raster.dy
+    y0, dy = grid.y0, grid.dy
     rows = np.repeat(np.arange(h), ns + 1)
     t = np.arange(rows.shape[0], dtype=np.float64) - np.repeat(np.cumsum(ns + 1) - (ns + 1), ns + 1)
     t = t / np.repeat(ns, ns + 1)
-    ys = np.concatenate([_flat_edge_ends(regions, emask, raster, b0, ns), events])
+    ys = np.concatenate([flat_ends, events])
     if ys.size:
-        pos = (lat0 - ys) / dy - b0
+        pos = (y0 - ys) / dy - b0
         r_ev = np.floor(pos).astype(np.int64)
         t_ev = pos - r_ev
         keep = (r_ev >= 0) & (r_ev < h) & (t_ev > 1e-9) & (t_ev < 1 - 1e-9)
@@ -196,40 +217,60 @@ def _strips(
         rows, t = rows[distinct], t[distinct]
     same = rows[1:] == rows[:-1]
     strip_row = rows[:-1][same]
-    tops = lat0 - (b0 + strip_row + t[:-1][same]) * dy
-    bottoms = lat0 - (b0 + strip_row + t[1:][same]) * dy
+    tops = y0 - (b0 + strip_row + t[:-1][same]) * dy
+    bottoms = y0 - (b0 + strip_row + t[1:][same]) * dy
     sptr = np.searchsorted(strip_row, np.arange(h + 1)).astype(np.int64)
     return sptr, tops, bottoms
 
 
 def few_small_members(footprints: Footprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
-    """Footprints whose tips split strips: the small ones of layers that have few of them.
+    """Discs whose tips split strips: the small ones of layers that have few of them.
 
     Midpoint sampling of a randomly placed disc is unbiased, so over many discs the cap errors
     average out (0.01 % of covered people with 400 sites on Hà Tĩnh); only a layer with a few
-    small footprints (a first 5G roll-out) needs its tips resolved exactly.
+    small footprints (a first 5G roll-out) needs its tips resolved exactly. Sectors and
+    polygons are exact in every strip and need no split.
     """
     fields = np.column_stack(
         [footprints.lon, footprints.lat, footprints.radius, footprints.azimuth, footprints.width]
     )
+    disc = ~(footprints.sector_mask() | footprints.polygon_mask())
     chosen = []
     for ix in layers:
-        small = np.asarray(ix, dtype=np.int64)[footprints.radius[ix] <= CAP_RADIUS_M]
+        ix = np.asarray(ix, dtype=np.int64)
+        small = ix[(footprints.radius[ix] <= CAP_RADIUS_M) & disc[ix]]
         distinct = np.unique(fields[small], axis=0).shape[0]  # duplicates decide nothing
         if 0 < distinct < CAP_MAX_PER_LAYER:
             chosen.append(small)
     return np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
+def few_corners(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.float64]:
+    """Y of the corners of polygon footprints in layers that have few footprints with corners.
+
+    Like the tips of small discs (:func:`few_small_members`), the sideways shift of a chain's
+    mean x at a corner averages out over many footprints (1,500 sectors on Hà Tĩnh); only a
+    layer with fewer than :data:`CAP_MAX_PER_LAYER` of them has its corners split strips.
+    """
+    n = scan.top.shape[0]
+    has = np.bincount(scan.corner_fp, minlength=n) > 0
+    keep = np.zeros(n, dtype=bool)
+    for ix in layers:
+        with_corners = np.unique(np.asarray(ix, dtype=np.int64)[has[ix]])
+        if 0 < with_corners.shape[0] < CAP_MAX_PER_LAYER:
+            keep[with_corners] = True
+    return np.unique(scan.corners[keep[scan.corner_fp]])
+
+
 def footprint_caps(
     footprints: Footprints, which: NDArray[np.int64], *, resolution_m: float
 ) -> NDArray[np.float64]:
-    """Northmost and southmost latitudes of small footprints (and the apex of sectors).
+    """Northmost and southmost latitudes of small discs, and :data:`CAP_STEPS` inside each cap.
 
-    A disc's width changes fastest at its top and bottom; strip boundaries at the tip and at
-    :data:`CAP_STEPS` inside it remove most of the error of sampling the cap at a strip's
-    midpoint, which matters for a lone small disc over a dense pixel. Each latitude solves
-    the kernel's own distance formula ``r = (M(φ0) + M(φ)) / 2 · |φ − φ0|``.
+    A disc's width changes fastest at its top and bottom; strip boundaries at the tip and
+    inside it keep the scan lines near the tip, which matters for a lone small disc over a
+    dense pixel. Each latitude solves the kernel's own distance formula
+    ``r = (M(φ0) + M(φ)) / 2 · |φ − φ0|``.
     """
     small = which[footprints.radius[which] <= CAP_RADIUS_M]
     if small.size == 0:
@@ -245,13 +286,11 @@ def footprint_caps(
             for _ in range(3):
                 d = reach / (0.5 * (m0 + meridian_radius(lat0 + sign * np.degrees(d))))
             out.append(lat0 + sign * np.degrees(d))
-    sectors = small[footprints.width[small] < 360.0]
-    out.append(footprints.lat[sectors])
     return np.unique(np.concatenate(out))
 
 
 def _memberships(
-    footprints: Footprints, layers: Sequence[NDArray[np.int64]], raster: PopulationRaster
+    scan: ScanFootprints, layers: Sequence[NDArray[np.int64]], grid: ScanGrid
 ) -> tuple[NDArray[np.int64], ...]:
     """Every (layer, footprint) pair with the raster rows it spans: (first, last, layer, footprint)."""
     n_layers = len(layers)
@@ -261,49 +300,94 @@ def _memberships(
         else np.zeros(0, np.int64)
     )
     member_layer = np.repeat(np.arange(n_layers, dtype=np.int64), [len(ix) for ix in layers])
-    dlat = degrees_lat_for(footprints.radius, footprints.lat) if len(footprints) else np.zeros(0)
-    f_first, f_last = _row_span(raster.lat0, raster.dy, footprints.lat + dlat, footprints.lat - dlat)
+    f_first, f_last = _row_span(grid.y0, grid.dy, scan.top, scan.bottom)
     return f_first[member_fp], f_last[member_fp], member_layer, member_fp
 
 
+@dataclass(frozen=True)
+class _Partition:
+    """A partition on the raster's grid: regions, footprints, row spans and the strip events."""
+
+    regions: Regions
+    grid: ScanGrid
+    footprints: ScanFootprints
+    window: _Window
+    spans: tuple[NDArray[np.int64], ...]
+    caps: NDArray[np.float64]
+
+
+def _pixels(
+    raster: PopulationRaster, grid: ScanGrid, window: _Window, b0: int, b1: int, *, residential_density: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """People, residential flags and true areas (m²) of the band's pixels."""
+    values = raster.read(b0, b1, window.col0, window.col1)
+    area = grid.pixel_areas(b0, b1, window.col0, window.col1)
+    pop = values * (area / 1e6) if raster.unit == "density" else values
+    return pop, residential_mask(pop, area / 1e6, residential_density), area
+
+
 def _band(
-    regions: Regions,
-    raster: PopulationRaster,
-    window: _Window,
-    b0: int,
-    spans: tuple[NDArray[np.int64], ...],
-    caps: NDArray[np.float64],
-    *,
-    residential_density: float,
-    resolution_m: float,
+    part: _Partition, raster: PopulationRaster, b0: int, *, residential_density: float, resolution_m: float
 ) -> Band | None:
     """Rows ``b0:b0 + window.step`` with their strips, pixels, edges and members; None without edges."""
-    e_first, e_last, m_first, m_last, m_layer, m_fp = spans
+    regions, grid, window = part.regions, part.grid, part.window
+    e_first, e_last, m_first, m_last, m_layer, m_fp = part.spans
     b1 = min(b0 + window.step, window.last + 1)
     emask = (e_last >= b0) & (e_first < b1)
     if not emask.any():
         return None
     h = b1 - b0
-    lat0, dy, dx = raster.lat0, raster.dy, raster.dx
     mmask = (m_last >= b0) & (m_first < b1)
-    pop = raster.read(b0, b1, window.col0, window.col1)
-    ns = strips_per_row(regions, raster, np.arange(b0, b1, dtype=np.int64), resolution_m)
-    band_caps = caps[(caps < lat0 - b0 * dy) & (caps > lat0 - b1 * dy)]
-    sptr, tops, bottoms = _strips(regions, emask, raster, b0, ns, band_caps)
+    pop, res, area = _pixels(raster, grid, window, b0, b1, residential_density=residential_density)
+    cols = (window.col0, window.col1)
+    ns = strips_per_row(regions, grid, np.arange(b0, b1, dtype=np.int64), resolution_m, cols)
+    caps = part.caps
+    band_caps = caps[(caps < grid.y0 - b0 * grid.dy) & (caps > grid.y0 - b1 * grid.dy)]
+    flat = _flat_edge_ends(regions, emask, grid, b0, ns, cols)
+    sptr, tops, bottoms = _strips(flat, grid, b0, ns, band_caps)
     row_of = np.repeat(np.arange(h), np.diff(sptr))
-    area_deg = band_area_per_degree(tops, bottoms)
-    row_area_deg = np.add.reduceat(area_deg, sptr[:-1])
-    res = residential_mask(pop, row_area_deg * dx / 1e6, residential_density)
+    if grid.lonlat:
+        area_deg = band_area_per_degree(tops, bottoms)
+        weight = area_deg / np.add.reduceat(area_deg, sptr[:-1])[row_of]
+    else:
+        area_deg = np.full(tops.shape[0], np.nan)
+        weight = (tops - bottoms) / grid.dy
     return Band(
         b0=b0, rows=h, sptr=sptr, tops=tops, bottoms=bottoms, mids=0.5 * (tops + bottoms),
-        area_deg=area_deg, weight=area_deg / row_area_deg[row_of],
-        lon0=raster.lon0 + window.col0 * dx, dx=dx, pop=pop, res=res,
+        area_deg=area_deg, weight=weight, lon0=grid.x0 + window.col0 * grid.dx, dx=grid.dx,
+        pop=pop, res=res, area=area,
         edges=(
             regions.x0[emask], regions.y0[emask], regions.x1[emask], regions.y1[emask],
             regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,
         ),
         members=(m_first[mmask] - b0, m_last[mmask] - b0, m_layer[mmask], m_fp[mmask]),
+        discs=part.footprints.discs,
     )  # fmt: skip
+
+
+def _partition(
+    regions: Regions,
+    footprints: Footprints,
+    layers: Sequence[NDArray[np.int64]],
+    raster: PopulationRaster,
+    cap_members: NDArray[np.int64] | None,
+    resolution_m: float,
+) -> _Partition:
+    """Put the partition on the raster's grid: regions and footprints in its coordinates, row spans."""
+    grid = scan_grid(raster)
+    regions = regions_on_grid(regions, grid)
+    scan = scan_footprints(footprints, grid)
+    window = _window(regions, grid, raster.name)
+    spans = (
+        *_row_span(grid.y0, grid.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)),
+        *_memberships(scan, layers, grid),
+    )
+    caps = few_corners(scan, layers)
+    if grid.lonlat:
+        if cap_members is None:
+            cap_members = few_small_members(footprints, layers)
+        caps = np.union1d(caps, footprint_caps(footprints, cap_members, resolution_m=resolution_m))
+    return _Partition(regions=regions, grid=grid, footprints=scan, window=window, spans=spans, caps=caps)
 
 
 def bands(
@@ -322,9 +406,10 @@ def bands(
     Parameters
     ----------
     regions, footprints, layers, raster, residential_density, resolution_m
-        As in :func:`telecov.engine.measure`.
+        As in :func:`telecov.engine.measure` (lon/lat regions and footprints; on a projected
+        raster they are put on its grid here).
     cap_members
-        Footprints whose tips split strips (default: :func:`few_small_members` of ``layers``);
+        Discs whose tips split strips (default: :func:`few_small_members` of ``layers``);
         pass the same set to get the same strips as another run.
     progress
         Called with (rows done, rows total) after each band.
@@ -337,22 +422,11 @@ def bands(
     """
     if regions.x0.shape[0] == 0:
         return
-    window = _window(regions, raster)
-    spans = (
-        *_row_span(
-            raster.lat0, raster.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-        ),
-        *_memberships(footprints, layers, raster),
-    )
-    if cap_members is None:
-        cap_members = few_small_members(footprints, layers)
-    caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
+    part = _partition(regions, footprints, layers, raster, cap_members, resolution_m)
+    window = part.window
     nrows = window.last - window.first + 1
     for b0 in range(window.first, window.last + 1, window.step):
-        band = _band(
-            regions, raster, window, b0, spans, caps,
-            residential_density=residential_density, resolution_m=resolution_m,
-        )  # fmt: skip
+        band = _band(part, raster, b0, residential_density=residential_density, resolution_m=resolution_m)
         if band is not None:
             yield band
         if progress:

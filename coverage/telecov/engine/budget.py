@@ -23,10 +23,12 @@ from ..geodesy import degrees_lat_for
 from ..io.population import PopulationRaster
 from ..io.resources import Estimate
 from .bands import BAND_BYTES, strips_per_row
+from .bands import PIXEL_BYTES as BAND_PIXEL_BYTES
+from .grid import ScanGrid, regions_on_grid, scan_grid
 from .partition import Footprints, Regions
 
-PIXEL_BYTES = 64
-"""Per pixel of a band: the read block, people, residential flags and their prefix sums."""
+PIXEL_BYTES = BAND_PIXEL_BYTES
+"""Per pixel of a band: the read block, people, residential flags, true areas and their prefix sums."""
 STRIP_BYTES = 90
 """Per scan strip of a band: its limits, midpoint, areas, weights, line constants and temporaries."""
 REGION_LAYER_BYTES = 32
@@ -88,14 +90,18 @@ def _row_counts(first: NDArray[np.int64], last: NDArray[np.int64], r0: int, nrow
 
 
 def _member_rows(
-    footprints: Footprints, layers: Sequence[NDArray[np.int64]], raster: PopulationRaster, r0: int, n: int
+    footprints: Footprints, layers: Sequence[NDArray[np.int64]], grid: ScanGrid, r0: int, n: int
 ) -> tuple[NDArray[np.int64], int]:
     """Layer members crossing each row, and the most members of one layer in one row (at least 1)."""
     if not len(footprints) or not layers:
         return np.zeros(n, dtype=np.int64), 1
     dlat = degrees_lat_for(footprints.radius, footprints.lat)
-    first = np.floor((raster.lat0 - (footprints.lat + dlat)) / raster.dy).astype(np.int64)
-    last = np.floor((raster.lat0 - (footprints.lat - dlat)) / raster.dy).astype(np.int64)
+    top, bottom = footprints.lat + dlat, footprints.lat - dlat
+    if not grid.lonlat:  # the footprint's northmost and southmost points on the grid
+        top = np.asarray(grid.to_grid.transform(footprints.lon, top)[1], dtype=np.float64)
+        bottom = np.asarray(grid.to_grid.transform(footprints.lon, bottom)[1], dtype=np.float64)
+    first = np.floor((grid.y0 - top) / grid.dy).astype(np.int64)
+    last = np.floor((grid.y0 - bottom) / grid.dy).astype(np.int64)
     members = np.concatenate([np.asarray(ix, dtype=np.int64) for ix in layers])
     per_row = _row_counts(first[members], last[members], r0, n)
     biggest = max(len(ix) for ix in layers)
@@ -135,18 +141,21 @@ def scan_profile(
     resolution_m: float,
 ) -> ScanProfile:
     """Profile the bands, strips, edges and footprints the engine will scan (as :mod:`.bands` cuts them)."""
+    grid = scan_grid(raster)
+    regions = regions_on_grid(regions, grid)
     west, south, east, north = regions.bounds if regions.x0.shape[0] else (0.0, 0.0, 0.0, 0.0)
-    r0 = math.floor((raster.lat0 - north) / raster.dy)
-    nrows = max(math.floor((raster.lat0 - south) / raster.dy) - r0 + 1, 1)
-    col0 = math.floor((west - raster.lon0) / raster.dx)
-    ncols = max(math.floor((east - raster.lon0) / raster.dx) - col0 + 1, 1)
+    r0 = math.floor((grid.y0 - north) / grid.dy)
+    nrows = max(math.floor((grid.y0 - south) / grid.dy) - r0 + 1, 1)
+    col0 = math.floor((west - grid.x0) / grid.dx)
+    ncols = max(math.floor((east - grid.x0) / grid.dx) - col0 + 1, 1)
     rows = np.arange(r0, r0 + nrows, dtype=np.int64)
     y_top, y_bottom = np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
-    e_first = np.floor((raster.lat0 - y_top) / raster.dy).astype(np.int64)
-    e_last = np.floor((raster.lat0 - y_bottom) / raster.dy).astype(np.int64)
+    e_first = np.floor((grid.y0 - y_top) / grid.dy).astype(np.int64)
+    e_last = np.floor((grid.y0 - y_bottom) / grid.dy).astype(np.int64)
     edges = _row_counts(e_first, e_last, r0, nrows).astype(np.float64)
-    members, max_fp = _member_rows(footprints, layers, raster, r0, nrows)
-    ns = strips_per_row(regions, raster, rows, resolution_m).astype(np.float64) * (edges > 0)
+    members, max_fp = _member_rows(footprints, layers, grid, r0, nrows)
+    cols = (col0, col0 + ncols)
+    ns = strips_per_row(regions, grid, rows, resolution_m, cols).astype(np.float64) * (edges > 0)
     return ScanProfile(
         ns=ns, edges=edges, members=members.astype(np.float64), max_fp=max_fp,
         step=max(1, min(nrows, BAND_BYTES // (ncols * PIXEL_BYTES), 512)), ncols=ncols,

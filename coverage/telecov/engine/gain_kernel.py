@@ -13,10 +13,10 @@ strip area for m², prefix sums of the pixel row for people. Sums go to the cand
 
 Tuples passed in (per band unless said otherwise):
 
-- ``strips = (sptr, lat_mid, area_deg, weight)``, ``grid = (lon0, dx)``, ``edges`` and
+- ``strips = (sptr, lat_mid, tops, bottoms, weight)``, ``grid = (lon0, dx)``, ``edges`` and
   ``members`` as in :mod:`telecov.engine.scan_kernel` (one layer: the existing coverage);
 - ``discs``: the existing footprints, ``cand``/``picks``: candidate and picked footprints,
-  each ``(lon, lat, m0, radius, azimuth, width)``;
+  each the kernels' footprint tuple (:meth:`telecov.engine.partition.Footprints.discs`);
 - ``pieces = (lptr, west, east, cmax, region)``: what :func:`residual_band` returns; pieces of
   line ``s`` and kind ``k`` are ``lptr[3 s + k] : lptr[3 s + k + 1]``.
 """
@@ -27,7 +27,15 @@ import numpy as np
 from numba import njit, prange
 
 from .intervals import build_row_index, grow, insertion_sort_pairs, merge_sorted, union_two
-from .lines import area_intervals, footprint_intervals, layer_union, line_buffers, most_per_row, prepare_row
+from .lines import (
+    area_intervals,
+    footprint_intervals,
+    layer_union,
+    line_buffers,
+    most_chains,
+    most_per_row,
+    prepare_row,
+)  # fmt: skip
 from .pixels import accumulate
 
 KINDS = 3
@@ -135,8 +143,8 @@ def residual_band(
     m_first, m_last, m_layer, m_fp = members
     eptr, eidx = build_row_index(edges[5], edges[6], nrows, 1, np.zeros(edges[5].shape[0], np.int64))
     fptr, fidx = build_row_index(m_first, m_last, nrows, 1, m_layer)
-    max_edges, max_fp = most_per_row(np.arange(nrows), eptr, fptr, 1)
-    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, 1)
+    max_edges, max_fp, max_iv = most_per_row(np.arange(nrows), eptr, fptr, 1, fidx, m_fp, discs)
+    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, max_iv, most_chains(discs), 1)
     regs = (np.empty(3 * max_edges, np.float64), np.empty(3 * max_edges, np.float64),
             np.empty(3 * max_edges, np.int64))  # fmt: skip
     n_lines = sptr[nrows]
@@ -148,11 +156,11 @@ def residual_band(
         e1 = eptr[r + 1]
         live = wanted[r] and e1 > e0
         if live:
-            prepare_row(r, sptr, lat_mid, line_k, discs, (fptr, fidx, m_fp), 1, row, tmp)
+            prepare_row(r, sptr, line_k, discs, (fptr, fidx, m_fp), 1, row, tmp)
         for s in range(sptr[r], sptr[r + 1]):
             ni = area_intervals(lat_mid[s], e0, e1, eidx, edges, cross, areas) if live else 0
             ends = _region_lists(areas, ni, parent, n_parents, regs) if ni > 0 else (0, 0, 0)
-            nu = layer_union(0, row, discs, s, lat_mid, line_k, tmp, union) if ni > 0 else 0
+            nu = layer_union(0, row, discs, s, line_k, tmp, union) if ni > 0 else 0
             start = 0
             for kind in range(KINDS):
                 first = m
@@ -177,13 +185,22 @@ def residual_band(
 
 @njit(cache=True, inline="always")
 def _chords(
-    f: int, fp: tuple, s: int, lat_mid: np.ndarray, line_k: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
+    f: int, fp: tuple, s: int, line_k: np.ndarray, xs: np.ndarray, a: np.ndarray, b: np.ndarray, n: int
 ) -> int:
-    """Append footprint ``f``'s intervals on line ``s``; returns the new count."""
-    return footprint_intervals(
-        fp[0][f], fp[1][f], fp[2][f], fp[3][f], fp[4][f], fp[5][f],
-        lat_mid[s], line_k[s, 0], line_k[s, 1], line_k[s, 2], line_k[s, 3], a, b, n,
-    )  # fmt: skip
+    """Append footprint ``f``'s intervals on line ``s``; returns the new count (``xs``: scratch)."""
+    return footprint_intervals(fp, f, s, line_k, xs, a, b, n)
+
+
+@njit(cache=True, inline="always")
+def _pieces_of(fp: tuple, f: int) -> int:
+    """Most intervals footprint ``f`` gives on one line: 1 for a disc, half its chains for a polygon."""
+    return max(1, (fp[4][f + 1] - fp[4][f]) // 2)
+
+
+@njit(cache=True, inline="always")
+def _chains_of(fp: tuple, f: int) -> int:
+    """Chains of footprint ``f`` (0 for a disc)."""
+    return fp[4][f + 1] - fp[4][f]
 
 
 @njit(cache=True)
@@ -193,7 +210,6 @@ def _new_parts(
     near: np.ndarray,
     picks: tuple,
     s: int,
-    lat_mid: np.ndarray,
     line_k: np.ndarray,
     buf: tuple,
 ) -> int:
@@ -201,17 +217,17 @@ def _new_parts(
 
     The parts go to ``buf[4], buf[5]``; returns their count.
     """
-    ca, cb, pa, pb, qa, qb, qg, ua, ub = buf
+    ca, cb, pa, pb, qa, qb, qg, ua, ub, xs = buf
     nc = 0
     for f in range(own[0], own[1]):
-        nc = _chords(f, cand, s, lat_mid, line_k, ca, cb, nc)
+        nc = _chords(f, cand, s, line_k, xs, ca, cb, nc)
     if nc == 0:
         return 0
     insertion_sort_pairs(ca, cb, 0, nc)
     nc = union_two(ca, cb, nc, ca, cb, 0, qa, qb)
     npk = 0
     for p in near:
-        npk = _chords(p, picks, s, lat_mid, line_k, pa, pb, npk)
+        npk = _chords(p, picks, s, line_k, xs, pa, pb, npk)
     if npk == 0:
         return nc
     ca[:nc] = qa[:nc]
@@ -248,10 +264,9 @@ def _add_line(
 ) -> int:
     """Add the measures of parts ``qa/qb[:nq]`` on line ``s`` over the uncovered pieces; returns misses."""
     qa, qb = parts
-    area_deg, weight, lon0, dx, cum = band
+    weight, lon0, dx, cum = band
     lptr, west, east, cmax, reg = pieces
     preg = pairs[1]
-    A = area_deg[s]
     wt = weight[s]
     misses = 0
     for kind in range(KINDS):
@@ -271,8 +286,7 @@ def _add_line(
                     if slot < 0:
                         misses += 1
                     else:
-                        out[slot, 0] += (hi - lo) * A
-                        accumulate(cum, r, (lo - lon0) / dx, (hi - lon0) / dx, out, slot, wt, dx * A)
+                        accumulate(cum, r, (lo - lon0) / dx, (hi - lon0) / dx, out, slot, wt)
                 j += 1
     return misses
 
@@ -297,20 +311,27 @@ def _candidate(
 
     ``mine``: the pick footprints that may overlap it.
     """
-    sptr, lat_mid = strips[0], strips[1]
+    sptr = strips[0]
     nrows = sptr.shape[0] - 1
-    kc = 2 * (own[1] - own[0]) + 2
-    kp = 2 * mine.shape[0] + 2
+    kc = 2
+    kx = 2
+    for f in range(own[0], own[1]):
+        kc += 2 * _pieces_of(cand, f)
+        kx = max(kx, _chains_of(cand, f))
+    kp = 2
+    for p in mine:
+        kp += 2 * _pieces_of(picks, p)
+        kx = max(kx, _chains_of(picks, p))
     buf = (np.empty(kc, np.float64), np.empty(kc, np.float64), np.empty(kp, np.float64),
            np.empty(kp, np.float64), np.empty(kc * (kp + 1), np.float64),
            np.empty(kc * (kp + 1), np.float64), np.empty(kc * (kp + 1), np.int64),
-           np.empty(kp, np.float64), np.empty(kp, np.float64))  # fmt: skip
+           np.empty(kp, np.float64), np.empty(kp, np.float64), np.empty(kx, np.float64))  # fmt: skip
     p0 = pairs[0][c]
     p1 = pairs[0][c + 1]
     misses = 0
     for r in range(max(rows[0] - b0, 0), min(rows[1] - b0, nrows - 1) + 1):
         for s in range(sptr[r], sptr[r + 1]):
-            nq = _new_parts(own, cand, mine, picks, s, lat_mid, line_k, buf)
+            nq = _new_parts(own, cand, mine, picks, s, line_k, buf)
             if nq > 0:
                 misses += _add_line((buf[4], buf[5]), nq, s, r, band, pieces, pairs, p0, p1, out)
     return misses
@@ -341,8 +362,7 @@ def gains_band(
     ``c``'s pairs are ``pptr[c]:pptr[c + 1]``. Pieces whose region is not among the
     candidate's pairs are counted in ``misses[i]``. Candidates are dealt to threads.
     """
-    area_deg = strips[2]
-    weight = strips[3]
+    weight = strips[4]
     lon0 = grid[0]
     dx = grid[1]
     cptr, first, last, cand = cands
@@ -350,7 +370,7 @@ def gains_band(
     for i in prange(which.shape[0]):
         c = which[i]
         misses[i] += _candidate(
-            c, b0, strips, line_k, (area_deg, weight, lon0, dx, cum), pieces, (cptr[c], cptr[c + 1]),
+            c, b0, strips, line_k, (weight, lon0, dx, cum), pieces, (cptr[c], cptr[c + 1]),
             (first[c], last[c]), cand, picks, oidx[optr[i] : optr[i + 1]], pairs, out,
         )  # fmt: skip
 
@@ -372,7 +392,7 @@ def gains_band_serial(
     misses: np.ndarray,
 ) -> None:
     """:func:`gains_band` in one thread (for a few candidates, starting threads costs more)."""
-    band = (strips[2], strips[3], grid[0], grid[1], cum)
+    band = (strips[4], grid[0], grid[1], cum)
     cptr, first, last, cand = cands
     optr, oidx = near
     for i in range(which.shape[0]):

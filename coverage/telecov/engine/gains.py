@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from ..errors import TooLargeError
+from ..errors import InputError, TooLargeError
 from ..geodesy import degrees_lat_for
 from ..io.population import PopulationRaster
 from .bands import bands
@@ -200,6 +200,15 @@ def near_picks(candidates: Candidates, which: Int, picks: Footprints) -> tuple[I
     return ptr, col.astype(np.int64)
 
 
+def _check_lonlat(raster: PopulationRaster) -> None:
+    """Refuse a raster not on a lon/lat grid (the gain kernels scan parallels)."""
+    if not raster.lonlat:
+        raise InputError(
+            f"{raster.name}: planning needs a lon/lat population raster (this one is in "
+            f"{raster.crs.name}); reproject it to EPSG:4326 first"
+        )
+
+
 def gain_model(
     regions: Regions,
     footprints: Footprints,
@@ -237,15 +246,17 @@ def gain_model(
 
     Raises
     ------
+    InputError
+        The population raster is not on a lon/lat grid.
     TooLargeError
         The lines to keep would take more than :data:`MAX_STORE_BYTES`.
 
     """
+    _check_lonlat(raster)
     pairs = candidate_pairs(regions, candidates)
     rows = candidate_rows(candidates, raster)
     gains = np.zeros((pairs.region.shape[0], 4), np.float64)
     stores: list[_Store] = []
-    discs = footprints.discs()
     cand_discs = candidates.footprints.discs()
     held = 0
     kinds = np.array([True, parents, True])
@@ -260,9 +271,9 @@ def gain_model(
         wanted = np.zeros(band.rows, dtype=np.bool_)
         for a, b in zip(rows[0][which] - band.b0, rows[1][which] - band.b0, strict=True):
             wanted[max(a, 0) : min(b, band.rows - 1) + 1] = True
-        line_k = line_table(band.mids)
+        line_k = line_table(band.tops, band.bottoms)
         pieces = residual_band(
-            band.rows, band.strips, line_k, band.edges, regions.parent, regions.n_parents, discs,
+            band.rows, band.strips, line_k, band.edges, regions.parent, regions.n_parents, band.discs,
             band.members, wanted, kinds,
         )  # fmt: skip
         store = _Store(band.b0, band.strips, line_k, band.grid, row_prefix_sums(*band.pixels), pieces, which)

@@ -13,7 +13,15 @@ import numpy as np
 from numba import njit
 
 from .intervals import build_row_index, grow
-from .lines import area_intervals, layer_union, line_buffers, line_table, most_per_row, prepare_row
+from .lines import (
+    area_intervals,
+    layer_union,
+    line_buffers,
+    line_table,
+    most_chains,
+    most_per_row,
+    prepare_row,
+)  # fmt: skip
 from .pixels import integral_at, row_prefix_sums
 
 
@@ -51,13 +59,13 @@ def residential_runs(res: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 @njit(cache=True, inline="always")
-def _emit(rects: tuple, no: int, c: int, gs: int, lo: float, hi: float, people: float, A: float) -> int:
+def _emit(rects: tuple, no: int, c: int, gs: int, lo: float, hi: float, people: float, m2: float) -> int:
     """Append a rectangle to ``rects`` (room reserved), or extend the last one it touches."""
     oc, os_, olo, ohi, opp, oar = rects
     if no > 0 and oc[no - 1] == c and os_[no - 1] == gs and lo <= ohi[no - 1]:
         if hi > ohi[no - 1]:
-            oar[no - 1] += (hi - ohi[no - 1]) * A
             ohi[no - 1] = hi
+        oar[no - 1] += m2
         opp[no - 1] += people
         return no
     oc[no] = c
@@ -65,7 +73,7 @@ def _emit(rects: tuple, no: int, c: int, gs: int, lo: float, hi: float, people: 
     olo[no] = lo
     ohi[no] = hi
     opp[no] = people
-    oar[no] = (hi - lo) * A
+    oar[no] = m2
     return no + 1
 
 
@@ -75,9 +83,9 @@ def _clip_to_runs(
 ) -> int:
     """Emit the parts of the uncovered piece ``[p, q]`` that lie on the row's residential runs.
 
-    ``key = (area, global strip, row, weight, strip area per degree)``.
+    ``key = (area, global strip, row, weight)``.
     """
-    c, gs, r, wt, A = key
+    c, gs, r, wt = key
     run_ptr, run_start, run_end, run_end_f = runs
     lon0, dx = grid
     nn = cum.shape[1] - 1
@@ -92,8 +100,9 @@ def _clip_to_runs(
         if hi_u > lo_u:
             lo = p if up >= run_start[t] else lon0 + run_start[t] * dx
             hi = q if uq <= run_end[t] else lon0 + run_end[t] * dx
-            people = (integral_at(cum, r, hi_u, nn, 2) - integral_at(cum, r, lo_u, nn, 2)) * wt
-            no = _emit(rects, no, c, gs, lo, hi, people, A)
+            people = (integral_at(cum, r, hi_u, nn, 3) - integral_at(cum, r, lo_u, nn, 3)) * wt
+            m2 = (integral_at(cum, r, hi_u, nn, 0) - integral_at(cum, r, lo_u, nn, 0)) * wt
+            no = _emit(rects, no, c, gs, lo, hi, people, m2)
         t += 1
     return no
 
@@ -144,8 +153,8 @@ def _add_area_people(
     for k in range(ni):
         u_a = (ia[k] - lon0) / dx
         u_b = (ib[k] - lon0) / dx
-        base[ic[k], 0] += (integral_at(cum, r, u_b, nn, 0) - integral_at(cum, r, u_a, nn, 0)) * wt
-        base[ic[k], 1] += (integral_at(cum, r, u_b, nn, 2) - integral_at(cum, r, u_a, nn, 2)) * wt
+        base[ic[k], 0] += (integral_at(cum, r, u_b, nn, 1) - integral_at(cum, r, u_a, nn, 1)) * wt
+        base[ic[k], 1] += (integral_at(cum, r, u_b, nn, 3) - integral_at(cum, r, u_a, nn, 3)) * wt
 
 
 @njit(cache=True, inline="always")
@@ -173,16 +182,16 @@ def gap_band(
     west and east longitude, people and m², and the count. ``base[area]`` receives the
     engine's population and residential population sums (columns 0 and 1) for checks.
     """
-    sptr, lat_mid, area_deg, weight = strips
-    pop, res = pixels
-    cum = row_prefix_sums(pop, res)
+    sptr, lat_mid, tops, bottoms, weight = strips
+    pop, res, area = pixels
+    cum = row_prefix_sums(pop, res, area)
     run_ptr, run_start, run_end = residential_runs(res)
     runs = (run_ptr, run_start, run_end, run_end.astype(np.float64))
     eptr, eidx = build_row_index(edges[5], edges[6], nrows, 1, np.zeros(edges[5].shape[0], np.int64))
     fptr, fidx = build_row_index(members[0], members[1], nrows, 1, np.zeros(members[0].shape[0], np.int64))
-    line_k = line_table(lat_mid)
-    max_edges, max_fp = most_per_row(np.arange(nrows), eptr, fptr, 1)
-    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, 1)
+    line_k = line_table(tops, bottoms)
+    max_edges, max_fp, max_iv = most_per_row(np.arange(nrows), eptr, fptr, 1, fidx, members[3], discs)
+    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, max_iv, most_chains(discs), 1)
     rects = (
         np.empty(1024, np.int64), np.empty(1024, np.int64), np.empty(1024, np.float64),
         np.empty(1024, np.float64), np.empty(1024, np.float64), np.empty(1024, np.float64),
@@ -191,7 +200,7 @@ def gap_band(
     for r in range(nrows):
         if eptr[r + 1] == eptr[r]:
             continue
-        prepare_row(r, sptr, lat_mid, line_k, discs, (fptr, fidx, members[3]), 1, row, tmp)
+        prepare_row(r, sptr, line_k, discs, (fptr, fidx, members[3]), 1, row, tmp)
         for s in range(sptr[r], sptr[r + 1]):
             ni = area_intervals(lat_mid[s], eptr[r], eptr[r + 1], eidx, edges, cross, areas)
             if ni == 0:
@@ -199,10 +208,10 @@ def gap_band(
             _add_area_people(areas, ni, grid, weight[s], cum, r, base)
             if run_ptr[r + 1] == run_ptr[r]:
                 continue
-            nu = layer_union(0, row, discs, s, lat_mid, line_k, tmp, union)
+            nu = layer_union(0, row, discs, s, line_k, tmp, union)
             for k in range(ni):
                 # pieces of one interval meet at most nu + 1 gaps times the row's runs
                 rects = _reserve(rects, no + nu + 1 + run_ptr[r + 1] - run_ptr[r])
-                key = (areas[2][k], strip0 + s, r, weight[s], area_deg[s])
+                key = (areas[2][k], strip0 + s, r, weight[s])
                 no = _uncovered(areas[0][k], areas[1][k], key, union, nu, runs, cum, grid, rects, no)
     return (*rects, no)

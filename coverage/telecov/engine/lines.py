@@ -1,12 +1,17 @@
-"""Numba kernels for what one scan line sees: area and footprint intervals at a latitude.
+"""Numba kernels for what one scan line sees: area and footprint intervals on its strip.
 
-On the line at latitude ``lat`` a commune polygon is an exact set of longitude intervals (the
-even-odd rule on its boundary edges) and a geodesic disc or sector is one or two intervals.
-Before the lines of a pixel row are scanned, :func:`prepare_row` finds per layer the chords
-covered on every line of the row and the footprints that can still change a line's union.
+On the line at ``y`` (a latitude on lon/lat grids) a commune polygon is an exact set of x
+intervals (the even-odd rule on its boundary edges). A footprint is one interval per piece:
+a geodesic disc's chord has the disc's mean half-width over the line's strip, and a polygon
+footprint's intervals come from its chains' mean x over the strip
+(:func:`telecov.engine.chains.outline_intervals`), so each footprint's area in each strip is
+exact. Before the lines of a pixel row are scanned, :func:`prepare_row` finds per layer the
+chords covered on every line of the row and the footprints that can still change a line's
+union.
 
-Footprints are passed as the tuple ``discs = (lon, lat, m0, radius, azimuth, width)``
-(``m0``: meridian radius at the centre); scan lines as ``lat_mid`` (their latitudes) and
+Footprints are passed as the tuple ``discs = (x, lat, m0, radius, fptr, cptr, cx, cy, cg, ext,
+convex)`` (``m0``: meridian radius at the centre; the rest are the chains of polygon
+footprints, see :mod:`telecov.engine.chains`); scan lines as ``lat_mid`` (their y) and
 ``line_k`` (:func:`line_table`).
 """
 
@@ -18,10 +23,13 @@ import numpy as np
 from numba import njit
 
 from ..geodesy import WGS84_A, WGS84_E2
+from .chains import outline_extent, outline_intervals
 from .intervals import insertion_sort, insertion_sort_pairs, merge_sorted, union_two
 
 DEG = 57.29577951308232
 """Degrees per radian."""
+N_LINE = 6
+"""Columns of :func:`line_table`: M, N, cos and sin of the line's latitude, strip top, strip bottom."""
 
 
 @njit(cache=True)
@@ -34,100 +42,89 @@ def line_constants(lat: float) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def line_table(lat_mid: np.ndarray) -> np.ndarray:
-    """:func:`line_constants` of every scan line, one row per line."""
-    line_k = np.empty((lat_mid.shape[0], 4), np.float64)
-    for s in range(lat_mid.shape[0]):
-        m_l, n_l, c_l, s_l = line_constants(lat_mid[s])
+def line_table(tops: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
+    """Per scan line (strip): :func:`line_constants` at its middle, then its top and bottom."""
+    line_k = np.empty((tops.shape[0], N_LINE), np.float64)
+    for s in range(tops.shape[0]):
+        m_l, n_l, c_l, s_l = line_constants(0.5 * (tops[s] + bottoms[s]))
         line_k[s, 0] = m_l
         line_k[s, 1] = n_l
         line_k[s, 2] = c_l
         line_k[s, 3] = s_l
+        line_k[s, 4] = tops[s]
+        line_k[s, 5] = bottoms[s]
     return line_k
 
 
 @njit(cache=True, inline="always")
-def _wedge(t1: float, t2: float, y: float, w: float) -> tuple[float, float]:
-    """X-range within [-w, w] of the line at ``y`` inside the wedge t1→t2 (≤ 180°, clockwise)."""
-    d1x = math.sin(t1)
-    d1y = math.cos(t1)
-    d2x = math.sin(t2)
-    d2y = math.cos(t2)
-    lo = -w
-    hi = w
-    # clockwise of d1: d1y * x >= d1x * y
-    if d1y > 0.0:
-        lo = max(lo, d1x * y / d1y)
-    elif d1y < 0.0:
-        hi = min(hi, d1x * y / d1y)
-    elif d1x * y > 0.0:
-        return 0.0, 0.0
-    # counter-clockwise of d2: d2y * x <= d2x * y
-    if d2y > 0.0:
-        hi = min(hi, d2x * y / d2y)
-    elif d2y < 0.0:
-        lo = max(lo, d2x * y / d2y)
-    elif d2x * y < 0.0:
-        return 0.0, 0.0
-    return lo, hi
+def _arc_integral(y: float, r: float) -> float:
+    """Integral of sqrt(r² − t²) for t from 0 to ``y`` (|y| ≤ r)."""
+    u = min(1.0, max(-1.0, y / r))
+    return 0.5 * (y * math.sqrt(max(r * r - y * y, 0.0)) + r * r * math.asin(u))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def mean_half_width(radius: float, y_bottom: float, y_top: float) -> float:
+    """Mean of the half-chord sqrt(r² − y²) of a disc over ``[y_bottom, y_top]`` (m); -1 if apart."""
+    if y_bottom >= radius or y_top <= -radius:
+        return -1.0
+    h = y_top - y_bottom
+    y = 0.5 * (y_top + y_bottom)
+    w2 = radius * radius - y * y
+    if h <= 1e-9 * radius:
+        return math.sqrt(max(w2, 0.0))
+    if w2 >= 8.0 * radius * h:
+        # away from the tips: the midpoint half-chord with its h² term (relative error < 3e-6)
+        w = math.sqrt(w2)
+        return w - h * h * radius * radius / (24.0 * w2 * w)
+    a = max(y_bottom, -radius)
+    b = min(y_top, radius)
+    return (_arc_integral(b, radius) - _arc_integral(a, radius)) / h
+
+
+@njit(cache=True, inline="always")
+def disc_half_width(discs: tuple, f: int, s: int, line_k: np.ndarray) -> float:
+    """Half-width (degrees) of disc ``f``'s chord on line ``s``; negative when it misses the strip.
+
+    Ground distance uses the mid-latitude tangent plane, ``d² = (M Δφ)² + (N cos φm Δλ)²``
+    (error of order d³/R², under a centimetre for a 5 km radius); the chord's half-width is
+    the mean over the line's strip, so the chord holds the disc's exact area in the strip.
+    """
+    lat0 = discs[1][f]
+    radius = discs[3][f]
+    k = 0.5 * (discs[2][f] + line_k[s, 0]) / DEG
+    w = mean_half_width(radius, k * (line_k[s, 5] - lat0), k * (line_k[s, 4] - lat0))
+    if w <= 0.0:
+        return -1.0
+    h = 0.25 * (line_k[s, 4] + line_k[s, 5] - 2.0 * lat0) / DEG
+    cos_m = line_k[s, 2] + line_k[s, 3] * h - 0.5 * line_k[s, 2] * h * h
+    return w * DEG / (line_k[s, 1] * cos_m)
+
+
+@njit(cache=True, inline="always")
+def is_outline(discs: tuple, f: int) -> bool:
+    """Whether footprint ``f`` is a polygon (it has chains) rather than an analytic disc."""
+    return discs[4][f + 1] > discs[4][f]
+
+
+@njit(cache=True, inline="always")
 def footprint_intervals(
-    lon0: float,
-    lat0: float,
-    m0: float,
-    radius: float,
-    azimuth: float,
-    width: float,
-    lat: float,
-    m_line: float,
-    n_line: float,
-    cos_line: float,
-    sin_line: float,
+    discs: tuple,
+    f: int,
+    s: int,
+    line_k: np.ndarray,
+    xs: np.ndarray,
     out_a: np.ndarray,
     out_b: np.ndarray,
     n: int,
 ) -> int:
-    """Append the longitude intervals of a geodesic disc or sector at latitude ``lat``.
-
-    Ground distance uses the mid-latitude tangent plane, ``d² = (M Δφ)² + (N cos φm Δλ)²``
-    (error of order d³/R², under a centimetre for a 5 km radius), with M and cos φm expanded
-    around the line's latitude. ``m0`` is the meridian radius at the centre. Returns the new
-    interval count.
-    """
-    dphi = math.radians(lat - lat0)
-    dy = 0.5 * (m0 + m_line) * dphi
-    if abs(dy) >= radius:
-        return n
-    w = math.sqrt(radius * radius - dy * dy)
-    h = 0.5 * dphi
-    cos_m = cos_line + sin_line * h - 0.5 * cos_line * h * h
-    deg = DEG / (n_line * cos_m)
-    if width >= 360.0:
-        out_a[n] = lon0 - w * deg
-        out_b[n] = lon0 + w * deg
-        return n + 1
-    t1 = math.radians(azimuth)
-    if width <= 180.0:
-        lo, hi = _wedge(t1, t1 + math.radians(width), dy, w)
-        if hi > lo:
-            out_a[n] = lon0 + lo * deg
-            out_b[n] = lon0 + hi * deg
-            n += 1
-        return n
-    lo, hi = _wedge(t1 + math.radians(width), t1 + 2.0 * math.pi, dy, w)
-    if hi <= lo:
-        out_a[n] = lon0 - w * deg
-        out_b[n] = lon0 + w * deg
-        return n + 1
-    if lo > -w:
-        out_a[n] = lon0 - w * deg
-        out_b[n] = lon0 + lo * deg
-        n += 1
-    if hi < w:
-        out_a[n] = lon0 + hi * deg
-        out_b[n] = lon0 + w * deg
+    """Append footprint ``f``'s intervals on line ``s`` (a disc's chord or a polygon's pieces)."""
+    if is_outline(discs, f):
+        return outline_intervals(f, line_k[s, 4], line_k[s, 5], discs[4:9], xs, out_a, out_b, n)
+    h = disc_half_width(discs, f, s, line_k)
+    if h > 0.0:
+        out_a[n] = discs[0][f] - h
+        out_b[n] = discs[0][f] + h
         n += 1
     return n
 
@@ -172,18 +169,50 @@ def area_intervals(
 
 
 @njit(cache=True, inline="always")
-def _half_chord(discs: tuple, f: int, s: int, lat_mid: np.ndarray, line_k: np.ndarray) -> float:
-    """Half-width (degrees) of disc ``f``'s chord on line ``s``; negative when it misses the line."""
-    lat0 = discs[1][f]
-    m0 = discs[2][f]
-    radius = discs[3][f]
-    dphi = math.radians(lat_mid[s] - lat0)
-    dy = 0.5 * (m0 + line_k[s, 0]) * dphi
-    if abs(dy) >= radius:
-        return -1.0
-    h = 0.5 * dphi
-    cos_m = line_k[s, 2] + line_k[s, 3] * h - 0.5 * line_k[s, 2] * h * h
-    return math.sqrt(radius * radius - dy * dy) * DEG / (line_k[s, 1] * cos_m)
+def _outline_chord(discs: tuple, f: int, s: int, line_k: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """Return the one interval of convex polygon ``f`` on line ``s`` as (west, east)."""
+    return outline_extent(f, line_k[s, 4], line_k[s, 5], discs[4:9])
+
+
+@njit(cache=True, inline="always")
+def _spans_row(discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray) -> bool:
+    """Whether polygon ``f`` spans every strip of the row from top to bottom."""
+    ext = discs[9]
+    return ext[f, 0] >= line_k[s_first, 4] and ext[f, 1] <= line_k[s_last, 5]
+
+
+@njit(cache=True, inline="always")
+def is_prunable(discs: tuple, f: int) -> bool:
+    """Discs and convex polygons: their chords on a row's lines are bounded by the end lines'."""
+    return not is_outline(discs, f) or discs[10][f] == 1
+
+
+@njit(cache=True, inline="always")
+def _core_chord(
+    discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray, xs: np.ndarray
+) -> tuple[float, float]:
+    """Return a chord of prunable footprint ``f`` covered on every line of the row; west > east if none.
+
+    A disc's mean half-width shrinks away from its centre and a convex polygon's mean left
+    (right) boundary is convex (concave) across strips it spans, so the chord is shortest on
+    an end line: the intersection of the two end chords.
+    """
+    if is_outline(discs, f):
+        if not _spans_row(discs, f, s_first, s_last, line_k):
+            return 1.0, -1.0
+        a1, b1 = _outline_chord(discs, f, s_first, line_k, xs)
+        a2, b2 = _outline_chord(discs, f, s_last, line_k, xs)
+        if not (b1 > a1 and b2 > a2):
+            return 1.0, -1.0
+        lo, hi = max(a1, a2), min(b1, b2)
+        pad = 1e-9 * (hi - lo)
+        return lo + pad, hi - pad
+    h1 = disc_half_width(discs, f, s_first, line_k)
+    h2 = disc_half_width(discs, f, s_last, line_k)
+    if h1 <= 0.0 or h2 <= 0.0:
+        return 1.0, -1.0
+    h = min(h1, h2) * (1.0 - 1e-9)
+    return discs[0][f] - h, discs[0][f] + h
 
 
 @njit(cache=True)
@@ -194,37 +223,68 @@ def _row_core(
     discs: tuple,
     s_first: int,
     s_last: int,
-    lat_mid: np.ndarray,
     line_k: np.ndarray,
     tmp: tuple,
     out_a: np.ndarray,
     out_b: np.ndarray,
 ) -> int:
-    """Union of the discs' chords that every line of the row crosses; returns the count.
+    """Union of the chords that every line of the row crosses; returns the count.
 
-    ``members = (fidx, ffp)`` lists the row's footprints ``ffp[fidx[k0:k1]]``. A disc's chord is
-    shortest on the row's line farthest from its centre, so the union of each disc's shorter
-    end chord is covered on every line.
+    ``members = (fidx, ffp)`` lists the row's footprints ``ffp[fidx[k0:k1]]`` (see
+    :func:`_core_chord`).
     """
     fidx, ffp = members
-    flon, fwidth = discs[0], discs[5]
-    tmp_a, tmp_b = tmp
+    tmp_a, tmp_b, xs = tmp
     m = 0
     for k in range(k0, k1):
         f = ffp[fidx[k]]
-        if fwidth[f] < 360.0:
+        if not is_prunable(discs, f):
             continue
-        h1 = _half_chord(discs, f, s_first, lat_mid, line_k)
-        h2 = _half_chord(discs, f, s_last, lat_mid, line_k)
-        if h1 > 0.0 and h2 > 0.0:
-            h = min(h1, h2) * (1.0 - 1e-9)
-            tmp_a[m] = flon[f] - h
-            tmp_b[m] = flon[f] + h
+        lo, hi = _core_chord(discs, f, s_first, s_last, line_k, xs)
+        if hi > lo:
+            tmp_a[m] = lo
+            tmp_b[m] = hi
             m += 1
     if m == 0:
         return 0
     order = np.argsort(tmp_a[:m])
     return merge_sorted(tmp_a, tmp_b, order, m, out_a, out_b)
+
+
+@njit(cache=True, inline="always")
+def _widest(
+    discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray, xs: np.ndarray
+) -> tuple[float, float]:
+    """Bounds (west, east) of prunable footprint ``f``'s chords on every line of the row.
+
+    West > east when it reaches no line of the row.
+    """
+    mid_first = 0.5 * (line_k[s_first, 4] + line_k[s_first, 5])
+    mid_last = 0.5 * (line_k[s_last, 4] + line_k[s_last, 5])
+    if not is_outline(discs, f):
+        h1 = disc_half_width(discs, f, s_first, line_k)
+        h2 = disc_half_width(discs, f, s_last, line_k)
+        lat = discs[1][f]
+        if mid_last <= lat <= mid_first:
+            # the centre lies between the end lines: the widest chord passes near the centre
+            widest = discs[3][f] * DEG / (line_k[s_first, 1] * math.cos(math.radians(lat)))
+            hmax = max(h1, h2, widest) * (1.0 + 1e-6)
+        else:
+            hmax = max(h1, h2) * (1.0 + 1e-9)
+        if hmax <= 0.0:
+            return 1.0, -1.0
+        return discs[0][f] - hmax, discs[0][f] + hmax
+    ext = discs[9]
+    if ext[f, 1] >= line_k[s_first, 4] or ext[f, 0] <= line_k[s_last, 5]:
+        return 1.0, -1.0
+    if not _spans_row(discs, f, s_first, s_last, line_k):
+        return ext[f, 2], ext[f, 4]  # a tip inside the row: the polygon's whole width
+    a1, b1 = _outline_chord(discs, f, s_first, line_k, xs)
+    a2, b2 = _outline_chord(discs, f, s_last, line_k, xs)
+    lo = ext[f, 2] if mid_last <= ext[f, 3] <= mid_first else min(a1, a2)
+    hi = ext[f, 4] if mid_last <= ext[f, 5] <= mid_first else max(b1, b2)
+    pad = 1e-9 * (hi - lo) + 1e-12 * abs(hi)
+    return lo - pad, hi + pad
 
 
 @njit(cache=True)
@@ -233,36 +293,24 @@ def _inside_core(
     discs: tuple,
     s_first: int,
     s_last: int,
-    lat_mid: np.ndarray,
     line_k: np.ndarray,
+    xs: np.ndarray,
     core_a: np.ndarray,
     core_b: np.ndarray,
     n_core: int,
 ) -> bool:
-    """Whether disc ``f`` changes no line of the row: its widest chord lies in the core union."""
-    flon, flat, frad = discs[0], discs[1], discs[3]
-    h1 = _half_chord(discs, f, s_first, lat_mid, line_k)
-    h2 = _half_chord(discs, f, s_last, lat_mid, line_k)
-    if lat_mid[s_last] <= flat[f] <= lat_mid[s_first]:
-        # the centre lies between the lines: the widest chord passes near the centre
-        cos_c = math.cos(math.radians(flat[f]))
-        widest = frad[f] * DEG / (line_k[s_first, 1] * cos_c)
-        hmax = max(h1, h2, widest) * (1.0 + 1e-6)
-    else:
-        hmax = max(h1, h2) * (1.0 + 1e-9)
-    if hmax < 0.0:
+    """Whether footprint ``f`` changes no line of the row: its widest chord lies in the core union."""
+    lo, hi = _widest(discs, f, s_first, s_last, line_k, xs)
+    if not (hi > lo):
         return True
-    lo = flon[f] - hmax
-    hi = flon[f] + hmax
     j = np.searchsorted(core_b[:n_core], lo, side="left")
-    return j < n_core and core_a[j] <= lo and hi <= core_b[j]
+    return bool(j < n_core and core_a[j] <= lo and hi <= core_b[j])
 
 
 @njit(cache=True)
 def prepare_row(
     r: int,
     sptr: np.ndarray,
-    lat_mid: np.ndarray,
     line_k: np.ndarray,
     discs: tuple,
     index: tuple,
@@ -274,57 +322,46 @@ def prepare_row(
 
     ``index = (fptr, fidx, ffp)``: footprints ``ffp[fidx[fptr[slot]:fptr[slot + 1]]]`` reach
     slot ``r * n_layers + L``. ``row = (core_a, core_b, n_core, cand, n_cand)`` receives per
-    layer the core union and the footprints to test on each line, sorted by longitude. A disc
-    whose widest chord lies inside the core never changes a line's union, so it is no
-    candidate (exact pruning).
+    layer the core union and the footprints to test on each line, sorted by x. A disc or
+    convex polygon whose widest chord lies inside the core never changes a line's union, so
+    it is no candidate (exact pruning).
     """
     fptr, fidx, ffp = index
     core_a, core_b, n_core, cand, n_cand = row
-    fwidth = discs[5]
     s_first = sptr[r]
     s_last = sptr[r + 1] - 1
     for L in range(n_layers):
         slot = r * n_layers + L
         k0 = fptr[slot]
         k1 = fptr[slot + 1]
-        ni = _row_core(
-            k0, k1, (fidx, ffp), discs, s_first, s_last, lat_mid, line_k, tmp, core_a[L], core_b[L]
-        )
+        ni = _row_core(k0, k1, (fidx, ffp), discs, s_first, s_last, line_k, tmp, core_a[L], core_b[L])
         n_core[L] = ni
         nc = 0
         for k in range(k0, k1):
             f = ffp[fidx[k]]
-            full = fwidth[f] >= 360.0 and ni > 0
-            if full and _inside_core(f, discs, s_first, s_last, lat_mid, line_k, core_a[L], core_b[L], ni):
+            prunable = ni > 0 and is_prunable(discs, f)
+            if prunable and _inside_core(f, discs, s_first, s_last, line_k, tmp[2], core_a[L], core_b[L], ni):
                 continue
             cand[L, nc] = f
             nc += 1
         if nc > 1:
-            by_lon = np.argsort(discs[0][cand[L, :nc]])
-            cand[L, :nc] = cand[L, :nc][by_lon]
+            by_x = np.argsort(discs[0][cand[L, :nc]])
+            cand[L, :nc] = cand[L, :nc][by_x]
         n_cand[L] = nc
 
 
 @njit(cache=True, inline="always")
-def layer_union(
-    L: int, row: tuple, discs: tuple, s: int, lat_mid: np.ndarray, line_k: np.ndarray, tmp: tuple, out: tuple
-) -> int:
+def layer_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tmp: tuple, out: tuple) -> int:
     """Union of layer ``L``'s footprints on line ``s`` into ``out = (west, east)``; returns the count.
 
     ``row`` is what :func:`prepare_row` filled for the line's pixel row; ``tmp`` is scratch
-    ``(west, east)`` for the candidates' intervals.
+    ``(west, east, crossings)`` for the candidates' intervals.
     """
     core_a, core_b, n_core, cand, n_cand = row
-    flon, flat, fm0, frad, faz, fwidth = discs
-    fa, fb = tmp
-    lat = lat_mid[s]
+    fa, fb, xs = tmp
     nf = 0
     for k in range(n_cand[L]):
-        f = cand[L, k]
-        nf = footprint_intervals(
-            flon[f], flat[f], fm0[f], frad[f], faz[f], fwidth[f],
-            lat, line_k[s, 0], line_k[s, 1], line_k[s, 2], line_k[s, 3], fa, fb, nf,
-        )  # fmt: skip
+        nf = footprint_intervals(discs, cand[L, k], s, line_k, xs, fa, fb, nf)
     if nf == 0 and n_core[L] == 0:
         return 0
     insertion_sort_pairs(fa, fb, 0, nf)
@@ -332,30 +369,49 @@ def layer_union(
 
 
 @njit(cache=True, inline="always")
-def most_per_row(rows: np.ndarray, eptr: np.ndarray, fptr: np.ndarray, n_layers: int) -> tuple[int, int]:
-    """Most edges in one of ``rows`` and most footprints of one layer in one of them (at least 1)."""
+def most_per_row(
+    rows: np.ndarray,
+    eptr: np.ndarray,
+    fptr: np.ndarray,
+    n_layers: int,
+    fidx: np.ndarray,
+    ffp: np.ndarray,
+    discs: tuple,
+) -> tuple[int, int, int]:
+    """Most edges in one of ``rows``, most footprints of one layer in one row, most intervals they give.
+
+    A disc gives one interval per line, a polygon at most half its chains.
+    """
+    chain_ptr = discs[4]
     max_edges = 1
     max_fp = 1
+    max_iv = 1
     for r in rows:
         max_edges = max(max_edges, eptr[r + 1] - eptr[r])
         for L in range(n_layers):
             slot = r * n_layers + L
             max_fp = max(max_fp, fptr[slot + 1] - fptr[slot])
-    return max_edges, max_fp
+            iv = 0
+            for k in range(fptr[slot], fptr[slot + 1]):
+                f = ffp[fidx[k]]
+                iv += max(1, (chain_ptr[f + 1] - chain_ptr[f]) // 2)
+            max_iv = max(max_iv, iv)
+    return max_edges, max_fp, max_iv
 
 
 @njit(cache=True, inline="always")
-def line_buffers(max_edges: int, max_fp: int, n_layers: int) -> tuple:
+def line_buffers(max_edges: int, max_fp: int, max_iv: int, max_chains: int, n_layers: int) -> tuple:
     """Scratch for scanning lines: ``(cross, areas, tmp, union, row)``.
 
     ``cross``: crossings (x, area); ``areas``: area intervals (west, east, area); ``tmp``:
-    candidate intervals (west, east); ``union``: a layer's union (west, east); ``row``: what
-    :func:`prepare_row` fills.
+    candidate intervals (west, east) and one footprint's chain crossings; ``union``: a layer's
+    union (west, east); ``row``: what :func:`prepare_row` fills.
     """
     cross = (np.empty(max_edges, np.float64), np.empty(max_edges, np.int64))
     areas = (np.empty(max_edges, np.float64), np.empty(max_edges, np.float64), np.empty(max_edges, np.int64))
-    tmp = (np.empty(3 * max_fp, np.float64), np.empty(3 * max_fp, np.float64))
-    union = (np.empty(3 * max_fp + 1, np.float64), np.empty(3 * max_fp + 1, np.float64))
+    size = max(max_iv, max_fp) + 1
+    tmp = (np.empty(size, np.float64), np.empty(size, np.float64), np.empty(max(max_chains, 2), np.float64))
+    union = (np.empty(size + max_fp + 1, np.float64), np.empty(size + max_fp + 1, np.float64))
     row = (
         np.empty((n_layers, max_fp), np.float64),
         np.empty((n_layers, max_fp), np.float64),
@@ -364,3 +420,13 @@ def line_buffers(max_edges: int, max_fp: int, n_layers: int) -> tuple:
         np.zeros(n_layers, np.int64),
     )
     return cross, areas, tmp, union, row
+
+
+@njit(cache=True)
+def most_chains(discs: tuple) -> int:
+    """Most chains of one footprint."""
+    chain_ptr = discs[4]
+    most = 0
+    for f in range(chain_ptr.shape[0] - 1):
+        most = max(most, chain_ptr[f + 1] - chain_ptr[f])
+    return most

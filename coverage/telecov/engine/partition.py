@@ -1,15 +1,18 @@
-"""What the engine measures on one partition: area regions as edges, and geodesic footprints."""
+"""What the engine measures on one partition: area regions as edges, and footprints."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
 from ..geodesy import meridian_radius
+from .outlines import Chains, Rings, chains_of, polygon_rings, sector_rings
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,15 @@ class Regions:
 
 @dataclass(frozen=True)
 class Footprints:
-    """Geodesic discs and sectors: centre (degrees), radius (m), start azimuth and width (degrees).
+    """Geodesic discs, geodesic sectors and polygons: what each site covers.
 
-    A sector covers bearings from ``azimuth`` clockwise to ``azimuth + width``; ``width`` 360 is
-    a full disc.
+    Per footprint: centre (degrees), radius (m), start azimuth and width (degrees); a sector
+    covers true geodesic azimuths from ``azimuth`` clockwise to ``azimuth + width``, ``width``
+    360 is a full disc. ``polygons`` (optional, one lon/lat (Multi)Polygon or None per
+    footprint) replaces a footprint's disc or sector by that polygon, holes allowed (a radio
+    lobe, a terrain shadow). Discs are measured analytically; sectors and polygons through
+    their outlines (:attr:`rings`), which :func:`telecov.footprints.footprint_polygons` also
+    exports.
     """
 
     lon: NDArray[np.float64]
@@ -55,6 +63,7 @@ class Footprints:
     radius: NDArray[np.float64]
     azimuth: NDArray[np.float64]
     width: NDArray[np.float64]
+    polygons: NDArray[np.object_] | None = None
 
     def __len__(self) -> int:
         return int(self.lon.shape[0])
@@ -62,12 +71,44 @@ class Footprints:
     @classmethod
     def empty(cls) -> Footprints:
         """No footprint at all (to measure areas alone)."""
-        return cls(*(np.zeros(0, dtype=np.float64) for _ in range(5)))
+        z = np.zeros(0, dtype=np.float64)
+        return cls(lon=z, lat=z, radius=z, azimuth=z, width=z)
 
-    def discs(self) -> tuple[NDArray[np.float64], ...]:
-        """Return the kernels' tuple ``(lon, lat, m0, radius, azimuth, width)`` (``m0``: meridian radius)."""
+    def polygon_mask(self) -> NDArray[np.bool_]:
+        """Per footprint: whether a polygon is given for it."""
+        if self.polygons is None:
+            return np.zeros(len(self), dtype=bool)
+        return np.array([g is not None and not g.is_empty for g in self.polygons], dtype=bool)
+
+    def sector_mask(self) -> NDArray[np.bool_]:
+        """Per footprint: a sector (width under 360°) without a polygon of its own."""
+        return (np.asarray(self.width) < 360.0) & ~self.polygon_mask()
+
+    @cached_property
+    def rings(self) -> Rings:
+        """Lon/lat outlines of the sectors and polygons (discs have none), ordered by footprint."""
+        sector = np.flatnonzero(self.sector_mask())
+        given = np.flatnonzero(self.polygon_mask())
+        polygons = self.polygons if self.polygons is not None else np.zeros(0, dtype=object)
+        return Rings.join([
+            sector_rings(self.lon[sector], self.lat[sector], self.radius[sector], self.azimuth[sector],
+                         self.width[sector], sector),
+            polygon_rings(np.asarray(polygons, dtype=object)[given], given),
+        ])  # fmt: skip
+
+    @cached_property
+    def chains(self) -> Chains:
+        """The outlines as the kernels' lon/lat chains."""
+        return chains_of(self.rings, len(self))
+
+    def discs(self) -> tuple[NDArray[Any], ...]:
+        """Return the kernels' footprint tuple on a lon/lat grid.
+
+        ``(lon, lat, m0, radius, fptr, cptr, cx, cy, cg, ext, convex)``: ``m0`` is the meridian
+        radius at the centre; the rest are :attr:`chains` (footprints without chains are discs).
+        """
         m0 = np.asarray(meridian_radius(self.lat), dtype=np.float64)
-        return (self.lon, self.lat, m0, self.radius, self.azimuth, self.width)
+        return (self.lon, self.lat, m0, self.radius, *self.chains.kernel)
 
 
 def regions_from_geometries(

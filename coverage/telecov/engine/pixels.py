@@ -1,7 +1,9 @@
-"""Numba kernels on pixel rows: residential flags and prefix sums of people along a row.
+"""Numba kernels on pixel rows: residential flags and prefix sums of the pixels' measures.
 
-Each pixel's people are spread uniformly over its area, so the people between two longitudes
-of a row are a difference of two interpolated prefix sums.
+Each pixel's true area and its people are spread uniformly over the pixel, so what lies
+between two x positions of a row is a difference of two interpolated prefix sums. The sums
+are, in the order of :data:`telecov.engine.scan.BASE_FIELDS`: true area (m²), people,
+residential area (m²) and residential people.
 """
 
 from __future__ import annotations
@@ -9,45 +11,53 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+N_CHANNELS = 4
+"""Prefix-summed measures per pixel: area, people, residential area, residential people."""
+
 
 @njit(cache=True, nogil=True)
 def residential_mask(pop: np.ndarray, pixel_km2: np.ndarray, density: float) -> np.ndarray:
-    """1.0 where a pixel's density reaches ``density`` people per km² (and it has people)."""
+    """1.0 where a pixel's density reaches ``density`` people per km² (and it has people).
+
+    ``pixel_km2`` holds each pixel's true area (km²), with the shape of ``pop``.
+    """
     res = np.zeros(pop.shape, np.float64)
     for r in range(pop.shape[0]):
-        limit = density * pixel_km2[r]
         for c in range(pop.shape[1]):
             v = pop[r, c]
-            if v > 0.0 and v >= limit:
+            if v > 0.0 and v >= density * pixel_km2[r, c]:
                 res[r, c] = 1.0
     return res
 
 
 @njit(cache=True)
-def row_prefix_sums(pop: np.ndarray, res: np.ndarray) -> np.ndarray:
-    """Per pixel row, integrals from the left edge to each pixel edge (see :func:`integral_at`).
+def row_prefix_sums(pop: np.ndarray, res: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Per pixel row, the measures from the row's left edge to each pixel edge.
 
-    ``cum[r, k]`` holds population, residential indicator and residential population.
+    ``cum[r, k, j]`` holds channel ``j`` (:data:`N_CHANNELS`) summed over the first ``k`` pixels.
     """
     nrows, ncols = pop.shape
-    cum = np.zeros((nrows, ncols + 1, 3), np.float64)
+    cum = np.zeros((nrows, ncols + 1, N_CHANNELS), np.float64)
     for r in range(nrows):
+        acc_a = 0.0
         acc_p = 0.0
         acc_r = 0.0
         acc_rp = 0.0
         for c in range(ncols):
+            acc_a += area[r, c]
             acc_p += pop[r, c]
-            acc_r += res[r, c]
+            acc_r += area[r, c] * res[r, c]
             acc_rp += pop[r, c] * res[r, c]
-            cum[r, c + 1, 0] = acc_p
-            cum[r, c + 1, 1] = acc_r
-            cum[r, c + 1, 2] = acc_rp
+            cum[r, c + 1, 0] = acc_a
+            cum[r, c + 1, 1] = acc_p
+            cum[r, c + 1, 2] = acc_r
+            cum[r, c + 1, 3] = acc_rp
     return cum
 
 
 @njit(cache=True, inline="always")
 def integral_at(cum: np.ndarray, row: int, u: float, n: int, j: int) -> float:
-    """Integral ``j`` of :func:`row_prefix_sums` from the row's left edge to pixel coordinate ``u``."""
+    """Channel ``j`` of :func:`row_prefix_sums` from the row's left edge to pixel coordinate ``u``."""
     if u <= 0.0:
         return 0.0
     if u >= n:
@@ -58,15 +68,26 @@ def integral_at(cum: np.ndarray, row: int, u: float, n: int, j: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def accumulate(
-    cum: np.ndarray, row: int, ua: float, ub: float, out: np.ndarray, g: int, wt: float, res_w: float
-) -> None:
-    """Add the integrals of one pixel row between pixel coordinates ``ua`` and ``ub``.
+def _locate(u: float, n: int) -> tuple[int, float]:
+    """Pixel index and fraction of pixel coordinate ``u``, clamped to the row."""
+    if u <= 0.0:
+        return 0, 0.0
+    if u >= n:
+        return n - 1, 1.0
+    k = int(u)
+    return k, u - k
 
-    ``out[g, 1:4]`` receive population (weighted by ``wt``), residential area (``res_w``)
-    and residential population (``wt``); values are linear inside a pixel.
+
+@njit(cache=True, inline="always")
+def accumulate(cum: np.ndarray, row: int, ua: float, ub: float, out: np.ndarray, g: int, wt: float) -> None:
+    """Add every channel of one pixel row between pixel coordinates ``ua`` and ``ub``, times ``wt``.
+
+    ``out[g, j]`` receives channel ``j``; ``wt`` is the strip's share of the row's pixels.
     """
     n = cum.shape[1] - 1
-    for j in range(3):
-        w = res_w if j == 1 else wt
-        out[g, j + 1] += (integral_at(cum, row, ub, n, j) - integral_at(cum, row, ua, n, j)) * w
+    ka, fa = _locate(ua, n)
+    kb, fb = _locate(ub, n)
+    for j in range(N_CHANNELS):
+        va = cum[row, ka, j] * (1.0 - fa) + cum[row, ka + 1, j] * fa
+        vb = cum[row, kb, j] * (1.0 - fb) + cum[row, kb + 1, j] * fb
+        out[g, j] += (vb - va) * wt

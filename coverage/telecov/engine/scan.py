@@ -2,14 +2,16 @@
 
 Method
 ------
-The partition (areas plus the footprints that can reach them) is swept by horizontal scan
-lines, ``ns`` per population pixel row, placed at the midpoints of equal latitude strips no
-taller than ``resolution_m``. On each line every commune polygon and every geodesic disc or
-sector is an exact set of longitude intervals; unions are sorted, merged intervals. Areas use
-the exact ellipsoidal area of the strip; population uses prefix sums of the pixel row, each
-pixel's people spread uniformly over its true area. Only the latitude direction is sampled
-(midpoint rule), so the error shrinks with ``resolution_m`` squared and does not depend on the
-raster's pixel size. Results are sums over rows, hence independent of how rows are banded.
+The partition (areas plus the footprints that can reach them) is swept by scan lines along
+the population raster's own rows (parallels on a lon/lat raster, rows of constant y in its
+CRS otherwise), ``ns`` per pixel row, placed at the midpoints of equal strips no taller than
+``resolution_m``. On each line every commune polygon is an exact set of x intervals; every
+footprint (geodesic disc, sector or polygon) is an interval per piece holding its exact area
+in the strip; unions are sorted, merged intervals. True areas and people come from prefix
+sums of the pixel row, each pixel's true (ellipsoidal) area and people spread uniformly over
+it. Only the y direction is sampled (midpoint rule), so the error shrinks with
+``resolution_m`` squared and does not depend on the raster's pixel size. Results are sums
+over rows, hence independent of how rows are banded.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Measures:
     lines: int
     sub_rows: int
     """Most scan lines in one pixel row."""
+    pixel_m2: float = 0.0
+    """Mean true area (m²) of the raster pixels scanned."""
 
 
 def measure(
@@ -80,20 +84,25 @@ def measure(
     base = np.zeros((regions.n_regions, N_BASE), dtype=np.float64)
     covered = np.zeros((regions.n_regions, n_layers, N_BASE), dtype=np.float64)
     n_chunks = max(1, numba.get_num_threads())
-    discs = footprints.discs()
     lines = 0
     max_strips = 1
+    pixel_sum, pixel_count = 0.0, 0
     for band in bands(
         regions, footprints, layers, raster,
         residential_density=residential_density, resolution_m=resolution_m, progress=progress,
     ):  # fmt: skip
         scan_band(
             n_chunks, band.rows, band.strips, band.grid, band.pixels, band.edges,
-            regions.parent, regions.n_parents, discs, band.members, n_layers, base, covered,
+            regions.parent, regions.n_parents, band.discs, band.members, n_layers, base, covered,
         )  # fmt: skip
         lines += int(band.sptr[-1])
         max_strips = max(max_strips, int(np.diff(band.sptr).max()))
-    return Measures(base=base, covered=covered, lines=lines, sub_rows=max_strips)
+        pixel_sum += float(band.area.sum())
+        pixel_count += int(band.area.size)
+    return Measures(
+        base=base, covered=covered, lines=lines, sub_rows=max_strips,
+        pixel_m2=pixel_sum / pixel_count if pixel_count else 0.0,
+    )  # fmt: skip
 
 
 def measure_polygons(
@@ -141,4 +150,6 @@ def measure_polygons(
         residential_density=residential_density, resolution_m=resolution_m, progress=progress,
     )  # fmt: skip
     n = regions.n_areas
-    return Measures(base=m.base[:n], covered=m.covered[:n], lines=m.lines, sub_rows=m.sub_rows)
+    return Measures(
+        base=m.base[:n], covered=m.covered[:n], lines=m.lines, sub_rows=m.sub_rows, pixel_m2=m.pixel_m2
+    )

@@ -1,17 +1,18 @@
 """The measure kernel: base and covered sums of every region over one band of pixel rows.
 
 On each scan line the areas' intervals are merged into parent and total unions; each region
-interval adds its exact strip area and its people (prefix sums of the pixel row) to ``base``,
-and its intersection with each layer's union adds the same to ``cov``.
+interval adds its true area, its people, its residential area and residential people (prefix
+sums of the pixel row, :mod:`telecov.engine.pixels`) to ``base``, and its intersection with
+each layer's union adds the same to ``cov``.
 
 Tuples passed in (all arrays are per band unless said otherwise):
 
-- ``strips = (sptr, lat_mid, area_deg, weight)``: strip ``k`` of row ``r`` is ``sptr[r] + k``,
-  at latitude ``lat_mid``, with its exact area per degree of longitude and its share of the
-  row's area;
-- ``grid = (lon0, dx)``: west edge and pixel width of the band's columns (degrees);
+- ``strips = (sptr, lat_mid, tops, bottoms, weight)``: strip ``k`` of row ``r`` is
+  ``sptr[r] + k``, its scan line at ``lat_mid`` between ``tops`` and ``bottoms`` (y of the
+  grid), holding the share ``weight`` of the row's pixels;
+- ``grid = (lon0, dx)``: west edge and pixel width of the band's columns (grid x);
 - ``edges = (x0, y0, x1, y1, owner, first row, last row)``: area boundary edges;
-- ``discs = (lon, lat, m0, radius, azimuth, width)``: every footprint (not only the band's);
+- ``discs``: every footprint (not only the band's), see :mod:`telecov.engine.lines`;
 - ``members = (first row, last row, layer, footprint)``: layer memberships crossing the band.
 """
 
@@ -21,10 +22,18 @@ import numpy as np
 from numba import njit, prange
 
 from .intervals import build_row_index, merge_sorted
-from .lines import area_intervals, layer_union, line_buffers, line_table, most_per_row, prepare_row
-from .pixels import accumulate, row_prefix_sums
+from .lines import (
+    area_intervals,
+    layer_union,
+    line_buffers,
+    line_table,
+    most_chains,
+    most_per_row,
+    prepare_row,
+)  # fmt: skip
+from .pixels import N_CHANNELS, accumulate, row_prefix_sums
 
-N_BASE = 4
+N_BASE = N_CHANNELS
 """Sums per region: area m², population, residential m², residential population."""
 
 
@@ -91,17 +100,13 @@ def _region_intervals(
 
 @njit(cache=True, inline="always")
 def _add_base(
-    regs: tuple, nr: int, grid: tuple, A: float, wt: float, cum: np.ndarray, r: int, base: np.ndarray
+    regs: tuple, nr: int, grid: tuple, wt: float, cum: np.ndarray, r: int, base: np.ndarray
 ) -> None:
     """Add the measures of the region intervals ``regs`` of one line of row ``r`` to ``base``."""
     ra, rb, rr = regs
     lon0, dx = grid
     for k in range(nr):
-        ua_ = (ra[k] - lon0) / dx
-        ub_ = (rb[k] - lon0) / dx
-        g = rr[k]
-        base[g, 0] += (rb[k] - ra[k]) * A
-        accumulate(cum, r, ua_, ub_, base, g, wt, dx * A)
+        accumulate(cum, r, (ra[k] - lon0) / dx, (rb[k] - lon0) / dx, base, rr[k], wt)
 
 
 @njit(cache=True, inline="always")
@@ -111,7 +116,6 @@ def _add_covered(
     union: tuple,
     nu: int,
     grid: tuple,
-    A: float,
     wt: float,
     cum: np.ndarray,
     r: int,
@@ -130,10 +134,7 @@ def _add_covered(
             lo = max(a, ua[j])
             hi = min(b, ub[j])
             if hi > lo:
-                ulo = (lo - lon0) / dx
-                uhi = (hi - lon0) / dx
-                cov[g, 0] += (hi - lo) * A
-                accumulate(cum, r, ulo, uhi, cov, g, wt, dx * A)
+                accumulate(cum, r, (lo - lon0) / dx, (hi - lon0) / dx, cov, g, wt)
             j += 1
 
 
@@ -157,10 +158,10 @@ def _scan_rows(
     ``index = (eptr, eidx, fptr, fidx, ffp, line_k)``: the band's edges and layer members per
     row (:func:`build_row_index`) and :func:`line_table` of its lines.
     """
-    sptr, lat_mid, area_deg, weight = strips
+    sptr, lat_mid, _tops, _bottoms, weight = strips
     eptr, eidx, fptr, fidx, ffp, line_k = index
-    max_edges, max_fp = most_per_row(rows, eptr, fptr, n_layers)
-    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, n_layers)
+    max_edges, max_fp, max_iv = most_per_row(rows, eptr, fptr, n_layers, fidx, ffp, discs)
+    cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, max_iv, most_chains(discs), n_layers)
     buckets = (
         np.zeros(n_parents + 1, np.int64),
         np.zeros(n_parents + 1, np.int64),
@@ -176,19 +177,18 @@ def _scan_rows(
         e1 = eptr[r + 1]
         if e1 == e0:
             continue
-        prepare_row(r, sptr, lat_mid, line_k, discs, (fptr, fidx, ffp), n_layers, row, tmp)
+        prepare_row(r, sptr, line_k, discs, (fptr, fidx, ffp), n_layers, row, tmp)
         for s in range(sptr[r], sptr[r + 1]):
             ni = area_intervals(lat_mid[s], e0, e1, eidx, edges, cross, areas)
             if ni == 0:
                 continue
             nr = _region_intervals(areas, ni, parent, n_parents, buckets, regs)
-            A = area_deg[s]
             wt = weight[s]
-            _add_base(regs, nr, grid, A, wt, cum, r, base)
+            _add_base(regs, nr, grid, wt, cum, r, base)
             for L in range(n_layers):
-                nu = layer_union(L, row, discs, s, lat_mid, line_k, tmp, union)
+                nu = layer_union(L, row, discs, s, line_k, tmp, union)
                 if nu > 0:
-                    _add_covered(regs, nr, union, nu, grid, A, wt, cum, r, cov[:, L, :])
+                    _add_covered(regs, nr, union, nu, grid, wt, cum, r, cov[:, L, :])
 
 
 @njit(cache=True, parallel=True)
@@ -233,16 +233,17 @@ def scan_band(
 ) -> None:
     """Measure one band of pixel rows, adding into ``base`` (R×4) and ``cov`` (R×L×4).
 
-    ``pixels = (pop, res)``: people and residential flags of the band's pixels. Rows are dealt
+    ``pixels = (pop, res, area)``: people, residential flags and true areas (m²) of the band's
+    pixels. Rows are dealt
     to ``n_chunks`` threads, each summing into its own copy. Only the loop over threads is
     compiled as a parallel function, which keeps the compile short.
     """
-    pop, res = pixels
+    pop, res, area = pixels
     m_first, m_last, m_layer, m_fp = members
-    cum = row_prefix_sums(pop, res)
+    cum = row_prefix_sums(pop, res, area)
     eptr, eidx = build_row_index(edges[5], edges[6], nrows, 1, np.zeros(edges[5].shape[0], np.int64))
     fptr, fidx = build_row_index(m_first, m_last, nrows, n_layers, m_layer)
-    index = (eptr, eidx, fptr, fidx, m_fp, line_table(strips[1]))
+    index = (eptr, eidx, fptr, fidx, m_fp, line_table(strips[2], strips[3]))
     n_regions = base.shape[0]
     base_t = np.zeros((n_chunks, n_regions, N_BASE), np.float64)
     cov_t = np.zeros((n_chunks, n_regions, n_layers, N_BASE), np.float64)
