@@ -29,7 +29,8 @@ RUN_KEYS = ["version", "inputs", "options", "radii_m", "crs", "raster", "counts"
 OPTION_KEYS = [
     "area_id", "area_name", "parent", "select", "include_planned", "residential_density",
     "population_field", "sites_crs", "areas_crs", "by_operator", "combined", "resolution_m", "strict",
-    "population_band", "population_unit", "sites_layer", "areas_layer", "vocabulary",
+    "population_band", "population_unit", "sites_layer", "areas_layer", "vocabulary", "propagation",
+    "rx_threshold_dbm", "rx_height_m", "environment", "dem", "dem_unit", "terrain", "radio_defaults",
 ]  # fmt: skip
 
 

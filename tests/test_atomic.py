@@ -31,7 +31,10 @@ import pytest
 from telecov.io import manifests
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
-SET = ("coverage.csv", "coverage.geojson", "rejected_areas.csv", "rejected_sites.csv", "run.json")
+SET = (
+    "coverage.csv", "coverage.geojson", "footprints.csv", "rejected_areas.csv", "rejected_sites.csv",
+    "run.json",
+)  # fmt: skip
 CONFIGS = {"A": [], "B": ["--radius", "4G=1000"]}
 HOOK = """
 import os, signal, sys

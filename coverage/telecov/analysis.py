@@ -7,7 +7,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Unpack
@@ -34,7 +34,10 @@ from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
-from .options import AnalyzeOptions, with_defaults
+from .options import RADIO_OPTIONS, AnalyzeOptions, with_defaults
+from .radio.columns import radio_columns
+from .radio.reach import RadioOptions, radio_options, with_radii
+from .radio.shapes import footprint_shapes
 from .result import Result, RunInfo, RunOptions, raster_info_of
 from .vocabulary import (
     DEFAULT_RADIUS_M,
@@ -75,6 +78,7 @@ class _Reading:
     sites_layer: str | None
     areas_layer: str | None
     vocabulary: VocabularySpec | Vocabulary | None
+    radio: RadioOptions = field(default_factory=RadioOptions)
 
     def options(self) -> dict[str, Any]:
         """Return the layers and the added vocabulary, for ``run.json``'s options."""
@@ -83,7 +87,8 @@ class _Reading:
         if words is not None and not isinstance(words, Vocabulary):
             added = {kind: {k: list(v) if not isinstance(v, str) else [v] for k, v in table.items()}
                      for kind, table in words.items() if table} or None  # fmt: skip
-        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added}
+        return {"sites_layer": self.sites_layer, "areas_layer": self.areas_layer, "vocabulary": added,
+                **self.radio.to_json()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,8 @@ def analyze(
     select = given["select"]
     given["select"] = dict(select) if isinstance(select, Mapping) else select
     run_options = RunOptions(**{f.name: given[f.name] for f in fields(RunOptions)})
-    reading = _Reading(**{f.name: given[f.name] for f in fields(_Reading)})
+    radio = radio_options(**{name: given[name] for name in RADIO_OPTIONS})
+    reading = _Reading(**{f.name: given[f.name] for f in fields(_Reading) if f.name != "radio"}, radio=radio)
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(
         sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs
@@ -167,8 +173,10 @@ def _analyze(
         sources.population, band=options.population_band, unit=options.population_unit
     ) as raster:
         _check_overlap(area_table, raster)
+        site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
-        footprints = footprints_of(site_table.accepted)
+        shapes = footprint_shapes(site_table.accepted, **reading.radio.terrain_options())
+        footprints = footprints_of(site_table.accepted, polygons=None if shapes is None else list(shapes))
         check_budget(estimate_run(
             partition.regions, footprints, [la.members for la in partition.layers], raster,
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
@@ -199,7 +207,7 @@ def _analyze(
     ).with_options(**reading.options())  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
-        layers=partition.layers,
+        layers=partition.layers, shapes=shapes,
     )  # fmt: skip
 
 
@@ -268,7 +276,7 @@ def _read_inputs(
     site_table = read_sites(
         sources.sites, crs=options.sites_crs, radius=radii, include_planned=options.include_planned,
         encoding=reading.encoding, decimal=reading.decimal, layer=reading.sites_layer,
-        vocabulary=reading.vocabulary,
+        vocabulary=reading.vocabulary, columns=radio_columns,
     )  # fmt: skip
     if len(site_table.accepted) == 0:
         refused = site_table.rejected

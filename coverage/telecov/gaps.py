@@ -179,7 +179,7 @@ def gap_polygons(
     if min_people < 0 or not math.isfinite(min_people):
         raise InputError(f"`min_people` {min_people:g}: must be a non-negative number")
     areas = result.areas
-    fps = footprints_of(result.sites)
+    fps = footprints_of(result.sites, polygons=result.shapes)
     all_members = few_small_members(fps, [np.asarray(la.members, dtype=np.int64) for la in result.layers])
     with open_population(population_source(result, population, where="gap_polygons")) as raster:
         rects, strips_y, base = _rectangles(

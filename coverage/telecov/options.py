@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypedDict
 
 from .vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_RESOLUTION_M, Vocabulary, VocabularySpec
@@ -52,6 +53,24 @@ class AnalyzeOptions(TypedDict, total=False):
         Layer (sites: or workbook sheet) to read when a file holds several of points / polygons.
     vocabulary
         Spellings added to the built-in ones: ``{"technology": {"4G": ["eLTE"]}, "status": ...}``.
+    propagation
+        Radius of radio rows (rows with ``frequency_mhz`` or ``band``; docs/radio.md): ``auto``
+        (a site's own ``radius_m``, else the link-budget radius of the model its frequency
+        calls for), ``fixed`` (the radius table), or ``hata``, ``cost231``, ``38901`` (that
+        model for every radio row). ``radius`` overrides the model of its technologies.
+    rx_threshold
+        Receiver threshold per technology (total channel power, dBm), e.g. ``{"4G": -85}``,
+        for radio rows without ``rx_threshold_dbm``.
+    rx_height_m
+        Receiver height above ground (m).
+    environment
+        ``auto`` (by the population density around each site: ``urban`` from 1,500 people
+        per km², ``suburban`` from 300, else ``rural``), or the class of every radio row that
+        does not give its own.
+    dem, dem_unit, terrain
+        A DEM GeoTIFF in any CRS (footprints lose what terrain shadows), its elevation unit
+        (``m`` or ``ft``), and ``auto`` (``diffraction`` for model radii, ``los`` for the
+        others), ``los`` or ``diffraction``.
 
     """
 
@@ -76,6 +95,13 @@ class AnalyzeOptions(TypedDict, total=False):
     sites_layer: str | None
     areas_layer: str | None
     vocabulary: VocabularySpec | Vocabulary | None
+    propagation: str
+    rx_threshold: Mapping[str, float] | None
+    rx_height_m: float
+    environment: str
+    dem: str | Path | None
+    dem_unit: str
+    terrain: str
 
 
 DEFAULTS: dict[str, Any] = {
@@ -85,8 +111,14 @@ DEFAULTS: dict[str, Any] = {
     "areas_crs": None, "by_operator": False,
     "combined": False, "resolution_m": DEFAULT_RESOLUTION_M, "strict": False, "encoding": None,
     "decimal": ".", "sites_layer": None, "areas_layer": None, "vocabulary": None,
+    "propagation": "auto", "rx_threshold": None, "rx_height_m": 1.5, "environment": "auto", "dem": None,
+    "dem_unit": "m", "terrain": "auto",
 }  # fmt: skip
 """The value of each option of :class:`AnalyzeOptions` that is not passed."""
+RADIO_OPTIONS: tuple[str, ...] = (
+    "propagation", "rx_threshold", "rx_height_m", "environment", "dem", "dem_unit", "terrain",
+)  # fmt: skip
+"""The options :func:`telecov.radio.reach.radio_options` checks (radio radii and terrain)."""
 
 
 def with_defaults(options: Mapping[str, Any], *, function: str = "analyze") -> dict[str, Any]:

@@ -222,7 +222,7 @@ def _set_coverage(
     covered = np.zeros((len(geoms), len(layers)), dtype=bool)
     pidx = np.flatnonzero(is_point)
     if pidx.size:
-        covered[pidx] = _points_in_layers(result.sites, geoms[pidx], layers)
+        covered[pidx] = _points_in_layers(result.sites, geoms[pidx], layers, shapes=result.shapes)
     zone = np.full((len(geoms), len(layers), _ZONE_MEASURES), np.nan)
     qidx = np.flatnonzero(~is_point)
     if qidx.size:
@@ -270,11 +270,21 @@ def _membership(geoms: NDArray[np.object_], is_point: NDArray[np.bool_], regions
 
 
 def _points_in_layers(
-    sites: gpd.GeoDataFrame, points: NDArray[np.object_], layers: Layers
+    sites: gpd.GeoDataFrame, points: NDArray[np.object_], layers: Layers, *, shapes: Any = None
 ) -> NDArray[np.bool_]:
-    """Per point and layer: whether a footprint of the layer contains the point."""
+    """Per point and layer: whether a footprint of the layer contains the point.
+
+    ``shapes`` (:attr:`telecov.Result.shapes`): a shaped site row covers the points its polygon
+    covers, not those of its disc or wedge.
+    """
     covered = np.zeros((len(points), len(layers)), dtype=bool)
     hits = points_covered(sites, shapely.get_x(points).astype(float), shapely.get_y(points).astype(float))
+    if shapes is not None:
+        shaped = np.flatnonzero([s is not None for s in shapes])
+        hits = hits[~np.isin(hits["site"].to_numpy(), shaped)]
+        tree = shapely.STRtree(np.asarray(shapes, dtype=object)[shaped])
+        point, poly = tree.query(points, predicate="covered_by")
+        hits = pd.concat([hits, pd.DataFrame({"point": point, "site": shaped[poly]})], ignore_index=True)
     for li, (_, members) in enumerate(layers):
         in_layer = np.zeros(len(sites), dtype=bool)
         in_layer[members] = True
@@ -355,7 +365,8 @@ def _measure_zones(
     source = population_source(result, population, where="poi_coverage")
     with open_population(source) as raster:
         m = measure_polygons(
-            geoms, raster, footprints=footprints_of(result.sites), layers=[mb for _, mb in layers],
+            geoms, raster, footprints=footprints_of(result.sites, polygons=result.shapes),
+            layers=[mb for _, mb in layers],
             residential_density=options.residential_density, resolution_m=options.resolution_m,
         )  # fmt: skip
     out = np.empty((len(geoms), len(layers), 4))

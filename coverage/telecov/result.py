@@ -12,6 +12,7 @@ import pandas as pd
 
 from .errors import InputError
 from .footprints import Layer, footprint_polygons
+from .radio.reach import footprint_table
 
 if TYPE_CHECKING:
     from .engine.scan import Measures
@@ -168,6 +169,8 @@ class Result:
         Inputs, options, radii, counts and timings (``run.json``).
     layers
         The coverage layers, in the order of the engine's sums.
+    shapes
+        Footprint polygons of shaped site rows (:func:`telecov.radio.shapes.shaped_footprints`).
 
     """
 
@@ -177,13 +180,26 @@ class Result:
     rejected: dict[str, pd.DataFrame]
     run: RunInfo
     layers: list[Layer] = field(default_factory=list, repr=False)
+    shapes: Any = field(default=None, repr=False)
+    """Per row of :attr:`sites`: its footprint polygon where it is not a plain disc or wedge (a
+    radio lobe, a terrain-shadowed footprint), else None; None when no row is shaped."""
 
     def footprints(self, technology: str | None = None) -> gpd.GeoDataFrame:
         """Footprint polygons of the counted sites, optionally of one technology."""
-        sites = self.sites[self.sites["counted"]]
+        keep = self.sites["counted"].to_numpy(dtype=bool)
         if technology is not None:
-            sites = sites[sites["technology"] == technology]
-        return footprint_polygons(sites)
+            keep = keep & (self.sites["technology"] == technology).to_numpy()
+        shapes = None if self.shapes is None else list(self.shapes[keep])
+        return footprint_polygons(self.sites[keep], polygons=shapes)
+
+    def footprint_table(self) -> pd.DataFrame:
+        """Return ``footprints.csv``: per accepted site row, its radius and what it assumed.
+
+        Columns: ``row``, ``site_id``, ``technology``, ``azimuth``, ``radius_m``,
+        ``radius_source``, ``environment``, ``frequency_mhz``, ``eirp_dbm``,
+        ``rx_threshold_dbm``, ``rx_height_m``, ``radius_note``.
+        """
+        return footprint_table(self.sites)
 
 
 def population_source(result: Result, population: str | Path | Any | None, *, where: str) -> str | Path | Any:

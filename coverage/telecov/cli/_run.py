@@ -44,6 +44,20 @@ def parse_radius(values: list[str] | None) -> dict[str, float]:
     return radius
 
 
+def parse_thresholds(values: list[str] | None) -> dict[str, float]:
+    """Turn ``--rx-threshold 4G=-85`` items into ``{"4G": -85.0}``."""
+    out: dict[str, float] = {}
+    for item in values or []:
+        tech, sep, dbm = item.partition("=")
+        try:
+            out[tech.strip()] = float(dbm)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise InputError(f"--rx-threshold {item!r}: expected TECHNOLOGY=DBM, e.g. --rx-threshold 4G=-85")
+    return out
+
+
 def progress_bar(*, quiet: bool, compiling: bool = False) -> tuple[Progress, Callable[[int, int], None]]:
     """Return a transient progress bar on stderr and the callback that advances it.
 
@@ -70,7 +84,7 @@ def progress_bar(*, quiet: bool, compiling: bool = False) -> tuple[Progress, Cal
 
 def input_paths(inputs: AnalysisInputs, *more: Path | None) -> list[Path]:
     """Return the input files of a run (no output may replace them)."""
-    return [p for p in (inputs.sites, inputs.areas, inputs.population, *more) if p is not None]
+    return [p for p in (inputs.sites, inputs.areas, inputs.population, inputs.dem, *more) if p is not None]
 
 
 @contextlib.contextmanager
@@ -140,7 +154,10 @@ def run_analysis(
                 combined=inputs.combined or combined, resolution_m=inputs.resolution,
                 strict=inputs.strict, encoding=inputs.encoding, decimal=inputs.decimal,
                 sites_layer=inputs.sites_layer, areas_layer=inputs.areas_layer,
-                vocabulary=inputs.vocabulary, progress=update, outputs=planned,
+                vocabulary=inputs.vocabulary, propagation=inputs.propagation.value,
+                rx_threshold=parse_thresholds(inputs.rx_threshold), rx_height_m=inputs.rx_height,
+                environment=inputs.environment.value, dem=inputs.dem, dem_unit=inputs.dem_unit.value,
+                terrain=inputs.terrain.value, progress=update, outputs=planned,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

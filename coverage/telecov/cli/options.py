@@ -44,6 +44,40 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class Propagation(StrEnum):
+    """How site radii are found (``--propagation``)."""
+
+    fixed = "fixed"
+    auto = "auto"
+    hata = "hata"
+    cost231 = "cost231"
+    tr38901 = "38901"
+
+
+class Environment(StrEnum):
+    """Environment class of radio rows that give none (``--environment``)."""
+
+    auto = "auto"
+    urban = "urban"
+    suburban = "suburban"
+    rural = "rural"
+
+
+class DemUnit(StrEnum):
+    """Elevation unit of a DEM (``--dem-unit``)."""
+
+    m = "m"
+    ft = "ft"
+
+
+class Terrain(StrEnum):
+    """How terrain cuts footprints (``--terrain``, with ``--dem``)."""
+
+    auto = "auto"
+    los = "los"
+    diffraction = "diffraction"
+
+
 class PopulationUnit(StrEnum):
     """What the population raster's values are (``count`` would shadow ``str.count``)."""
 
@@ -75,6 +109,43 @@ AreasCrsOpt = Annotated[str | None, typer.Option("--areas-crs", help="CRS of are
 RadiusOpt = Annotated[
     list[str] | None,
     typer.Option("--radius", help="Default radius per technology, e.g. 4G=3000 (repeatable)."),
+]
+PropagationOpt = Annotated[
+    Propagation,
+    typer.Option(
+        "--propagation",
+        help="Radius of radio rows (with frequency_mhz or band): auto (a site's radius_m, else the model of "
+        "its frequency), fixed (the radius table), or hata|cost231|38901 for every radio row.",
+    ),
+]
+RxThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rx-threshold",
+        help="Receiver threshold per technology, total channel power in dBm, e.g. 4G=-85 (repeatable).",
+    ),
+]
+RxHeightOpt = Annotated[float, typer.Option("--rx-height", help="Receiver height above ground in metres.")]
+EnvironmentOpt = Annotated[
+    Environment,
+    typer.Option(
+        "--environment",
+        help="Environment of radio rows without one: auto (by population density around the site), "
+        "urban, suburban or rural.",
+    ),
+]
+DemOpt = Annotated[
+    Path | None,
+    typer.Option("--dem", help="Elevation model GeoTIFF (any CRS): footprints lose what terrain shadows."),
+]
+DemUnitOpt = Annotated[DemUnit, typer.Option("--dem-unit", help="Elevation unit of the DEM: m or ft.")]
+TerrainOpt = Annotated[
+    Terrain,
+    typer.Option(
+        "--terrain",
+        help="With --dem: los (direct ray clears the ground), diffraction (plus knife-edge loss within "
+        "the link budget), or auto (diffraction for model radii, los for the others).",
+    ),
 ]
 PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Count planned sites too.")]
 ByOpt = Annotated[By | None, typer.Option("--by", help="Add rows per operator.")]
@@ -161,6 +232,13 @@ class AnalysisInputs:
     sites_crs: SitesCrsOpt = None
     areas_crs: AreasCrsOpt = None
     radius: RadiusOpt = None
+    propagation: PropagationOpt = Propagation.auto
+    rx_threshold: RxThresholdOpt = None
+    rx_height: RxHeightOpt = 1.5
+    environment: EnvironmentOpt = Environment.auto
+    dem: DemOpt = None
+    dem_unit: DemUnitOpt = DemUnit.m
+    terrain: TerrainOpt = Terrain.auto
     include_planned: PlannedOpt = False
     by: ByOpt = None
     combined: CombinedOpt = False
@@ -232,6 +310,7 @@ def with_analysis_inputs(func: Callable[..., R]) -> Callable[..., R]:
 
 PARAMETER_FLAGS: dict[str, str] = {
     "resolution_m": "--resolution",
+    "rx_height_m": "--rx-height",
     "out_dir": "--out",
     "formats": "--export",
     "pois": "--poi",

@@ -52,7 +52,9 @@ CrosswalkOpt = Annotated[
 ]
 
 
-REPORT_FILES = ("coverage.csv", "coverage.geojson", "rejected_sites.csv", "rejected_areas.csv")
+REPORT_FILES = (
+    "coverage.csv", "coverage.geojson", "rejected_sites.csv", "rejected_areas.csv", "footprints.csv",
+)  # fmt: skip
 """Files of every report set, besides its manifest ``run.json``."""
 
 
@@ -238,6 +240,7 @@ def write_report(
         outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
     if "geojson" not in exported:
         outset.write_text("coverage.geojson", geojson_text(result.areas))
+    outset.write_text("footprints.csv", csv_text(result.footprint_table(), excel_safe=excel_safe))
     for kind in ("sites", "areas"):
         frame = rejects_frame(result.rejected.get(kind))
         outset.write_text(f"rejected_{kind}.csv", csv_text(frame, excel_safe=excel_safe))

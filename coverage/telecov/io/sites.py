@@ -2,13 +2,14 @@
 
 Rows are checked in a fixed order and a refused row keeps its first problem: a malformed line
 (more fields than the header), coordinates, their range, technology, radius, azimuth,
-beamwidth, status.
+beamwidth, status, then the caller's own columns (``columns``: the radio columns of
+:func:`telecov.radio.columns.radio_columns`).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -45,10 +46,11 @@ from .vectors import choose_layer, has_geometry, read_vector
 LON_NAMES = ("lon", "longitude", "lng", "long")
 LAT_NAMES = ("lat", "latitude")
 SITE_COLUMNS = (
-    "site_id", "technology", "operator", "radius_m", "azimuth", "beamwidth", "status",
+    "site_id", "technology", "operator", "radius_m", "radius_source", "azimuth", "beamwidth", "status",
     "counted", "row", "geometry",
 )  # fmt: skip
-"""Columns of :attr:`SiteTable.accepted`."""
+"""Columns of :attr:`SiteTable.accepted` (the ``columns`` hook's columns come before ``geometry``);
+``radius_source`` is ``site`` for a row's own ``radius_m``, else ``default``."""
 _TECHNOLOGY_NAMES = ("technology", "tech", "radio", "rat", "type")
 _PROJECTED_NAMES = (("x", "easting"), ("y", "northing"))
 _RADIUS_NAMES = ("radius_m", "radius", "range_m")
@@ -62,6 +64,8 @@ _KIND_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "M
 
 Floats = NDArray[np.float64]
 Mask = NDArray[np.bool_]
+ColumnReader = Callable[[pd.DataFrame, Refusals], Mapping[str, NDArray[np.float64] | NDArray[np.object_]]]
+"""A hook reading more columns of the raw text table: it refuses rows and returns one array per column."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ def read_sites(
     decimal: str = ".",
     layer: str | None = None,
     vocabulary: VocabularySpec | Vocabulary | None = None,
+    columns: ColumnReader | None = None,
 ) -> SiteTable:
     """Read and validate sites.
 
@@ -123,6 +128,8 @@ def read_sites(
         Layer of a multi-layer file, or sheet of a workbook, when several hold sites.
     vocabulary
         Spellings to add to the built-in ones (:func:`telecov.vocabulary.vocabulary_of`).
+    columns
+        Reads more columns, checked last (:func:`telecov.radio.columns.radio_columns`).
 
     Returns
     -------
@@ -151,23 +158,21 @@ def read_sites(
     if raw.points is not None:
         lon, lat = _layer_coordinates(raw.points, refusals)
     else:
-        lon, lat = _column_coordinates(
-            table, crs=crs, check_commas=decimal == ".", name=name, refusals=refusals
-        )
+        lon, lat = _column_coordinates(table, crs=crs, check_commas=decimal == ".", name=name,
+                                       refusals=refusals)  # fmt: skip
     tech = _technologies(table[tech_col], field=tech_col, vocabulary=words, refusals=refusals)
-    radius_m = _radii(table, tech, overrides=radius, refusals=refusals)
+    radius_m, own = _radii(table, tech, overrides=radius, refusals=refusals)
     azimuth, beam = _sectors(table, refusals=refusals)
     status = _statuses(table, vocabulary=words, refusals=refusals)
     id_col = find_column(list(table.columns), _ID_NAMES)
-    columns = {
-        "site_id": _site_ids(table, id_col), "technology": tech, "operator": _operators(table),
-        "radius_m": radius_m, "azimuth": azimuth, "beamwidth": beam, "status": status,
-        "counted": (status == "existing") | ((status == "planned") & include_planned),
-        "row": np.arange(1, n + 1),
-    }  # fmt: skip
+    values = {"site_id": _site_ids(table, id_col), "technology": tech, "operator": _operators(table),
+              "radius_m": radius_m, "radius_source": np.where(own, "site", "default").astype(object),
+              "azimuth": azimuth, "beamwidth": beam, "status": status,
+              "counted": (status == "existing") | ((status == "planned") & include_planned),
+              "row": np.arange(1, n + 1), **(columns(table, refusals) if columns else {})}  # fmt: skip
     ok = refusals.ok
     accepted = gpd.GeoDataFrame(
-        {k: v[ok] for k, v in columns.items()}, geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs=LONLAT
+        {k: v[ok] for k, v in values.items()}, geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs=LONLAT
     )
     if id_col:
         _warn_duplicates(accepted, name=name)
@@ -331,13 +336,14 @@ def _radii(
     *,
     overrides: Mapping[str, float] | None,
     refusals: Refusals,
-) -> Floats:
-    """Radius of each row: its own, else the (overridden) default of its technology."""
+) -> tuple[Floats, Mask]:
+    """Radius of each row: its own, else the (overridden) default of its technology; and where own."""
     defaults = {**DEFAULT_RADIUS_M, **{k: float(v) for k, v in (overrides or {}).items()}}
     col = find_column(list(table.columns), _RADIUS_NAMES)
     given = _given_radii(table[col], field=col, refusals=refusals) if col else np.full(len(table), np.nan)
     default = pd.Series(tech).map(defaults).to_numpy(dtype=np.float64)
-    return np.where(np.isnan(given), default, given)
+    own = ~np.isnan(given)
+    return np.where(own, given, default), own
 
 
 def _given_radii(column: pd.Series, *, field: str, refusals: Refusals) -> Floats:

@@ -221,7 +221,7 @@ def link_budget_radius(
 
     """
     env = np.asarray(environment, dtype=object)
-    unknown = set(np.unique(env).tolist()) - set(ENVIRONMENTS)
+    unknown = set(env.ravel().tolist()) - set(ENVIRONMENTS)
     if unknown:
         names = sorted(map(str, unknown))
         raise ValueError(f"unknown environment {names}: use one of {', '.join(ENVIRONMENTS)}")
