@@ -92,7 +92,7 @@ def test_run_info_is_typed_and_to_json_is_run_json(world: World, tmp_path: Path,
     assert {k: v for k, v in written.items() if k != "timings_s"} == {
         k: v for k, v in expected.items() if k != "timings_s"
     }
-    assert list(written["timings_s"]) == ["read", "measure", "total"]
+    assert list(written["timings_s"]) == ["read", "measure", "total", "write"]
 
 
 def test_population_source(world: World) -> None:

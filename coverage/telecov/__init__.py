@@ -10,15 +10,9 @@ import importlib
 import importlib.util
 import logging
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("telecom-coverage")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -67,6 +61,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    __version__: str
     from .analysis import analyze, sample_path
     from .compare import compare
     from .crosswalk import crosswalk, reaggregate
@@ -109,8 +104,22 @@ __all__ = [
 ]
 
 
+def _package_version() -> str:
+    """Return the installed distribution's version (importlib.metadata is read on demand)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("telecom-coverage")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
     """Import the heavy parts (geopandas, numba) only when they are first used."""
+    if name == "__version__":
+        value = _package_version()
+        globals()["__version__"] = value
+        return value
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)

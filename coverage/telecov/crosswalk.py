@@ -38,9 +38,8 @@ from .geodesy import geodesic_area_km2
 from .io.areas import read_areas
 from .io.population import open_population
 from .io.tables import read_csv_text
+from .vocabulary import DEFAULT_MIN_SHARE
 
-DEFAULT_MIN_SHARE = 0.01
-"""Pieces smaller than this share of their old area are slivers of boundary mismatch."""
 CROSSWALK_COLUMNS = (
     "from_id", "from_name", "to_id", "to_name", "match", "intersection_km2", "area_share",
     "area_weight", "population", "population_weight",

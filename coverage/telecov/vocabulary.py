@@ -188,6 +188,18 @@ DEFAULT_RESOLUTION_M = 10.0
 MAX_RADIUS_M = 100_000.0
 """Radii above this are refused as absurd."""
 
+DEFAULT_MIN_SHARE = 0.01
+"""Crosswalk pieces smaller than this share of their old area are slivers of boundary mismatch."""
+
+DEFAULT_SPLIT_DISTANCE_M = 2000.0
+"""OpenCelliD: cells of one eNB/gNB/NodeB/BTS farther apart than this (single linkage) are several sites."""
+DEFAULT_GROUP_DISTANCE_M = 500.0
+"""OpenCelliD: GSM/UMTS cells without sector-digit ids closer than this (single linkage) are one site."""
+DEFAULT_SECTOR_DIGIT_SHARE = 0.9
+"""OpenCelliD: an operator numbers by sector digit when at least this share of its CIs end in 1–9."""
+DEFAULT_NR_GNB_BITS = 24
+"""OpenCelliD: bits of the gNB id in a 36-bit NR cell id."""
+
 METRICS: tuple[str, ...] = ("population", "residential", "area")
 """Metric names used in every command."""
 

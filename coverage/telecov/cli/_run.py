@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..errors import InputError, StrictError
 from ._console import CliState, err, note
 from .options import AnalysisInputs, Format
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.progress import Progress
 
     from ..analysis import Result
     from ..io.locks import LockHolder
@@ -59,16 +58,26 @@ def parse_thresholds(values: list[str] | None) -> dict[str, float]:
     return out
 
 
-def progress_bar(*, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
-    """Return a transient progress bar on stderr and the callback that advances it."""
+def progress_bar(*, quiet: bool, compiling: bool = False) -> tuple[Progress, Callable[[int, int], None]]:
+    """Return a transient progress bar on stderr and the callback that advances it.
+
+    Until measuring reports its first rows the bar says what comes first (reading and
+    preparing the inputs, and with ``compiling`` the kernels' compilation); then it counts the
+    pixel rows measured out of the real total.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
-        TextColumn("measuring"), BarColumn(), TextColumn("{task.completed}/{task.total} rows"),
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]}"),
         TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_terminal,
     )  # fmt: skip
-    task = progress.add_task("measure", total=None)
+    first = "preparing the inputs" + (" and compiling the kernels (first run only)" if compiling else "")
+    task = progress.add_task(first, total=None, rows="")
 
     def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+        if done > 0:
+            progress.update(task, description="measuring", completed=done, total=total,
+                            rows=f"{done:,}/{total:,} pixel rows")  # fmt: skip
 
     return progress, update
 
@@ -127,8 +136,12 @@ def run_analysis(
     """
     from ..analysis import analyze
     from ..distributed import connect
+    from ._kernels import compiling_notice
 
-    progress, update = progress_bar(quiet=quiet)
+    notice = compiling_notice()
+    if notice is not None:
+        note(notice, state=CliState(quiet=quiet))
+    progress, update = progress_bar(quiet=quiet, compiling=notice is not None)
     cluster = connect(
         workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
     )

@@ -9,15 +9,14 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.logging import RichHandler
 from rich.markup import escape
 
-from .. import __version__
 from ..errors import InputError, TooLargeError
 from . import compare, crosswalk, gaps, import_cells, init, plan, report, targets
 from . import map as map_
@@ -97,6 +96,8 @@ _add_commands(app)
 
 def _version(value: bool) -> None:
     if value:
+        from .. import __version__
+
         typer.echo(f"telecov {__version__}")
         raise typer.Exit()
 
@@ -121,6 +122,8 @@ def _global_options(
         level = logging.INFO if verbose else logging.WARNING
     handler: logging.Handler
     if err.is_terminal:
+        from rich.logging import RichHandler  # 0.1 s of imports: only for a terminal
+
         handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:  # a log file or pipe: one plain line per message
@@ -131,7 +134,13 @@ def _global_options(
 
 
 def main() -> None:
-    """Console-script entry point; global flags may also follow the command name."""
+    """Console-script entry point; global flags may also follow the command name.
+
+    pyarrow's own allocator keeps the memory it freed (pandas' text columns and the Arrow
+    readers use it): the command line asks for the system allocator instead, which gives a
+    country run a lower peak (about 500 MB instead of 575 MB), unless the environment chooses.
+    """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # read when pyarrow is imported
     from .config import config_for_cli  # telecov.toml / --config FILE as click's default_map
 
     args = sys.argv[1:]

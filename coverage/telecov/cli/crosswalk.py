@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..crosswalk import DEFAULT_MIN_SHARE
+from ..vocabulary import DEFAULT_MIN_SHARE
 from ._console import out
 from .options import ForceOpt, Format, FormatOpt, SchedulerOpt, SchedulerTimeoutOpt, WorkersOpt
 

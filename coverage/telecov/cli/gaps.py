@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import InputError
 from ..vocabulary import DEFAULT_TARGET_PCT
@@ -29,6 +28,7 @@ from .options import (
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.table import Table
 
     from ..analysis import Result
     from ..io.outputs import OutputSet
@@ -129,6 +129,8 @@ def gaps(
 
 
 def _table(frame: pd.DataFrame, *, tech: str, target: float, metric: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{len(frame)} communes under {target:g} % {metric} for {tech}")
     cols = ["area_id", "area_name", "parent", *(["operator"] if "operator" in frame.columns else []),
             f"{metric} %", "covered people", "uncovered people", "any"]  # fmt: skip

@@ -9,13 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich import box
-from rich.table import Table
 
 from ..errors import InputError
-from ..opencellid.codes import (
+from ..vocabulary import (
     DEFAULT_GROUP_DISTANCE_M,
     DEFAULT_NR_GNB_BITS,
     DEFAULT_SECTOR_DIGIT_SHARE,
@@ -154,6 +151,8 @@ def _replace_together(texts: dict[Path, str]) -> None:
 
 def _plain(value: Any) -> int | float | None:
     """Return a number as a plain int or float (NaN as None)."""
+    import numpy as np
+
     number = float(value)
     if number != number:
         return None
@@ -181,6 +180,9 @@ def _payload(result: CellImport, *, output: Path, companions: dict[str, Path]) -
 
 def _print_table(result: CellImport, *, cells: Path, rejects_path: Path) -> None:
     """Cells → sites per operator and radio with the rule, and the refused cells by reason."""
+    from rich import box
+    from rich.table import Table
+
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,

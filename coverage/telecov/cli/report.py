@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from ..vocabulary import DEFAULT_TARGET_PCT
 from ._console import out, state_of
@@ -29,6 +28,7 @@ from .options import (
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.table import Table
 
     from ..analysis import Result
     from ..io.outputs import OutputSet
@@ -180,6 +180,8 @@ def summary_table(result: Result, *, target: float) -> Table:
         t = t[t["operator"] == "all"]
     total = t[t["level"] == "total"].set_index("technology")
     areas = t[t["level"] == "area"]
+    from rich.table import Table
+
     table = Table(title=f"Coverage — {result.run.counts['areas']['used']} areas, target {target:g} %")
     for col in ("technology", "population %", "residential %", "area %", "covered people",
                 f"areas < {target:g} % pop."):  # fmt: skip
@@ -232,8 +234,12 @@ def write_report(
     from ..io.formats import csv_text, geojson_text
     from ..io.refusals import rejects_frame
 
-    outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
-    outset.write_text("coverage.geojson", geojson_text(result.areas))
+    t0 = time.perf_counter()
+    exported = {e.value for e in exports or []}  # `--export csv`/`geojson` write these same files
+    if "csv" not in exported:
+        outset.write_text("coverage.csv", csv_text(result.table, excel_safe=excel_safe))
+    if "geojson" not in exported:
+        outset.write_text("coverage.geojson", geojson_text(result.areas))
     outset.write_text("footprints.csv", csv_text(result.footprint_table(), excel_safe=excel_safe))
     for kind in ("sites", "areas"):
         frame = rejects_frame(result.rejected.get(kind))
@@ -253,4 +259,6 @@ def write_report(
     run = result.run.with_options(
         target_pct=target, map=map_, export=sorted({e.value for e in exports or []})
     )
-    outset.commit(run.to_json())
+    doc = run.to_json()  # the files' writing time (up to the manifest) beside the analysis' steps
+    doc["timings_s"] = {**doc.get("timings_s", {}), "write": round(time.perf_counter() - t0, 4)}
+    outset.commit(doc)

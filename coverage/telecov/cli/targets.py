@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import InputError
 from ._console import out, state_of
@@ -16,6 +15,7 @@ from .options import AnalysisInputs, Format, FormatOpt, OutOpt, WaitOpt, with_an
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.table import Table
 
     from ..analysis import Result
     from ..pois import PoiCoverage
@@ -87,6 +87,8 @@ def _table(frame: pd.DataFrame, *, title: str) -> Table:
     from ..io.formats import records
 
     met = int(frame["met"].sum())
+    from rich.table import Table
+
     table = Table(title=f"{escape(title)}: {met} of {len(frame)} targets met")
     for col in ("#", "target", "achieved %", "at least %", "met", "shortfall", "areas under"):
         table.add_column(col, justify="left" if col in ("target", "met") else "right")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -250,6 +251,8 @@ class OutputSet:
     force: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
     """What the manifest lists once committed."""
+    written: dict[str, tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
+    """Name → (size, mtime in ns, manifest entry) of each file :meth:`write_text` wrote."""
 
     @property
     def manifest(self) -> Path:
@@ -264,7 +267,21 @@ class OutputSet:
         """Write the text file ``name`` of the set."""
         path = self.path(name)
         write_text_file(path, text)
+        data = text.encode("utf-8")  # what was written: its digest without reading the file back
+        st = path.stat()
+        entry = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        self.written[name] = (st.st_size, st.st_mtime_ns, entry)
         return path
+
+    def _entry(self, name: str) -> dict[str, Any]:
+        """Return the manifest entry of a staged file: as written by :meth:`write_text`, else read."""
+        path = self.staging / name
+        known = self.written.get(name)
+        if known is not None:
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns) == known[:2]:
+                return dict(known[2])
+        return file_entry(path)
 
     def write_failed(self, files: Mapping[str, str]) -> list[Path]:
         """Write a failed run's reports (``name`` → text) beside the set, which stays untouched."""
@@ -293,7 +310,7 @@ class OutputSet:
         manifests = read_manifests(self.folder)
         taken = _check_owners(self.folder, self.command, names, force=self.force)
         _check_replaceable(paths)
-        entries = [file_entry(self.staging / n) for n in names]
+        entries = [self._entry(n) for n in names]
         staged_manifest = self.staging / ".manifest"
         write_text_file(staged_manifest, _json({**(doc or {}), "command": self.command, "files": entries}))
         own = manifests.get(self.command)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# the defaults live in the vocabulary so that the CLI shows them without importing the importer
+from ..vocabulary import DEFAULT_GROUP_DISTANCE_M as DEFAULT_GROUP_DISTANCE_M
+from ..vocabulary import DEFAULT_NR_GNB_BITS as DEFAULT_NR_GNB_BITS
+from ..vocabulary import DEFAULT_SECTOR_DIGIT_SHARE as DEFAULT_SECTOR_DIGIT_SHARE
+from ..vocabulary import DEFAULT_SPLIT_DISTANCE_M as DEFAULT_SPLIT_DISTANCE_M
+
 OPENCELLID_COLUMNS: tuple[str, ...] = (
     "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
     "changeable", "created", "updated", "averageSignal",
@@ -37,13 +43,6 @@ UMTS_CELLS_PER_RNC = 65536
 SECTOR_DIGITS = 10
 """Sector-digit numbering: CI = 10 × NodeB (or BTS) + sector digit 1–9."""
 
-DEFAULT_SPLIT_DISTANCE_M = 2000.0
-"""Cells of one eNB/gNB/NodeB/BTS farther apart than this (single linkage) are several sites."""
-DEFAULT_GROUP_DISTANCE_M = 500.0
-"""GSM/UMTS cells without sector-digit ids: closer than this (single linkage) is one site."""
-DEFAULT_SECTOR_DIGIT_SHARE = 0.9
-"""An operator numbers by sector digit when at least this share of its CIs end in 1–9."""
-DEFAULT_NR_GNB_BITS = 24
 
 RULES: dict[str, str] = {
     "enb": "eNB = ECI // 256, split by distance",
