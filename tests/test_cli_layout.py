@@ -67,8 +67,9 @@ def group():
 
 def test_the_analysing_commands_take_exactly_the_analysis_inputs(group) -> None:
     assert set(ANALYSING) <= set(COMMANDS) and set(group.commands) == set(COMMANDS)
-    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 32
+    assert len(set(ANALYSIS_INPUTS)) == len(ANALYSIS_INPUTS) == 35
     assert {"sites", "areas", "population", "by", "combined", "strict"} <= set(ANALYSIS_INPUTS)
+    assert {"workers", "scheduler", "scheduler_timeout"} <= set(ANALYSIS_INPUTS)
     for name in ANALYSING:
         names = [p.name for p in group.commands[name].params]
         assert len(names) == len(set(names)), name

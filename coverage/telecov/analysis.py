@@ -24,7 +24,8 @@ from . import __version__
 from .checks import check_sites_reach
 from .engine.budget import estimate_run
 from .engine.partition import Regions, regions_from_geometries
-from .engine.scan import Measures, measure
+from .engine.scan import Measures
+from .engine.tasks import measure_with
 from .errors import InputError, StrictError, TelecovWarning
 from .footprints import Layer, build_layers, footprints_of
 from .io.areas import AreaTable, read_areas
@@ -107,6 +108,7 @@ def analyze(
     *,
     progress: Callable[[int, int], None] | None = None,
     outputs: Collection[str] = (),
+    client: Any = None,
     **options: Unpack[AnalyzeOptions],
 ) -> Result:
     """Measure per-area coverage of every technology by area, population and residential area.
@@ -120,6 +122,10 @@ def analyze(
         Callback (done, total) for the measuring step.
     outputs
         Files the caller will write (``coverage.gpkg``, ...), for the estimate made before measuring.
+    client
+        A ``distributed.Client`` (``pip install "telecom-coverage[dask]"``): the measuring runs
+        as partition tasks on its workers, which open ``population`` themselves (a path or URL
+        they can reach); the table is the same as in one process. None: in this process.
     **options
         The keyword options of :class:`~telecov.options.AnalyzeOptions` (``area_id``,
         ``radius``, ``resolution_m``, ``strict``, ...), each documented there.
@@ -143,8 +149,9 @@ def analyze(
     reading = _Reading(**{f.name: given[f.name] for f in fields(_Reading) if f.name != "radio"}, radio=radio)
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(
-        sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs
-    )
+        sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs,
+        client=client,
+    )  # fmt: skip
 
 
 def _analyze(
@@ -155,6 +162,7 @@ def _analyze(
     reading: _Reading,
     progress: Callable[[int, int], None] | None,
     outputs: Collection[str] = (),
+    client: Any = None,
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
@@ -182,9 +190,10 @@ def _analyze(
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
         ))  # fmt: skip
         t1 = time.perf_counter()
-        measures = measure(
-            partition.regions, footprints, [la.members for la in partition.layers],
-            raster, residential_density=options.residential_density, resolution_m=options.resolution_m,
+        measures = measure_with(
+            client, partition.regions, footprints, [la.members for la in partition.layers], raster,
+            population=sources.population, residential_density=options.residential_density,
+            resolution_m=options.resolution_m, area_names=area_table.accepted["area_id"].tolist(),
             progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1

@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .engine.partition import Footprints, regions_from_geometries
 from .engine.scan import BASE_FIELDS, measure_polygons
+from .engine.tasks import measure_with
 from .errors import InputError, TelecovWarning
 from .geodesy import geodesic_area_km2
 from .io.areas import read_areas
@@ -90,11 +92,21 @@ def _read(
     return table
 
 
-def _piece_population(pieces: np.ndarray, population: Any, *, resolution_m: float) -> np.ndarray:
-    """People in each piece, measured by the engine."""
+def _piece_population(
+    pieces: np.ndarray, population: Any, *, resolution_m: float, client: Any = None
+) -> np.ndarray:
+    """People in each piece, measured by the engine (by a dask cluster's workers with a ``client``)."""
     with open_population(population) as raster:
-        measures = measure_polygons(pieces, raster, resolution_m=resolution_m)
-    return np.asarray(measures.base[:, BASE_FIELDS.index("population")], dtype=np.float64)
+        if client is None:
+            measures = measure_polygons(pieces, raster, resolution_m=resolution_m)
+        else:
+            regions = regions_from_geometries(np.asarray(pieces, dtype=object))
+            measures = measure_with(
+                client, regions, Footprints.empty(), [], raster, population=population,
+                residential_density=0.0, resolution_m=resolution_m,
+            )  # fmt: skip
+    n = len(pieces)
+    return np.asarray(measures.base[:n, BASE_FIELDS.index("population")], dtype=np.float64)
 
 
 def crosswalk(
@@ -110,6 +122,7 @@ def crosswalk(
     to_select: str | None = None,
     min_share: float = DEFAULT_MIN_SHARE,
     resolution_m: float = 50.0,
+    client: Any = None,
 ) -> Crosswalk:
     """Build the old → new crosswalk with area (and population) weights.
 
@@ -127,6 +140,9 @@ def crosswalk(
         Pieces below this share of the old area are dropped as slivers (0 keeps all).
     resolution_m
         Scan-line spacing of the population measure (metres).
+    client
+        A ``distributed.Client``: the pieces' people are measured by its workers, which open
+        ``population`` themselves (see :func:`telecov.analyze`). None: in this process.
 
     Returns
     -------
@@ -146,7 +162,7 @@ def crosswalk(
     frame, pieces, dropped, nearest = _overlaps(og, news.accepted.geometry.to_numpy(), min_share=min_share)
     frame["area_weight"] = _area_weights(frame)
     if population is not None:
-        frame["population"] = _piece_population(pieces, population, resolution_m=resolution_m)
+        frame["population"] = _piece_population(pieces, population, resolution_m=resolution_m, client=client)
         psum = frame.groupby("i")["population"].transform("sum").to_numpy()
         frame["population_weight"] = np.where(
             psum > 0, frame["population"] / np.where(psum > 0, psum, 1.0), frame["area_weight"]

@@ -135,13 +135,17 @@ def run_analysis(
     first refused rows.
     """
     from ..analysis import analyze
+    from ..distributed import connect
     from ._kernels import compiling_notice
 
     notice = compiling_notice()
     if notice is not None:
         note(notice, state=CliState(quiet=quiet))
     progress, update = progress_bar(quiet=quiet, compiling=notice is not None)
-    with progress:
+    cluster = connect(
+        workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+    )
+    with cluster as client, progress:
         try:
             return analyze(
                 inputs.sites, inputs.areas, inputs.population, area_id=inputs.area_id,
@@ -157,7 +161,7 @@ def run_analysis(
                 vocabulary=inputs.vocabulary, propagation=inputs.propagation.value,
                 rx_threshold=parse_thresholds(inputs.rx_threshold), rx_height_m=inputs.rx_height,
                 environment=inputs.environment.value, dem=inputs.dem, dem_unit=inputs.dem_unit.value,
-                terrain=inputs.terrain.value, progress=update, outputs=planned,
+                terrain=inputs.terrain.value, progress=update, outputs=planned, client=client,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

@@ -10,7 +10,7 @@ import typer
 
 from ..vocabulary import DEFAULT_MIN_SHARE
 from ._console import out
-from .options import ForceOpt, Format, FormatOpt
+from .options import ForceOpt, Format, FormatOpt, SchedulerOpt, SchedulerTimeoutOpt, WorkersOpt
 
 
 def crosswalk_command(
@@ -38,18 +38,24 @@ def crosswalk_command(
     ] = DEFAULT_MIN_SHARE,
     fmt: FormatOpt = Format.table,
     force: ForceOpt = False,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    scheduler_timeout: SchedulerTimeoutOpt = 10.0,
 ) -> None:
     """Which share of each old area (area and people) lies in each new area."""
     from ..crosswalk import crosswalk
+    from ..distributed import connect
     from ..io.formats import csv_text
     from ..io.outputs import check_output_file, write_output_file, write_text_file
 
     sources = [from_, to, population]
     check_output_file(output, force=force, inputs=sources)  # before any work
-    result = crosswalk(
-        from_, to, population=population, from_id=from_id, to_id=to_id, from_name=from_name,
-        to_name=to_name, from_select=from_select, to_select=to_select, min_share=min_share,
-    )  # fmt: skip
+    with connect(workers=workers, scheduler=scheduler, scheduler_timeout=scheduler_timeout) as client:
+        result = crosswalk(
+            from_, to, population=population, from_id=from_id, to_id=to_id, from_name=from_name,
+            to_name=to_name, from_select=from_select, to_select=to_select, min_share=min_share,
+            client=client,
+        )  # fmt: skip
     table = (
         result.table
         if population is not None

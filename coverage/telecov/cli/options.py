@@ -192,6 +192,22 @@ StatusAliasOpt = Annotated[
         help="Another spelling of a status: SPELLING=existing|planned|inactive (repeatable).",
     ),
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", min=1, help="Measure on a local dask cluster of N worker processes (dask extra)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Measure on the dask cluster at tcp://HOST:PORT (its workers must reach the input files).",
+    ),
+]
+SchedulerTimeoutOpt = Annotated[
+    float, typer.Option("--scheduler-timeout", help="Seconds to wait for the --scheduler to answer.")
+]
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
 TargetOpt = Annotated[float, typer.Option("--target", help="Target coverage in percent.")]
@@ -254,6 +270,9 @@ class AnalysisInputs:
     areas_layer: AreasLayerOpt = None
     technology_alias: TechnologyAliasOpt = None
     status_alias: StatusAliasOpt = None
+    workers: WorkersOpt = None
+    scheduler: SchedulerOpt = None
+    scheduler_timeout: SchedulerTimeoutOpt = 10.0
 
     @property
     def by_operator(self) -> bool:

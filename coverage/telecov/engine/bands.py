@@ -131,6 +131,20 @@ def _window(regions: Regions, grid: ScanGrid, name: str) -> _Window:
     return _Window(first=row_first, last=row_last, col0=col0, col1=col1, step=step)
 
 
+def band_grid(regions: Regions, raster: PopulationRaster, *, on_grid: bool = False) -> tuple[int, int, int]:
+    """Return the raster rows ``(first, last, step)`` :func:`bands` cuts into bands of ``step`` rows.
+
+    Raises
+    ------
+    TooLargeError
+        The raster window over the areas is too large for this machine.
+
+    """
+    grid = scan_grid(raster)
+    window = _window(regions if on_grid else regions_on_grid(regions, grid), grid, raster.name)
+    return window.first, window.last, window.step
+
+
 def strips_per_row(
     regions: Regions, grid: ScanGrid, rows: NDArray[np.int64], resolution_m: float, cols: tuple[int, int]
 ) -> NDArray[np.int64]:
@@ -161,24 +175,34 @@ def _flat_edge_ends(
     b0: int,
     ns: NDArray[np.int64],
     cols: tuple[int, int],
+    resolution_m: float,
 ) -> NDArray[np.float64]:
-    """Y of both ends of the band's edges that are nearly parallel to its scan lines."""
+    """Y of both ends of the band's edges nearly parallel to its scan lines.
+
+    Judged on the strips of the row of an edge's first end, in the band or not (strips never
+    depend on the bands).
+    """
     h = ns.shape[0]
-    y0, dy = grid.y0, grid.dy
     ey0, ey1 = regions.y0[emask], regions.y1[emask]
     ex0, ex1 = regions.x0[emask], regions.x1[emask]
-    row_e = np.floor((y0 - ey0) / dy).astype(np.int64) - b0
-    inside = (row_e >= 0) & (row_e < h)
+    row = np.floor((grid.y0 - ey0) / grid.dy).astype(np.int64)
+    inside = (row >= b0) & (row < b0 + h)
+    ns_e = np.empty(row.shape[0], dtype=np.int64)
+    ns_e[inside] = ns[row[inside] - b0]
+    if not inside.all():
+        ns_e[~inside] = strips_per_row(regions, grid, row[~inside], resolution_m, cols)
     if grid.lonlat:
-        pixel_m = float(meridian_radius(np.asarray(y0 - (b0 + 0.5 * h) * dy))) * math.radians(dy)
+        lat = np.asarray(grid.y0 - (row + 0.5) * grid.dy, dtype=np.float64)
+        pixel_m = meridian_radius(lat) * math.radians(grid.dy)
         dy_m = np.abs(ey1 - ey0) * (math.pi / 180.0) * 6.36e6
         dx_m = np.abs(ex1 - ex0) * (math.pi / 180.0) * 6.36e6 * np.cos(np.radians(ey0))
     else:
-        mx, my = grid.metres_per_unit(b0 + 0.5 * h, *cols)
-        pixel_m = my * dy
+        unique, at = np.unique(row, return_inverse=True)
+        scale = np.array([grid.metres_per_unit(float(r) + 0.5, *cols) for r in unique.tolist()])
+        mx, my = scale[at, 0], scale[at, 1]
+        pixel_m = my * grid.dy
         dy_m, dx_m = np.abs(ey1 - ey0) * my, np.abs(ex1 - ex0) * mx
-    spacing = np.full(ey0.shape[0], np.inf)
-    spacing[inside] = pixel_m / ns[row_e[inside]]
+    spacing = pixel_m / ns_e
     flat = (dy_m < spacing) & (dx_m > spacing)
     return np.concatenate([ey0[flat], ey1[flat]])
 
@@ -245,8 +269,8 @@ def few_small_members(footprints: Footprints, layers: Sequence[NDArray[np.int64]
     return np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
-def few_corners(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.float64]:
-    """Y of the corners of polygon footprints in layers that have few footprints with corners.
+def few_corner_members(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """Footprints whose corners split strips: those with corners, in layers having few of them.
 
     Like the tips of small discs (:func:`few_small_members`), the sideways shift of a chain's
     mean x at a corner averages out over many footprints (1,500 sectors on Hà Tĩnh); only a
@@ -259,6 +283,17 @@ def few_corners(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]) -> ND
         with_corners = np.unique(np.asarray(ix, dtype=np.int64)[has[ix]])
         if 0 < with_corners.shape[0] < CAP_MAX_PER_LAYER:
             keep[with_corners] = True
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def few_corners(
+    scan: ScanFootprints, layers: Sequence[NDArray[np.int64]], members: NDArray[np.int64] | None = None
+) -> NDArray[np.float64]:
+    """Y of the corners of ``members`` (default: :func:`few_corner_members`), strip boundaries."""
+    if members is None:
+        members = few_corner_members(scan, layers)
+    keep = np.zeros(scan.top.shape[0], dtype=bool)
+    keep[members] = True
     return np.unique(scan.corners[keep[scan.corner_fp]])
 
 
@@ -289,8 +324,18 @@ def footprint_caps(
     return np.unique(np.concatenate(out))
 
 
+def row_spans(
+    regions: Regions, scan: ScanFootprints, grid: ScanGrid
+) -> tuple[tuple[NDArray[np.int64], NDArray[np.int64]], tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Raster rows ``(first, last)`` of each edge and each footprint, both on ``grid``."""
+    edges = _row_span(
+        grid.y0, grid.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)
+    )
+    return edges, _row_span(grid.y0, grid.dy, scan.top, scan.bottom)
+
+
 def _memberships(
-    scan: ScanFootprints, layers: Sequence[NDArray[np.int64]], grid: ScanGrid
+    spans: tuple[NDArray[np.int64], NDArray[np.int64]], layers: Sequence[NDArray[np.int64]]
 ) -> tuple[NDArray[np.int64], ...]:
     """Every (layer, footprint) pair with the raster rows it spans: (first, last, layer, footprint)."""
     n_layers = len(layers)
@@ -300,7 +345,7 @@ def _memberships(
         else np.zeros(0, np.int64)
     )
     member_layer = np.repeat(np.arange(n_layers, dtype=np.int64), [len(ix) for ix in layers])
-    f_first, f_last = _row_span(grid.y0, grid.dy, scan.top, scan.bottom)
+    f_first, f_last = spans
     return f_first[member_fp], f_last[member_fp], member_layer, member_fp
 
 
@@ -316,34 +361,43 @@ class _Partition:
     caps: NDArray[np.float64]
 
 
-def _pixels(
-    raster: PopulationRaster, grid: ScanGrid, window: _Window, b0: int, b1: int, *, residential_density: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """People, residential flags and true areas (m²) of the band's pixels."""
-    values = raster.read(b0, b1, window.col0, window.col1)
-    area = grid.pixel_areas(b0, b1, window.col0, window.col1)
+def _pixels(raster: PopulationRaster, grid: ScanGrid, window: _Window, rows: tuple[int, int],
+            band: tuple[int, int], *, residential_density: float) -> tuple[NDArray[Any], ...]:  # fmt: skip
+    """People, residential flags and true areas (m²) of the pixels of ``rows`` of ``band``.
+
+    A band cut short takes its areas from the whole band (a projected grid computes them
+    around the band's middle), as in a run over every row.
+    """
+    lo, hi = rows
+    values = raster.read(lo, hi, window.col0, window.col1)
+    if grid.lonlat or rows == band:
+        area = grid.pixel_areas(lo, hi, window.col0, window.col1)
+    else:
+        area = grid.pixel_areas(*band, window.col0, window.col1)[lo - band[0] : hi - band[0]]
     pop = values * (area / 1e6) if raster.unit == "density" else values
     return pop, residential_mask(pop, area / 1e6, residential_density), area
 
 
-def _band(
-    part: _Partition, raster: PopulationRaster, b0: int, *, residential_density: float, resolution_m: float
-) -> Band | None:
-    """Rows ``b0:b0 + window.step`` with their strips, pixels, edges and members; None without edges."""
+def _band(part: _Partition, raster: PopulationRaster, b0: int, rows: tuple[int, int] | None, *,
+          residential_density: float, resolution_m: float) -> Band | None:  # fmt: skip
+    """Rows ``b0:b0 + window.step`` (of ``rows``) with their strips, pixels, edges, members; or None."""
     regions, grid, window = part.regions, part.grid, part.window
     e_first, e_last, m_first, m_last, m_layer, m_fp = part.spans
-    b1 = min(b0 + window.step, window.last + 1)
+    full = (b0, min(b0 + window.step, window.last + 1))
+    b0, b1 = full if rows is None else (max(full[0], rows[0]), min(full[1], rows[1]))
+    if b0 >= b1:
+        return None
     emask = (e_last >= b0) & (e_first < b1)
     if not emask.any():
         return None
     h = b1 - b0
     mmask = (m_last >= b0) & (m_first < b1)
-    pop, res, area = _pixels(raster, grid, window, b0, b1, residential_density=residential_density)
+    pop, res, area = _pixels(raster, grid, window, (b0, b1), full, residential_density=residential_density)
     cols = (window.col0, window.col1)
     ns = strips_per_row(regions, grid, np.arange(b0, b1, dtype=np.int64), resolution_m, cols)
     caps = part.caps
     band_caps = caps[(caps < grid.y0 - b0 * grid.dy) & (caps > grid.y0 - b1 * grid.dy)]
-    flat = _flat_edge_ends(regions, emask, grid, b0, ns, cols)
+    flat = _flat_edge_ends(regions, emask, grid, b0, ns, cols, resolution_m)
     sptr, tops, bottoms = _strips(flat, grid, b0, ns, band_caps)
     row_of = np.repeat(np.arange(h), np.diff(sptr))
     if grid.lonlat:
@@ -370,19 +424,20 @@ def _partition(
     footprints: Footprints,
     layers: Sequence[NDArray[np.int64]],
     raster: PopulationRaster,
-    cap_members: NDArray[np.int64] | None,
+    members: tuple[NDArray[np.int64] | None, NDArray[np.int64] | None],
     resolution_m: float,
+    on_grid: bool,
 ) -> _Partition:
     """Put the partition on the raster's grid: regions and footprints in its coordinates, row spans."""
     grid = scan_grid(raster)
-    regions = regions_on_grid(regions, grid)
+    if not on_grid:
+        regions = regions_on_grid(regions, grid)
     scan = scan_footprints(footprints, grid)
     window = _window(regions, grid, raster.name)
-    spans = (
-        *_row_span(grid.y0, grid.dy, np.maximum(regions.y0, regions.y1), np.minimum(regions.y0, regions.y1)),
-        *_memberships(scan, layers, grid),
-    )
-    caps = few_corners(scan, layers)
+    edge_spans, footprint_spans = row_spans(regions, scan, grid)
+    spans = (*edge_spans, *_memberships(footprint_spans, layers))
+    cap_members, corner_members = members
+    caps = few_corners(scan, layers, corner_members)
     if grid.lonlat:
         if cap_members is None:
             cap_members = few_small_members(footprints, layers)
@@ -399,6 +454,9 @@ def bands(
     residential_density: float,
     resolution_m: float,
     cap_members: NDArray[np.int64] | None = None,
+    corner_members: NDArray[np.int64] | None = None,
+    rows: tuple[int, int] | None = None,
+    on_grid: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Band]:
     """Cut the partition into bands of pixel rows, each with its strips and the data crossing it.
@@ -411,6 +469,11 @@ def bands(
     cap_members
         Discs whose tips split strips (default: :func:`few_small_members` of ``layers``);
         pass the same set to get the same strips as another run.
+    corner_members
+        Footprints whose corners split strips (default: :func:`few_corner_members`), likewise.
+    rows, on_grid
+        Only raster rows ``rows[0]:rows[1]`` (a partition of a run; None: all), each scanned
+        as in a run over all rows; ``regions`` already on the raster's grid (with the run's bounds).
     progress
         Called with (rows done, rows total) after each band.
 
@@ -422,11 +485,14 @@ def bands(
     """
     if regions.x0.shape[0] == 0:
         return
-    part = _partition(regions, footprints, layers, raster, cap_members, resolution_m)
+    members = (cap_members, corner_members)
+    part = _partition(regions, footprints, layers, raster, members, resolution_m, on_grid)
     window = part.window
     nrows = window.last - window.first + 1
     for b0 in range(window.first, window.last + 1, window.step):
-        band = _band(part, raster, b0, residential_density=residential_density, resolution_m=resolution_m)
+        band = _band(
+            part, raster, b0, rows, residential_density=residential_density, resolution_m=resolution_m
+        )
         if band is not None:
             yield band
         if progress:

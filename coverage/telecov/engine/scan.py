@@ -43,6 +43,8 @@ class Measures:
     """Most scan lines in one pixel row."""
     pixel_m2: float = 0.0
     """Mean true area (m²) of the raster pixels scanned."""
+    pixels: int = 0
+    """Raster pixels scanned."""
 
 
 def measure(
@@ -53,6 +55,10 @@ def measure(
     *,
     residential_density: float,
     resolution_m: float,
+    cap_members: NDArray[np.int64] | None = None,
+    corner_members: NDArray[np.int64] | None = None,
+    rows: tuple[int, int] | None = None,
+    on_grid: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Measures:
     """Measure every region against every layer on one partition.
@@ -71,6 +77,10 @@ def measure(
         People per km² from which a pixel counts as residential.
     resolution_m
         Maximum scan-line spacing in metres.
+    cap_members, corner_members, rows, on_grid
+        As in :func:`telecov.engine.bands.bands`: the footprints whose tips and corners split
+        strips (default: chosen from ``layers``), the raster rows whose bands are measured,
+        and whether ``regions`` are already on the raster's grid.
     progress
         Called with (rows done, rows total) after each band.
 
@@ -89,7 +99,9 @@ def measure(
     pixel_sum, pixel_count = 0.0, 0
     for band in bands(
         regions, footprints, layers, raster,
-        residential_density=residential_density, resolution_m=resolution_m, progress=progress,
+        residential_density=residential_density, resolution_m=resolution_m,
+        cap_members=cap_members, corner_members=corner_members, rows=rows, on_grid=on_grid,
+        progress=progress,
     ):  # fmt: skip
         scan_band(
             n_chunks, band.rows, band.strips, band.grid, band.pixels, band.edges,
@@ -101,7 +113,7 @@ def measure(
         pixel_count += int(band.area.size)
     return Measures(
         base=base, covered=covered, lines=lines, sub_rows=max_strips,
-        pixel_m2=pixel_sum / pixel_count if pixel_count else 0.0,
+        pixel_m2=pixel_sum / pixel_count if pixel_count else 0.0, pixels=pixel_count,
     )  # fmt: skip
 
 
@@ -151,5 +163,6 @@ def measure_polygons(
     )  # fmt: skip
     n = regions.n_areas
     return Measures(
-        base=m.base[:n], covered=m.covered[:n], lines=m.lines, sub_rows=m.sub_rows, pixel_m2=m.pixel_m2
-    )
+        base=m.base[:n], covered=m.covered[:n], lines=m.lines, sub_rows=m.sub_rows, pixel_m2=m.pixel_m2,
+        pixels=m.pixels,
+    )  # fmt: skip
