@@ -6,6 +6,7 @@ Like test_distributed: CI starts ``dask scheduler`` and two ``dask worker`` proc
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import replace
@@ -226,3 +227,79 @@ def test_the_plan_cli_on_the_cluster_writes_the_same_picks(client, monkeypatch, 
 
     doc = json.loads((tmp_path / "b" / "plan.json").read_text(encoding="utf-8"))
     assert doc["gains_on_cluster"]["parts"] >= 1
+
+
+# --- gap zones ------------------------------------------------------------------------------------
+
+
+def _same_zones(alone, spread) -> None:
+    import shapely
+
+    a, b = alone.zones, spread.zones
+    assert len(a) == len(b) and len(a) > 10
+    assert a["area_id"].tolist() == b["area_id"].tolist() and a["rank"].tolist() == b["rank"].tolist()
+    for col in ("population", "area_km2"):
+        np.testing.assert_allclose(a[col], b[col], rtol=REL, atol=0)
+    assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), tolerance=1e-12).all()
+    np.testing.assert_allclose(alone.uncovered_population, spread.uncovered_population, rtol=REL, atol=0)
+    assert (alone.dropped, alone.dropped_population) == (spread.dropped, spread.dropped_population)
+
+
+@pytest.mark.parametrize("technology", ["5G", "4G"])
+def test_gap_zones_on_the_cluster_equal_one_process(client, result, technology) -> None:
+    from telecov.gaps import gap_polygons
+
+    alone = gap_polygons(result, technology=technology, min_people=5)
+    spread = gap_polygons(result, technology=technology, min_people=5, client=client)
+    _same_zones(alone, spread)
+    assert alone.zones["population"].sum() > 1000
+
+
+def test_a_failing_gap_partition_surfaces_with_its_rows_and_areas(client, result, fine_raster) -> None:
+    from telecov.engine.gap_tasks import scan_gap_partition
+    from telecov.engine.tasks import plan_partitions
+
+    regions = regions_from_geometries(result.areas.geometry.to_numpy())
+    fps = footprints_of(result.sites)
+    members = np.asarray(result.layers[0].members, dtype=np.int64)
+    with open_population(fine_raster) as raster:
+        tasks = plan_partitions(
+            regions, fps, [members], raster, population=str(fine_raster), count=3,
+            area_names=result.areas["area_id"].tolist(), **KW,
+        )  # fmt: skip
+    bad = replace(tasks[1], layers=(np.array([len(tasks[1].footprints) + 5]),))
+    t0 = time.perf_counter()
+    with pytest.raises(PartitionError) as info:
+        client.submit(scan_gap_partition, bad, pure=False).result()
+    assert time.perf_counter() - t0 < 120
+    message = str(info.value)
+    assert message.startswith(f"gap rectangles of {bad.label} failed on worker tcp://127.0.0.1:")
+
+
+def test_the_gaps_cli_on_the_cluster_writes_the_same_zones(client, monkeypatch, capsys, tmp_path) -> None:
+    import json
+
+    common = ("gaps", "--technology", "5G", "--export", "geojson", "--format", "csv")
+    code, alone, err = main_in_process(monkeypatch, capsys, tmp_path, *common, "--out", str(tmp_path / "a"))
+    assert code == 0, err
+    code, spread, err = main_in_process(
+        monkeypatch, capsys, tmp_path, *common, "--scheduler", client.scheduler.address,
+        "--out", str(tmp_path / "b"),
+    )  # fmt: skip
+    assert code == 0, err
+    from io import StringIO
+
+    ta, tb = (
+        pd.read_csv(StringIO(alone), dtype={"area_id": str}),
+        pd.read_csv(StringIO(spread), dtype={"area_id": str}),
+    )
+    assert ta["area_id"].tolist() == tb["area_id"].tolist() and len(ta) > 0
+    np.testing.assert_allclose(ta["uncovered_population"], tb["uncovered_population"], rtol=REL, atol=0)
+    za = json.loads((tmp_path / "a" / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    zb = json.loads((tmp_path / "b" / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(za) == len(zb) > 0
+    for fa, fb in zip(za, zb, strict=True):
+        pa, pb = fa["properties"], fb["properties"]
+        assert (pa["rank"], pa["area_id"]) == (pb["rank"], pb["area_id"])
+        assert math.isclose(pa["population"], pb["population"], rel_tol=REL)
+        assert fa["geometry"] == fb["geometry"]

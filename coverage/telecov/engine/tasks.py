@@ -242,6 +242,7 @@ def plan_partitions(
     resolution_m: float,
     count: int,
     area_names: Sequence[str] | None = None,
+    cap_members: NDArray[np.int64] | None = None,
 ) -> list[PartitionTask]:
     """Cut a run into partition tasks of consecutive rows, about ``1/count`` of the work each.
 
@@ -256,6 +257,9 @@ def plan_partitions(
         :data:`MAX_PARTITION_PIXELS`, unless one row alone does.
     area_names
         Area ids, to name the areas of a partition in its errors.
+    cap_members
+        Discs whose tips split strips (default: the small ones of ``layers``), as in
+        :func:`telecov.engine.bands.bands`.
 
     """
     if regions.x0.shape[0] == 0:
@@ -264,7 +268,7 @@ def plan_partitions(
     on_grid = spans.regions
     work = _row_work(on_grid, spans, resolution_m=resolution_m)
     groups = row_groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
-    caps = few_small_members(footprints, layers)
+    caps = few_small_members(footprints, layers) if cap_members is None else cap_members
     tasks = []
     for index, (i, j) in enumerate(groups):
         r0, r1 = spans.first + i, spans.first + j

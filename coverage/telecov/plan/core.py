@@ -250,7 +250,9 @@ def _plan(
 ) -> SitePlan:
     """Gather the candidates, pick, and measure the coverage after the picks."""
     t0 = time.perf_counter()
-    cands = gather_candidates(result, technology=setup.technology, population=population, **sources)
+    cands = gather_candidates(
+        result, technology=setup.technology, population=population, client=client, **sources
+    )
     t1 = time.perf_counter()
     outcome, base = _greedy(result, cands, setup, population=population, client=client)
     t2 = time.perf_counter()
