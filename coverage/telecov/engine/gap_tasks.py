@@ -17,7 +17,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -172,11 +172,11 @@ def gap_rectangles(
     return joined, (np.concatenate(tops), np.concatenate(bottoms)), base
 
 
-def _run(client: Any, fn: Any, tasks: Sequence[Any], name: str) -> list[Any]:
-    """Run ``fn`` on each task on the cluster; results in task order, the first failure raised."""
+def _run(client: Any, fn: Any, tasks: Sequence[Any], name: str, *more: Sequence[Any]) -> list[Any]:
+    """Run ``fn`` on each task and ``more`` on the cluster; results in order, the first failure raised."""
     run = uuid.uuid4().hex[:8]
     keys = [f"telecov-{name}-{run}-{k}" for k in range(len(tasks))]
-    futures = client.map(fn, list(tasks), key=keys, pure=False)
+    futures = client.map(fn, list(tasks), *more, key=keys, pure=False)
     try:
         return list(client.gather(futures))
     finally:
@@ -224,8 +224,10 @@ def trace_zones(rects: Rects, strips: Strips) -> dict[str, NDArray[Any]]:
     }
 
 
-def trace_zone_task(task: ZoneTask) -> dict[str, NDArray[Any]]:
+def trace_zone_task(task: ZoneTask, strips: Strips | None = None) -> dict[str, NDArray[Any]]:
     """:func:`trace_zones` of one task where this runs (failures name its areas and the worker).
+
+    ``strips``: the run's strips when the task does not carry them (sent once to every worker).
 
     Raises
     ------
@@ -234,7 +236,7 @@ def trace_zone_task(task: ZoneTask) -> dict[str, NDArray[Any]]:
 
     """
     try:
-        return trace_zones(task.rects, task.strips)
+        return trace_zones(task.rects, task.strips if strips is None else strips)
     except Exception as exc:
         raise PartitionError(
             f"{task.label} failed on worker {worker_name()}: {type(exc).__name__}: {exc}"
@@ -292,9 +294,14 @@ def gap_zones(
         out = trace_zones(ordered, strips)
     else:
         threads = max(1, sum(client.nthreads().values()))
-        tasks = _zone_groups(ordered, TASKS_PER_WORKER * threads, area_names)
-        groups = [replace(t, strips=strips) for t in tasks]
-        pieces = _run(client, trace_zone_task, groups, "gap-zones")
+        groups = _zone_groups(ordered, TASKS_PER_WORKER * threads, area_names)
+        # rectangles and strips go to the workers directly, the strips once to each
+        sent, shared = (
+            client.scatter(groups, hash=False),
+            client.scatter([strips], broadcast=True, hash=False),
+        )
+        pieces = _run(client, trace_zone_task, sent, "gap-zones", shared * len(groups))
+        client.cancel([*sent, *shared])
         out = {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
         by_first = np.lexsort((out["key_w"], out["area"], out["key_s"]))
         out = {k: v[by_first] for k, v in out.items()}
