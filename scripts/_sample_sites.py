@@ -197,7 +197,7 @@ TECH_SPELLINGS_INV = {s: t for t, names in TECH_SPELLINGS.items() for s in names
 
 RADIO_FIELDS = ["band", "height_m", "eirp_dbm", "environment"]
 """Radio columns of the sites file (``docs/radio.md``), filled on part of the mobile rows."""
-RADIO_SHARE = {"2G": 0.45, "3G": 0.0, "4G": 0.4, "5G": 0.5}
+RADIO_SHARE = {"2G": 0.5, "3G": 0.0, "4G": 0.5, "5G": 0.6}
 """Share of each technology's sites (without an explicit ``radius_m``) given radio columns."""
 
 

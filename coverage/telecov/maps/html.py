@@ -67,12 +67,9 @@ def coverage_map(
 
     Layers: a choropleth of the areas for each technology (radio buttons; ``technology``
     shown), the sites of each technology as clustered markers (``technology`` shown), the
-    footprints of each technology's counted sites (hidden; drawn in the page as one hatched
-    canvas path: discs and wedges from the site rows, so they cost no bytes, and the measured
-    polygons of shaped sites — radio lobes, terrain shadows with their holes — from
-    ``result.shapes``, as :meth:`telecov.Result.footprints` gives them, simplified by
-    :data:`telecov.maps.shapes.FOOTPRINT_TOLERANCE_DEG`), and gaps and points of interest
-    when given. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
+    footprints of each technology's counted sites (hidden; one hatched canvas path: discs,
+    wedges, and shaped sites as their measured polygons, :mod:`telecov.maps.shapes`), gaps and
+    points of interest. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
 
     Parameters
     ----------
@@ -119,15 +116,12 @@ def coverage_map(
     fmap = _base_map(
         [(south + north) / 2, (west + east) / 2], title=page_title, tiles=tiles, tiles_attr=tiles_attr
     )
-    has_gaps = gaps is not None and len(gaps) > 0
     communes = _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title)
     room = MAP_BYTES - PAGE_BYTES - len(communes.json.encode("utf-8"))
     outlines = fit_outlines(site_shapes(result), max_bytes=room / 2) if footprints else None
-    room -= 0 if outlines is None else outlines.nbytes
-    markers = sample_sites(result.sites, max_bytes=room)
-    fmap.add_child(
-        Box("bottomright", "tc-legend", _legend_html(markers, spec, gaps=has_gaps, pois=pois, tech=tech))
-    )
+    markers = sample_sites(result.sites, max_bytes=room - (0 if outlines is None else outlines.nbytes))
+    legend = _legend_html(markers, spec, gaps=gaps is not None and len(gaps) > 0, pois=pois, tech=tech)
+    fmap.add_child(Box("bottomright", "tc-legend", legend))
     add_overlays(fmap, markers, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance,
                  outlines=outlines)  # fmt: skip
     fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
