@@ -33,10 +33,14 @@ __all__ = [
     "technology_footprints",
 ]
 
-FOOTPRINT_TOLERANCE_DEG = 0.0001
-"""Display simplification of shaped footprints (degrees, ~11 m; a 90 m DEM pixel is 8×)."""
-MAX_TOLERANCE_DEG = 0.0032
-"""The coarsest simplification tried (~350 m) when outlines must shrink to fit the map."""
+FOOTPRINT_TOLERANCE_DEG = 0.00001
+"""Display simplification of shaped footprints: 1e-5° (~1 m), the map's coordinate precision.
+
+On the sample with its DEM (590 shaped sites) the drawn areas are within 0.18 % of the measured
+ones (median 0.04 %) and weigh 1.6 MB; at 1e-4° they would lose up to 2.5 % for 1.2 MB.
+"""
+MAX_TOLERANCE_DEG = 0.00256
+"""The coarsest simplification tried (~280 m) when outlines must shrink to fit the map."""
 
 
 def site_shapes(result: Any) -> pd.Series | None:
