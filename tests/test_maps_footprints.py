@@ -153,6 +153,7 @@ def test_outlines_fit_the_byte_budget_by_coarser_simplification(shaped: telecov.
 
 def test_the_png_draws_the_measured_footprints(shaped: telecov.Result, tmp_path: Path) -> None:
     drawn = technology_footprints(shaped, "4G")
+    assert drawn is not None and technology_footprints(shaped, "4G", max_sites=1) is None
     measured = shaped.footprints("4G")
     same = [g.equals_exact(m, 0) for g, m in zip(drawn.geometry, measured.geometry, strict=True)]
     assert same == [True, True]

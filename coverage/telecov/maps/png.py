@@ -166,13 +166,11 @@ def _draw_footprints(ax: Axes, result: ResultLike, tech: str) -> list[Any]:
     """Draw the union of the technology's counted footprints, hatched; return its legend handle."""
     from matplotlib.patches import Patch
 
-    shapes = technology_footprints(result, tech)
-    if not len(shapes):
+    shapes = technology_footprints(result, tech, max_sites=MAX_PNG_FOOTPRINTS)
+    if shapes is None:
+        log.info("more than %d %s footprints: not drawn on the PNG", MAX_PNG_FOOTPRINTS, tech)
         return []
-    if len(shapes) > MAX_PNG_FOOTPRINTS:
-        log.info(
-            "%d %s footprints: more than %d, not drawn on the PNG", len(shapes), tech, MAX_PNG_FOOTPRINTS
-        )
+    if not len(shapes):
         return []
     union = shapely.union_all(shapes.geometry.to_numpy())
     color = technology_color(tech)

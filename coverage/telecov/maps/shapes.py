@@ -116,12 +116,19 @@ def outline_payload(outlines: Outlines | None, index: pd.Index) -> dict[str, Any
     return {"scale": 10**COORD_DECIMALS, "shapes": pairs} if pairs else None
 
 
-def technology_footprints(result: Any, technology: str) -> gpd.GeoDataFrame:
-    """Footprints of the counted sites of one technology, as :meth:`telecov.Result.footprints`."""
+def technology_footprints(
+    result: Any, technology: str, *, max_sites: int | None = None
+) -> gpd.GeoDataFrame | None:
+    """Footprints of the counted sites of one technology, as :meth:`telecov.Result.footprints`.
+
+    None when there are more than ``max_sites`` of them (nothing computed).
+    """
     sites = to_lonlat(result.sites)
     keep = sites["technology"].astype(str).eq(technology).to_numpy().copy()
     if "counted" in sites.columns:
         keep &= sites["counted"].fillna(True).astype(bool).to_numpy()
+    if max_sites is not None and int(keep.sum()) > max_sites:
+        return None
     shapes = getattr(result, "shapes", None)
     polygons = None if shapes is None else list(np.asarray(shapes, dtype=object)[keep])
     return footprint_polygons(sites[keep], polygons=polygons)
