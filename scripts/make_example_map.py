@@ -33,11 +33,11 @@ VIEWPORT = {"width": 1280, "height": 860}
 
 
 def shadow_bounds(result: telecov.Result, technology: str) -> tuple[float, float, float, float]:
-    """Lon/lat box around the footprints of ``technology`` with the most shadow (hole) area."""
+    """Lon/lat box around the footprint of ``technology`` with the most shadow (hole) area."""
     shapes = result.footprints(technology).geometry
     holes = [sum(shapely.Polygon(r).area for p in shapely.get_parts(g) for r in p.interiors) for g in shapes]
-    order = sorted(range(len(shapes)), key=lambda i: -holes[i])[:3]
-    return tuple(shapely.union_all([shapes.iloc[i] for i in order]).bounds)  # type: ignore[return-value]
+    most = max(range(len(shapes)), key=lambda i: holes[i])
+    return tuple(shapes.iloc[most].bounds)  # type: ignore[return-value]
 
 
 def terrain_screenshot(result: telecov.Result, path: Path, *, technology: str) -> Path:
