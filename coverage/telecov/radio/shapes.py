@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import shapely
@@ -36,7 +38,7 @@ from ..geodesy import LONLAT, degrees_lat_for
 from .dem import DemWindow, open_dem, read_dem_window
 from .models import path_loss_db
 from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_reach, outline_polygon, pattern_loss_db
-from .terrain import polar_grid, terrain_footprint
+from .terrain import Margins, polar_grid, terrain_footprint
 
 Floats = NDArray[np.float64]
 
@@ -136,7 +138,9 @@ def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     return bearings - 180.0, reach
 
 
-def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str) -> Any:
+def terrain_of(
+    row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, threads: int | None = None
+) -> Any:
     """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows."""
     budget, azimuth = row_budget(row), _azimuth(row)
     height = float(row["height_m"]) if np.isfinite(row.get("height_m", math.nan)) else 30.0
@@ -147,7 +151,7 @@ def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str
             lambda b: np.full(np.shape(b), radius), azimuth_deg=azimuth, beamwidth_deg=beam,
             max_reach_m=radius, pixel_m=dem.pixel_m, wedge=azimuth is not None,
         )  # fmt: skip
-        return terrain_footprint(lon, lat, dem=dem, grid=grid, antenna_m=height, mode="los")
+        return terrain_footprint(lon, lat, dem=dem, grid=grid, antenna_m=height, mode="los", threads=threads)
     beam = _beamwidth(row)
     keywords = budget.keywords()
 
@@ -164,12 +168,11 @@ def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str
     loss = np.zeros(grid.centre_deg.shape)
     if azimuth is not None:
         loss = pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=beam)
-    budget_db = budget.eirp_dbm - budget.rx_threshold_dbm - loss[:, None]
-    margin = budget_db - budget.path_loss(grid.distances_m)
+    margins = Margins.of_model(grid, budget.eirp_dbm - budget.rx_threshold_dbm - loss, budget.path_loss)
     mode = "diffraction" if terrain in ("auto", "diffraction") else "los"
     return terrain_footprint(
-        lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margin_db=margin,
-        frequency_mhz=budget.frequency_mhz, receiver_m=budget.rx_height_m,
+        lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margins=margins,
+        frequency_mhz=budget.frequency_mhz, receiver_m=budget.rx_height_m, threads=threads,
     )  # fmt: skip
 
 
@@ -225,10 +228,38 @@ def shaped_footprints(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TelecovWarning)  # partial cover: said once, above
                 window = read_dem_window(src, box, unit=dem_unit)
-            for k in part:
-                i = idx[k]
-                out[i] = terrain_of(rows[k], float(lon[i]), float(lat[i]), window, terrain=terrain)
+            _shape_tile(out, idx[part], [rows[k] for k in part], lon, lat, window, terrain=terrain)
     return out
+
+
+@lru_cache(maxsize=1)
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="telecov-shapes")
+
+
+def _shape_tile(
+    out: NDArray[np.object_], idx: NDArray[np.intp], rows: list[Row], lon: Floats, lat: Floats,
+    window: DemWindow, *, terrain: str,
+) -> None:  # fmt: skip
+    """Fill ``out[idx]`` with the terrain footprints of one tile's sites, on Python threads.
+
+    The compiled radials and shapely's operations run without the GIL; the largest reaches
+    start first so that no thread is left with a long footprint at the end.
+    """
+    order = np.argsort([-float(r["radius_m"]) for r in rows], kind="stable")
+    threads = max(1, numba.get_num_threads())
+    if threads == 1 or len(rows) == 1:
+        for k in order:
+            out[idx[k]] = terrain_of(rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain)
+        return
+    jobs = {
+        int(k): _pool(threads).submit(
+            terrain_of, rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain, threads=1
+        )
+        for k in order
+    }
+    for k, job in jobs.items():
+        out[idx[k]] = job.result()
 
 
 def needs_shapes(sites: pd.DataFrame, *, dem: object) -> bool:
