@@ -173,8 +173,9 @@ def covered_columns(
     half: np.ndarray,
     full: np.ndarray,
     weights: np.ndarray,
-    u: np.ndarray,
-    reach: np.ndarray,
+    dist: np.ndarray,
+    drop: np.ndarray,
+    rgroup: np.ndarray,
     budget: np.ndarray,
     path_loss: np.ndarray,
     group: np.ndarray,
@@ -188,13 +189,14 @@ def covered_columns(
     ``site = (col, row, z_site)``: the site's DEM pixel position and ground (m); ``half`` and
     ``full`` (2 × columns): the pixel positions at half and full reach of every column;
     ``weights`` (3 × rows): the quadratic's weights of the site, half and full points at each
-    sample fraction ``u``; ``reach`` the columns' reaches (m), so sample (k, j) lies at
-    ``reach[k] · u[j]``. Its margin is ``budget[k] − path_loss[group[k], j]`` (dB).
-    ``heights = (antenna, receiver, effective Earth radius, wavelength, diffraction)``.
+    sample; sample (k, j) lies at ``dist[rgroup[k], j]`` (m) where the Earth's curvature lowers
+    the ground by ``drop[rgroup[k], j]`` (m), columns of the same reach sharing a row of both.
+    Its margin is ``budget[k] − path_loss[group[k], j]`` (dB).
+    ``heights = (antenna, receiver, wavelength, diffraction)``.
     Same verdicts as :func:`telecov.radio.kernels.covered_radials` on the sampled ground.
     """
-    antenna_m, receiver_m, earth_radius_m, lam, diffraction = heights
-    n = u.shape[0]
+    antenna_m, receiver_m, lam, diffraction = heights
+    n = dist.shape[1]
     prof_d, prof_z = np.empty(n + 1), np.empty(n + 1)
     hints = np.empty(3, dtype=np.int64)
     tx_nu = np.empty(n + 1)
@@ -212,9 +214,9 @@ def covered_columns(
             c = site[0] * weights[0, j] + half[0, k] * weights[1, j] + full[0, k] * weights[2, j]
             r = site[1] * weights[0, j] + half[1, k] * weights[1, j] + full[1, k] * weights[2, j]
             zg = bilinear_at(elevation, c, r)
-            d = reach[k] * u[j]
+            d = dist[rgroup[k], j]
             known = not math.isnan(zg)
-            z = zg - d * d / (2.0 * earth_radius_m) if known else -np.inf
+            z = zg - drop[rgroup[k], j] if known else -np.inf
             prof_d[j + 1], prof_z[j + 1] = d, z
             if z > bmax[(j + 1) // BLOCK]:
                 bmax[(j + 1) // BLOCK] = z
@@ -225,7 +227,10 @@ def covered_columns(
                 if not known or (z_rx - z_tx) / d >= max_slope:
                     cov = True
                 elif diffraction and m >= j_min:
+                    # ν of the steepest point and of the last principal edge bound the loss from below
                     v_top = _nu_of(prof_d, prof_z, top, 0.0, z_tx, d, z_rx - z_tx, lam)
+                    if 0 < hints[1] < j + 1:
+                        v_top = max(v_top, _nu_of(prof_d, prof_z, hints[1], 0.0, z_tx, d, z_rx - z_tx, lam))
                     if knife_edge_j(v_top) <= m:
                         hints[0] = top
                         cov = deygout_within(prof_d, prof_z, bmax, j + 1, z_tx, z_rx, lam, m, hints, tx_nu)

@@ -17,6 +17,7 @@ covering the reach of a tile's sites is read at a time.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from ..errors import InputError, TelecovWarning
-from ..geodesy import LONLAT, degrees_lat_for
+from ..geodesy import GEOD, LONLAT, degrees_lat_for
 from .dem import DemWindow, open_dem, read_dem_window
 from .models import path_loss_db
 from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_reach, outline_polygon, pattern_loss_db
@@ -130,6 +131,50 @@ def lobe_of(row: Row, lon: float, lat: float) -> shapely.Polygon | None:
     return outline_polygon(lon, lat, azimuth + offsets, reach)
 
 
+LOBE_CHUNK = 200_000
+"""Outline vertices per geodesic call of :func:`lobes_of` (the calls run on Python threads)."""
+
+
+def lobes_of(rows: list[Row], lon: Floats, lat: Floats) -> NDArray[np.object_]:
+    """:func:`lobe_of` of many rows at once: one array of outline vertices, computed on threads.
+
+    The vertices are those of :func:`lobe_of` (the same geodesic points, the same rings); the
+    geodesic problems are solved in chunks of :data:`LOBE_CHUNK` on ``numba.get_num_threads()``
+    Python threads (pyproj releases the GIL), and the polygons made in one vectorized call.
+    """
+    out = np.full(len(rows), None, dtype=object)
+    parts: list[tuple[int, Floats, Floats]] = []
+    for k, row in enumerate(rows):
+        budget, azimuth = row_budget(row), _azimuth(row)
+        if budget is not None and azimuth is not None:
+            offsets, reach = _lobe_curve(budget, _beamwidth(row))
+            parts.append((k, azimuth + offsets, reach))
+    if not parts:
+        return out
+    sizes = np.array([b.size for _, b, _ in parts])
+    which = np.repeat(np.array([k for k, _, _ in parts]), sizes)
+    bearings = np.concatenate([b for _, b, _ in parts])
+    reach = np.concatenate([r for _, _, r in parts])
+    x, y = np.empty(bearings.size), np.empty(bearings.size)
+
+    def solve(a: int, b: int) -> None:
+        x[a:b], y[a:b], _ = GEOD.fwd(lon[which[a:b]], lat[which[a:b]], bearings[a:b], reach[a:b])
+
+    bounds = [*range(0, bearings.size, LOBE_CHUNK), bearings.size]
+    threads = max(1, numba.get_num_threads())
+    if threads == 1 or len(bounds) <= 2:
+        solve(0, bearings.size)
+    else:
+        for job in [_pool(threads).submit(solve, a, b) for a, b in itertools.pairwise(bounds)]:
+            job.result()
+    # each ring reversed, as outline_polygon does (counter-clockwise)
+    ring = np.repeat(np.arange(len(parts)), sizes)
+    order = np.lexsort((-np.arange(bearings.size), ring))
+    rings = shapely.linearrings(np.column_stack([x[order], y[order]]), indices=ring[order])
+    out[[k for k, _, _ in parts]] = shapely.polygons(rings)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     """Bearing offsets from the boresight (increasing, −180° to 180°) and the lobe's reach there."""
@@ -216,8 +261,7 @@ def shaped_footprints(
     if dem is None:
         model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
         idx = np.flatnonzero(counted & model & sites["azimuth"].notna().to_numpy())
-        for i, row in zip(idx, _records(sites, idx), strict=True):
-            out[i] = lobe_of(row, float(lon[i]), float(lat[i]))
+        out[idx] = lobes_of(_records(sites, idx), lon[idx], lat[idx])
         return out
     idx = np.flatnonzero(counted)
     radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx]

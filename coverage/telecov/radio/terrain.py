@@ -218,12 +218,14 @@ def covered_grid(
     if math.isnan(z_site):
         return z_site, out
     u, weights = _weights(grid.rows)
+    reach, rgroup = np.unique(grid.centre_reach_m, return_inverse=True)
+    dist = reach[:, None] * u[None, :]  # the values of PolarGrid.distances_m, one row per reach
+    drop = dist * dist / (2.0 * (K_FACTOR * EARTH_RADIUS_M))  # the Earth's curvature (k = 4/3)
     args = (
         dem.elevation_m, np.array([col[-1], row[-1], z_site]), np.vstack([col[:m], row[:m]]),
-        np.vstack([col[m : 2 * m], row[m : 2 * m]]), weights, u, np.ascontiguousarray(grid.centre_reach_m),
-        margins.budget_db, margins.path_loss_db, margins.group,
-        (float(antenna_m), float(receiver_m), K_FACTOR * EARTH_RADIUS_M, float(wavelength_m),
-         bool(diffraction)),
+        np.vstack([col[m : 2 * m], row[m : 2 * m]]), weights, dist, drop,
+        rgroup.astype(np.intp), margins.budget_db, margins.path_loss_db, margins.group,
+        (float(antenna_m), float(receiver_m), float(wavelength_m), bool(diffraction)),
     )  # fmt: skip
     threads = max(1, numba.get_num_threads() if threads is None else threads)
     if threads == 1 or m * grid.rows < PARALLEL_SAMPLES:
