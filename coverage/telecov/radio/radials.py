@@ -24,7 +24,7 @@ from numba import njit
 
 from .kernels import knife_edge_j
 
-BLOCK = 32
+BLOCK = 8
 """Profile points per block of the pruned edge search."""
 _TOL = 1e-9
 """Relative slack on a block's ν bound (rounding of the bound against the exact ν)."""
