@@ -11,18 +11,27 @@ Cases (``--cases``, comma-separated):
   vs ``--workers 1`` / ``--workers 2``;
 - ``countries``: the 2025 communes plus a synthetic country of 200 communes south of the
   equator (98–101°E, 5–2°S, UTM zone 47S) on one raster (a VRT of the national raster and a
-  synthetic tile on its grid): one process vs ``--workers 2``, the tables compared.
+  synthetic tile on its grid): one process vs ``--workers 2``, the tables compared;
+- ``plan-province``: ``telecov plan`` on ``scripts/bench_plan.py``'s province case (Hà Tĩnh's
+  69 real communes, the real 1 km raster, 5,000 synthetic sites, 10,000 synthetic 5G
+  candidates, 200 picks): one process vs ``--workers 2`` and ``--scheduler`` (two workers
+  started beforehand), the picks compared;
+- ``gaps-country``: ``telecov gaps --technology 5G --export geojson`` on the country case: one
+  process vs ``--workers 2``, the zones compared.
 
-Every run is a fresh ``telecov`` process (wall time, peak RSS of that process from
-``os.wait4``); each case but ``big-1s`` is run once untimed first (kernels compiled, files
-cached; ``big-1s`` runs after them, once per mode by default: ``--repeat-big``). Then,
-for each case, ``--stats`` runs its partitions on a LocalCluster of two workers through
-:func:`telecov.engine.tasks.run_tasks` and records each partition's seconds and each
-worker's peak RSS. Results: ``OUT/bench_distributed.json`` and a Markdown table on stdout.
+Every run is a fresh ``telecov`` process (wall time, CPU time and peak RSS of that process
+from ``os.wait4``; the CPU time includes the local workers it started and reaped); each case
+but ``big-1s`` is run once untimed first (kernels compiled, files cached; ``big-1s`` runs
+after them, once per mode by default: ``--repeat-big``). Then, for each report case
+(``country-1km``, ``big-1s``, ``countries``), ``--stats`` runs its partitions on a
+LocalCluster of two workers through :func:`telecov.engine.tasks.run_tasks` and records each
+partition's seconds and each worker's peak RSS. Results: ``OUT/bench_distributed.json`` and a
+Markdown table on stdout.
 
 Usage::
 
-    python scripts/bench_distributed.py OUT [--cases country-1km,big-1s,countries] [--repeat 3]
+    python scripts/bench_distributed.py OUT [--cases country-1km,big-1s,countries,plan-province,gaps-country]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -53,7 +62,7 @@ def _telecov() -> str:
 
 
 def run(cmd: list[str], log: Path, stdout: Path | None = None) -> dict[str, float]:
-    """Run ``cmd`` in a child process; its wall time and peak RSS (MiB)."""
+    """Run ``cmd`` in a child process; its wall time, CPU time and peak RSS (MiB)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with log.open("w") as err, (stdout or Path(os.devnull)).open("w") as out:
@@ -62,7 +71,10 @@ def run(cmd: list[str], log: Path, stdout: Path | None = None) -> dict[str, floa
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(cmd)}; see {log}")
-    return {"wall_s": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }  # fmt: skip
 
 
 def report_cmd(case: dict[str, str], out: Path, *extra: str) -> list[str]:
@@ -191,7 +203,15 @@ def _same(a: Path, b: Path) -> float:
 
 
 def bench_case(
-    name: str, case: dict[str, str], out: Path, *, repeat: int, modes: list[list[str]], warm: bool = True
+    name: str,
+    case: dict[str, str],
+    out: Path,
+    *,
+    repeat: int,
+    modes: list[list[str]],
+    warm: bool = True,
+    command: Any = None,
+    same: Any = None,
 ) -> dict:
     """Every mode of one case: medians of ``repeat`` runs after one untimed run (``warm``)."""
     result: dict[str, object] = {"inputs": case}
@@ -200,21 +220,90 @@ def bench_case(
         label = " ".join(extra) or "one process"
         folder = out / name / (label.replace(" ", "_").replace("-", "").replace(":", "_").replace("/", "_"))
         table = folder / "coverage.stdout.csv"
-        cmd = report_cmd(case, folder / "out", *extra)
+        cmd = (command or report_cmd)(case, folder / "out", *extra)
         if warm:
             run(cmd, folder / "warm.log", table)
         runs = [run(cmd, folder / f"run{i}.log", table) for i in range(repeat)]
         tables[label] = table
         result[label] = {
             "wall_s": statistics.median(r["wall_s"] for r in runs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "runs_wall_s": [r["wall_s"] for r in runs],
             "client_peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }  # fmt: skip
         print(f"{name:12s} {label:30s} {result[label]}", flush=True)
     first = tables["one process"]
     result["max_rel_diff_vs_one_process"] = {
-        k: _same(first, p) for k, p in tables.items() if k != "one process"
+        k: (same or _same)(first, p) for k, p in tables.items() if k != "one process"
     }
+    return result
+
+
+def plan_cmd(case: dict[str, str], out: Path, *extra: str) -> list[str]:
+    return [
+        _telecov(), "plan", "--no-config", "--sites", case["sites"], "--areas", case["areas"],
+        "--population", case["population"], "--area-id", case["area_id"], "--area-name", case["area_name"],
+        *(["--parent", case["parent"]] if case.get("parent") else []), "--technology", "5G",
+        "--candidates", case["candidates"], "--budget", case["budget"], "--target", "100", "--min-gain", "0",
+        "--no-map", "--format", "csv", "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+def gaps_cmd(case: dict[str, str], out: Path, *extra: str) -> list[str]:
+    return [
+        _telecov(), "gaps", "--no-config", "--sites", case["sites"], "--areas", case["areas"],
+        "--population", case["population"], *FIELDS, "--technology", "5G", "--export", "geojson",
+        "--format", "csv", "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+def _same_picks(a: Path, b: Path) -> float:
+    """Largest relative difference of two plans' marginal people; inf unless the same sites in order."""
+    x, y = pd.read_csv(a, dtype={"site_id": str}), pd.read_csv(b, dtype={"site_id": str})
+    if x["site_id"].tolist() != y["site_id"].tolist():
+        return float("inf")
+    u, v = x["marginal_people"].to_numpy(float), y["marginal_people"].to_numpy(float)
+    return float(np.max(np.abs(u - v) / np.maximum(np.abs(u), 1e-300))) if len(u) else 0.0
+
+
+def _same_zones(a: Path, b: Path) -> float:
+    """Largest relative difference of two gap runs' zone populations; inf unless the same zones in order."""
+    za = json.loads((a.parent / "out" / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    zb = json.loads((b.parent / "out" / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    keys = [
+        [(f["properties"]["rank"], f["properties"]["area_id"], f["geometry"]) for f in z] for z in (za, zb)
+    ]
+    if keys[0] != keys[1]:
+        return float("inf")
+    u = np.array([f["properties"]["population"] for f in za], dtype=float)
+    v = np.array([f["properties"]["population"] for f in zb], dtype=float)
+    return float(np.max(np.abs(u - v) / np.maximum(np.abs(u), 1e-300))) if len(u) else 0.0
+
+
+def plan_case(out: Path, data: Path, seed: int, repeat: int) -> dict:
+    """``plan-province``: one process vs ``--workers 2``, the picks compared."""
+    from bench_plan import CASES, inputs_of
+
+    world, cands = inputs_of("province", data, (out / "inputs").resolve(), seed)
+    case = {"sites": str(world.sites), "areas": str(world.areas), "population": str(world.population),
+            "area_id": world.area_id, "area_name": world.area_name, "parent": world.parent or "",
+            "candidates": str(cands), "budget": str(CASES["province"]["budget"])}  # fmt: skip
+    with _cluster(2) as cluster:  # --scheduler: two workers started before the runs
+        modes = [[], ["--workers", "2"], ["--scheduler", cluster.scheduler_address]]
+        result = bench_case("plan-province", case, out, repeat=repeat, modes=modes, command=plan_cmd,
+                            same=_same_picks)  # fmt: skip
+    for extra in modes:
+        label = " ".join(extra) or "one process"
+        folder = (
+            out
+            / "plan-province"
+            / (label.replace(" ", "_").replace("-", "").replace(":", "_").replace("/", "_"))
+        )
+        doc = json.loads((folder / "out" / "plan.json").read_text(encoding="utf-8"))
+        result[label]["steps_s"] = doc["timings_s"]  # type: ignore[index]
+        result[label]["gains_remeasured"] = doc["gains_remeasured"]  # type: ignore[index]
+        result[label]["gains_on_cluster"] = doc.get("gains_on_cluster")  # type: ignore[index]
     return result
 
 
@@ -247,6 +336,15 @@ def main() -> None:
     report: dict[str, object] = {"load_average_at_start": [round(x, 2) for x in load], "cpus": os.cpu_count()}
     for name in a.cases.split(","):
         case = dict(base)
+        if name == "plan-province":
+            report[name] = plan_case(a.out, data, a.seed, a.repeat)
+            (a.out / "bench_distributed.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+            continue
+        if name == "gaps-country":
+            report[name] = bench_case(name, case, a.out, repeat=a.repeat, modes=[[], ["--workers", "2"]],
+                                      command=gaps_cmd, same=_same_zones)  # fmt: skip
+            (a.out / "bench_distributed.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+            continue
         if name == "big-1s":
             from make_big_raster import DEFAULT_SOURCE, make_big_raster
 

@@ -16,24 +16,21 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from numpy.typing import NDArray
 
-from .engine.bands import bands, few_small_members
-from .engine.gap_kernels import gap_band
+from .engine.bands import few_small_members
+from .engine.gap_tasks import gap_rectangles, gap_zones
 from .engine.grid import lonlat_geometries
 from .engine.partition import regions_from_geometries
-from .engine.zone_kernels import merge_and_node, rings
 from .errors import InputError
 from .footprints import footprints_of
 from .geodesy import LONLAT
-from .io.population import PopulationRaster, open_population
+from .io.population import open_population
 from .metrics import PCT_COLUMN, layer_rows
 from .result import population_source
 from .vocabulary import DEFAULT_TARGET_PCT, check_metric, check_pct, check_technology
 
 if TYPE_CHECKING:
-    from .engine.partition import Footprints, Regions
     from .result import Result
 
 __all__ = ["GAP_COLUMNS", "ZONE_COLUMNS", "GapZones", "gap_polygons", "gaps"]
@@ -146,6 +143,7 @@ def gap_polygons(
     technology: str = "5G",
     min_people: float = 0.0,
     population: str | Path | Any | None = None,
+    client: Any = None,
 ) -> GapZones:
     """Uncovered residential zones of a layer, dissolved per commune, ranked by population.
 
@@ -164,6 +162,10 @@ def gap_polygons(
         Zones with fewer people are dropped and counted.
     population
         The population raster, when the result was made from an in-memory one.
+    client
+        A ``distributed.Client``: the rectangles are scanned by its workers (partitions of
+        raster rows, each worker opening the raster) and the zones traced there (groups of
+        areas); the zones are the same as in this process.
 
     Returns
     -------
@@ -181,15 +183,18 @@ def gap_polygons(
     areas = result.areas
     fps = footprints_of(result.sites, polygons=result.shapes)
     all_members = few_small_members(fps, [np.asarray(la.members, dtype=np.int64) for la in result.layers])
-    with open_population(population_source(result, population, where="gap_polygons")) as raster:
-        rects, strips_y, base = _rectangles(
-            regions_from_geometries(areas.geometry.to_numpy()), fps,
-            np.asarray(result.layers[index].members, dtype=np.int64), all_members, raster,
+    source = population_source(result, population, where="gap_polygons")
+    names = areas["area_id"].astype(str).tolist()
+    with open_population(source) as raster:
+        rects, strips_y, base = gap_rectangles(
+            client, regions_from_geometries(areas.geometry.to_numpy()), fps,
+            np.asarray(result.layers[index].members, dtype=np.int64), all_members, raster, population=source,
             residential_density=float(result.run.options.residential_density),
-            resolution_m=float(result.run.options.resolution_m),
+            resolution_m=float(result.run.options.resolution_m), area_names=names,
         )  # fmt: skip
     factor = _official_factor(result, tech, base)
-    zones, people_by_area = _zones(rects, strips_y, len(areas))
+    people_by_area = np.bincount(rects["c"], weights=rects["people"], minlength=len(areas)).astype(float)
+    zones = pd.DataFrame(gap_zones(client, rects, strips_y, area_names=names))
     zones["geometry"] = lonlat_geometries(zones["geometry"].to_numpy(), raster)
     zones["population"] = zones["population"] * factor[zones["area"].to_numpy(dtype=np.int64)]
     keep = zones["population"] >= min_people
@@ -232,97 +237,3 @@ def _ranked(zones: pd.DataFrame, areas: gpd.GeoDataFrame, technology: str) -> gp
     frame.insert(0, "rank", np.arange(1, len(frame) + 1, dtype=np.int64))
     geoms = zones["geometry"].to_numpy()[order]
     return gpd.GeoDataFrame(frame[list(ZONE_COLUMNS)], geometry=list(geoms), crs=LONLAT)
-
-
-RECT_FIELDS = ("c", "s", "lo", "hi", "people", "area")
-"""Gap rectangles: area index, global strip, west, east, people, m²."""
-
-
-def _rectangles(
-    regions: Regions,
-    footprints: Footprints,
-    members: NDArray[np.int64],
-    all_members: NDArray[np.int64],
-    raster: PopulationRaster,
-    *,
-    residential_density: float,
-    resolution_m: float,
-) -> tuple[dict[str, NDArray[Any]], tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]:
-    """Uncovered residential rectangles on the engine's strips (the measure's own banding).
-
-    Returns the rectangles (:data:`RECT_FIELDS`), the strips' (tops, bottoms) and per area the
-    engine's population and residential population.
-    """
-    base = np.zeros((regions.n_areas, 2))
-    parts: list[tuple[NDArray[Any], ...]] = [
-        tuple(np.zeros(0, dtype=np.int64 if k in ("c", "s") else np.float64) for k in RECT_FIELDS)
-    ]
-    tops: list[NDArray[np.float64]] = [np.zeros(0)]
-    bottoms: list[NDArray[np.float64]] = [np.zeros(0)]
-    strip0 = 0
-    for band in bands(
-        regions, footprints, [members], raster, residential_density=residential_density,
-        resolution_m=resolution_m, cap_members=all_members,
-    ):  # fmt: skip
-        *arrays, count = gap_band(
-            band.rows, band.strips, band.grid, band.pixels, band.edges, band.discs, band.members, strip0, base
-        )
-        parts.append(tuple(x[:count] for x in arrays))
-        tops.append(band.tops)
-        bottoms.append(band.bottoms)
-        strip0 += band.tops.shape[0]
-    rects = {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(RECT_FIELDS)}
-    return rects, (np.concatenate(tops), np.concatenate(bottoms)), base
-
-
-def _zones(
-    rects: dict[str, NDArray[Any]],
-    strips_y: tuple[NDArray[np.float64], NDArray[np.float64]],
-    n_areas: int,
-) -> tuple[pd.DataFrame, NDArray[np.float64]]:
-    """Dissolve rectangles into connected zones: area index, people, m² and polygon."""
-    people_by_area = np.bincount(rects["c"], weights=rects["people"], minlength=n_areas).astype(float)
-    if rects["c"].shape[0] == 0:
-        return pd.DataFrame(
-            {"area": np.zeros(0, np.int64), "population": [], "area_m2": [], "geometry": []}
-        ), people_by_area
-    order = np.lexsort((rects["lo"], rects["c"], rects["s"]))
-    tops, bottoms = strips_y
-    mi, mf, comp, nd_r, nd_e, nd_x = merge_and_node(
-        tuple(rects[k][order] for k in RECT_FIELDS), tops, bottoms
-    )
-    o = np.lexsort((nd_x, nd_e, nd_r))
-    xy, ring_of = rings(
-        np.ascontiguousarray(mf[:, 0]), np.ascontiguousarray(mf[:, 1]), bottoms[mi[:, 2]], tops[mi[:, 1]],
-        nd_r[o], nd_e[o], nd_x[o],
-    )  # fmt: skip
-    labels, inverse = np.unique(comp, return_inverse=True)
-    zones = pd.DataFrame(
-        {
-            "area": mi[labels, 0],
-            "population": np.bincount(inverse, weights=mf[:, 2], minlength=labels.shape[0]),
-            "area_m2": np.bincount(inverse, weights=mf[:, 3], minlength=labels.shape[0]),
-            "geometry": _dissolve(
-                shapely.polygons(shapely.linearrings(xy, indices=ring_of)), inverse, labels.shape[0]
-            ),
-        }
-    )
-    return zones, people_by_area
-
-
-def _dissolve(polys: NDArray[np.object_], inverse: NDArray[np.int64], n_zones: int) -> NDArray[np.object_]:
-    """Union of the rectangles of each zone (``inverse``: zone per rectangle), valid and simplified."""
-    by_zone = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[by_zone], np.arange(n_zones + 1))
-    geoms = np.empty(n_zones, dtype=object)
-    for z in range(n_zones):
-        members = by_zone[bounds[z] : bounds[z + 1]]
-        if members.shape[0] == 1:
-            geoms[z] = polys[members[0]]
-        else:
-            geoms[z] = shapely.coverage_union_all(polys[members])
-    geoms = shapely.simplify(geoms, 0.0, preserve_topology=False)
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-    return np.asarray(geoms, dtype=object)

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, StrictError
 from ..io.sources import local_path
@@ -127,6 +127,7 @@ def run_analysis(
     excel_safe: bool = False,
     wait: float = 0.0,
     planned: tuple[str, ...] = (),
+    client: Any = None,
 ) -> Result:
     """Run :func:`telecov.analyze` on the input options, with a progress bar.
 
@@ -134,7 +135,8 @@ def run_analysis(
     ``planned`` names what the command will write, for the resource estimate. With ``--strict``
     and refused rows, the rejects are written beside the previous output set of ``command``
     (``<command>_failed_rejected_<kind>.csv``), which stays untouched, and the error names the
-    first refused rows.
+    first refused rows. ``client``: a cluster the command has already connected to (else
+    ``--workers`` / ``--scheduler`` are connected to for this run alone).
     """
     from ..analysis import analyze
     from ..distributed import connect
@@ -144,8 +146,12 @@ def run_analysis(
     if notice is not None:
         note(notice, state=CliState(quiet=quiet))
     progress, update = progress_bar(quiet=quiet, compiling=notice is not None)
-    cluster = connect(
-        workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+    cluster = (
+        contextlib.nullcontext(client)
+        if client is not None
+        else connect(
+            workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+        )
     )
     with cluster as client, progress:
         try:

@@ -6,7 +6,7 @@ import contextlib
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -85,6 +85,7 @@ def gaps(
     wait: WaitOpt = 0.0,
 ) -> None:
     """Communes under the target for one technology, most uncovered people first."""
+    from ..distributed import connect
     from ..gaps import gaps as find_gaps
     from ..vocabulary import check_technology, needs_combined
 
@@ -101,9 +102,13 @@ def gaps(
                 out_dir, command="gaps", names=gaps_names(formats), inputs=input_paths(inputs), force=force,
                 wait=wait, quiet=state.quiet,
             ))  # fmt: skip
+        client = stack.enter_context(connect(
+            workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+        ))  # fmt: skip
         result = run_analysis(
             inputs, out_dir=out_dir, command="gaps", quiet=state.quiet, outputs=outset,
             combined=needs_combined(tech), wait=wait, planned=tuple(gaps_names(formats) if formats else ()),
+            client=client,
         )  # fmt: skip
         frame = find_gaps(
             result, technology=tech, target=target, metric=metric.value, by_operator=inputs.by_operator
@@ -115,7 +120,8 @@ def gaps(
                 "metric": metric.value,
                 "min_people": min_people,
             }
-            _export(result, tech, formats, outset=outset, min_people=min_people, state=state, options=options)
+            _export(result, tech, formats, outset=outset, min_people=min_people, state=state, options=options,
+                    client=client)  # fmt: skip
     left_out = frame.attrs.get("left_out", 0)
     if left_out:
         note(
@@ -157,12 +163,13 @@ def _export(
     min_people: float,
     state: CliState,
     options: dict[str, object],
+    client: Any = None,
 ) -> None:
     from ..gaps import gap_polygons
     from ..io.formats import csv_text, geojson_text, write_gpkg
     from ..io.refusals import rejects_frame
 
-    zones = gap_polygons(result, technology=tech, min_people=min_people)
+    zones = gap_polygons(result, technology=tech, min_people=min_people, client=client)
     if GapExport.geojson in formats:
         outset.write_text("gaps.geojson", geojson_text(zones.zones))
     if GapExport.gpkg in formats:

@@ -111,6 +111,7 @@ def plan(
     wait: WaitOpt = 0.0,
 ) -> None:
     """Pick new sites (or upgrades) that bring a technology to the target; planned_sites.csv and more."""
+    from ..distributed import connect
     from ..errors import InputError
     from ..plan import check_plan, plan_sites
 
@@ -128,16 +129,21 @@ def plan(
     state = state_of(ctx)
     names = plan_names(map_=not no_map)
     sources = input_paths(inputs, candidates, exclude)
-    with open_output_set(
-        out_dir, command="plan", names=names, inputs=sources, force=force, wait=wait, quiet=state.quiet
-    ) as outset:
+    with (
+        open_output_set(
+            out_dir, command="plan", names=names, inputs=sources, force=force, wait=wait, quiet=state.quiet
+        ) as outset,
+        connect(
+            workers=inputs.workers, scheduler=inputs.scheduler, scheduler_timeout=inputs.scheduler_timeout
+        ) as client,
+    ):  # fmt: skip
         result = run_analysis(
             inputs, out_dir=out_dir, command="plan", quiet=state.quiet, outputs=outset, wait=wait,
-            planned=tuple(names),
+            planned=tuple(names), client=client,
         )  # fmt: skip
         the_plan = plan_sites(
             result, candidates=candidates, upgrade_from=upgrade_from, exclude=exclude,
-            encoding=inputs.encoding, decimal=inputs.decimal, **options,
+            encoding=inputs.encoding, decimal=inputs.decimal, client=client, **options,
         )  # fmt: skip
         files = {"candidates": candidates, "exclude": exclude}
         write_plan(result, the_plan, outset, options={**options, "upgrade_from": upgrade_from}, files=files,
@@ -247,6 +253,7 @@ def plan_document(
         },
         "timings_s": {k: round(v, 4) for k, v in the_plan.summary.get("timings_s", {}).items()},
         "gains_remeasured": the_plan.summary.get("reevaluated", 0),
+        **({"gains_on_cluster": the_plan.summary["cluster"]} if "cluster" in the_plan.summary else {}),
         "run": result.run.to_json(),
     }
 

@@ -112,7 +112,7 @@ def population_source(source: Any) -> str:
     )
 
 
-def _per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows: int) -> NDArray[np.float64]:
+def per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows: int) -> NDArray[np.float64]:
     """How many of the spans ``first..last`` cross each of ``nrows`` rows from ``row0``."""
     diff = np.zeros(nrows + 1, dtype=np.float64)
     a = np.clip(first - row0, 0, nrows)
@@ -124,7 +124,7 @@ def _per_row(first: NDArray[np.int64], last: NDArray[np.int64], row0: int, nrows
 
 
 @dataclass(frozen=True)
-class _Spans:
+class Spans:
     """The run on the raster's grid: regions, row spans of edges and footprints, band grid."""
 
     grid: ScanGrid
@@ -138,9 +138,10 @@ class _Spans:
     cols: tuple[int, int]
 
 
-def _spans(
+def spans_of(
     regions: Regions, footprints: Footprints, layers: Sequence[NDArray[np.int64]], raster: PopulationRaster
-) -> _Spans:
+) -> Spans:
+    """Put a run on the raster's grid: its regions, the row spans of edges and footprints, its bands."""
     grid = scan_grid(raster)
     on_grid = regions_on_grid(regions, grid)
     scan = scan_footprints(footprints, grid)
@@ -148,13 +149,13 @@ def _spans(
     edges, fps = row_spans(on_grid, scan, grid)
     west, _, east, _ = on_grid.bounds
     cols = (math.floor((west - grid.x0) / grid.dx), math.floor((east - grid.x0) / grid.dx) + 1)
-    return _Spans(
+    return Spans(
         grid=grid, regions=on_grid, edges=edges, footprints=fps,
         corner_members=few_corner_members(scan, layers), first=first, last=last, step=step, cols=cols,
     )  # fmt: skip
 
 
-def _row_work(regions: Regions, spans: _Spans, *, resolution_m: float) -> NDArray[np.float64]:
+def _row_work(regions: Regions, spans: Spans, *, resolution_m: float) -> NDArray[np.float64]:
     """Estimated work of each row of the window: its pixels plus the edges and footprints on its lines.
 
     Rows without an edge are skipped by the engine (no work).
@@ -164,14 +165,14 @@ def _row_work(regions: Regions, spans: _Spans, *, resolution_m: float) -> NDArra
         return np.zeros(0)
     rows = np.arange(spans.first, spans.last + 1, dtype=np.int64)
     ns = strips_per_row(regions, spans.grid, rows, resolution_m, spans.cols).astype(np.float64)
-    edges = _per_row(*spans.edges, spans.first, nrows)
-    crossing = edges + _per_row(*spans.footprints, spans.first, nrows)
+    edges = per_row(*spans.edges, spans.first, nrows)
+    crossing = edges + per_row(*spans.footprints, spans.first, nrows)
     work = (spans.cols[1] - spans.cols[0]) + EDGE_WORK * ns * crossing
     work[edges == 0] = 0.0
     return work
 
 
-def _groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[tuple[int, int]]:
+def row_groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[tuple[int, int]]:
     """Consecutive rows (``[i, j)``) in groups of about ``1/count`` of the work, none above ``max_work``.
 
     A group closes before a row that would take it over its share, so no group holds more
@@ -196,7 +197,7 @@ def _groups(work: NDArray[np.float64], *, count: int, max_work: float) -> list[t
     return groups
 
 
-def _label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], grid: ScanGrid,
+def partition_label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], grid: ScanGrid,
            area_names: Sequence[str] | None) -> str:  # fmt: skip
     """Say which rows, latitudes (or y) and areas a partition holds, for its error messages."""
     north, south = grid.y0 - rows[0] * grid.dy, grid.y0 - rows[1] * grid.dy
@@ -210,7 +211,7 @@ def _label(regions: Regions, owners: NDArray[np.int64], rows: tuple[int, int], g
     )
 
 
-def _subset_footprints(
+def subset_footprints(
     footprints: Footprints,
     keep: NDArray[np.bool_],
     layers: Sequence[NDArray[np.int64]],
@@ -241,6 +242,7 @@ def plan_partitions(
     resolution_m: float,
     count: int,
     area_names: Sequence[str] | None = None,
+    cap_members: NDArray[np.int64] | None = None,
 ) -> list[PartitionTask]:
     """Cut a run into partition tasks of consecutive rows, about ``1/count`` of the work each.
 
@@ -255,28 +257,31 @@ def plan_partitions(
         :data:`MAX_PARTITION_PIXELS`, unless one row alone does.
     area_names
         Area ids, to name the areas of a partition in its errors.
+    cap_members
+        Discs whose tips split strips (default: the small ones of ``layers``), as in
+        :func:`telecov.engine.bands.bands`.
 
     """
     if regions.x0.shape[0] == 0:
         return []
-    spans = _spans(regions, footprints, layers, raster)
+    spans = spans_of(regions, footprints, layers, raster)
     on_grid = spans.regions
     work = _row_work(on_grid, spans, resolution_m=resolution_m)
-    groups = _groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
-    caps = few_small_members(footprints, layers)
+    groups = row_groups(work, count=count, max_work=float(MAX_PARTITION_PIXELS))
+    caps = few_small_members(footprints, layers) if cap_members is None else cap_members
     tasks = []
     for index, (i, j) in enumerate(groups):
         r0, r1 = spans.first + i, spans.first + j
         e_in = (spans.edges[1] >= r0) & (spans.edges[0] < r1)
         f_in = (spans.footprints[1] >= r0 - 1) & (spans.footprints[0] < r1 + 1)
-        sub_fp, sub_layers, (sub_caps, sub_corners) = _subset_footprints(
+        sub_fp, sub_layers, (sub_caps, sub_corners) = subset_footprints(
             footprints, f_in, layers, (caps, spans.corner_members)
         )
         sub = replace(
             on_grid, x0=on_grid.x0[e_in], y0=on_grid.y0[e_in], x1=on_grid.x1[e_in], y1=on_grid.y1[e_in],
             owner=on_grid.owner[e_in],
         )  # fmt: skip
-        label = _label(on_grid, sub.owner, (r0, r1), spans.grid, area_names)
+        label = partition_label(on_grid, sub.owner, (r0, r1), spans.grid, area_names)
         tasks.append(PartitionTask(
             index=index, rows=(r0, r1), grid=(spans.first, spans.last, spans.step),
             work=float(work[i:j].sum() / max(work.sum(), 1e-300)), label=label,
@@ -298,7 +303,7 @@ def worker_name() -> str:
         return where
 
 
-def _open_on_worker(source: str, band: int, unit: str) -> PopulationRaster:
+def open_on_worker(source: str, band: int, unit: str) -> PopulationRaster:
     """Open the raster of a task: a local path, or a URL / GDAL virtual path through rasterio."""
     if "://" not in source and not source.startswith("/vsi"):
         return open_population(source, band=band, unit=unit)
@@ -350,7 +355,7 @@ def measure_partition(task: PartitionTask) -> PartialSums:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
         try:
-            raster = _open_on_worker(task.population, task.band, task.unit)
+            raster = open_on_worker(task.population, task.band, task.unit)
         except InputError as exc:
             why = str(exc).removeprefix(f"{task.population}: ")
             failure = InputError(

@@ -87,8 +87,9 @@ def gather_candidates(
     population: str | Path | Any | None = None,
     encoding: str | None = None,
     decimal: str = ".",
+    client: Any = None,
 ) -> CandidateSet:
-    """Read and check the candidates of every source given.
+    """Read and check the candidates of every source given (``client``: gap zones of the grid on a cluster).
 
     Raises
     ------
@@ -108,7 +109,7 @@ def gather_candidates(
     if upgrade_from is not None:
         sources.append(_from_upgrade(result, upgrade_from, technology=technology))
     if grid is not None:
-        sources.append(_from_grid(result, grid, technology=technology, population=population))
+        sources.append(_from_grid(result, grid, technology=technology, population=population, client=client))
     return _checked(result, sources, technology=technology, exclude=exclude, min_spacing=min_spacing)
 
 
@@ -208,14 +209,14 @@ def _from_upgrade(result: Result, upgrade_from: str, *, technology: str) -> _Sou
 
 
 def _from_grid(
-    result: Result, spacing: float, *, technology: str, population: str | Path | Any | None
+    result: Result, spacing: float, *, technology: str, population: str | Path | Any | None, client: Any
 ) -> _Source:
     """Points every ``spacing`` metres (north-south and east-west) in the uncovered residential zones."""
     from ..gaps import gap_polygons
 
     if not math.isfinite(spacing) or spacing <= 0:
         raise InputError(f"`grid` {spacing:g}: the spacing must be a positive number of metres")
-    zones = gap_polygons(result, technology=technology, population=population).zones
+    zones = gap_polygons(result, technology=technology, population=population, client=client).zones
     lon, lat = _lattice(zones.geometry.to_numpy(), spacing)
     n = lon.shape[0]
     radius = float(result.run.radii_m.get(technology, np.nan))

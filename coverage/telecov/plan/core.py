@@ -21,7 +21,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..engine.bands import few_small_members
-from ..engine.gains import Candidates, GainModel, Pairs, gain_model
+from ..engine.gain_tasks import gain_model_on
+from ..engine.gains import Candidates, GainModel, Pairs
 from ..engine.partition import Footprints, regions_from_geometries
 from ..errors import InputError, TelecovWarning
 from ..footprints import footprints_of
@@ -175,6 +176,7 @@ def plan_sites(
     population: str | Path | Any | None = None,
     encoding: str | None = None,
     decimal: str = ".",
+    client: Any = None,
 ) -> SitePlan:
     """Pick new sites (or upgrades) that bring ``technology`` to ``target`` % at ``scope``.
 
@@ -213,6 +215,10 @@ def plan_sites(
         The population raster, when the result was made from an in-memory one.
     encoding, decimal
         Text encoding and decimal separator of a CSV candidates file.
+    client
+        A ``distributed.Client``: the candidates' gains (the first measure and every
+        re-measure of the greedy) and the report after the plan run on its workers, which open
+        the population raster themselves; the picks are the same as in this process.
 
     Returns
     -------
@@ -231,19 +237,26 @@ def plan_sites(
     )  # fmt: skip
     sources = {"candidates": candidates, "upgrade_from": upgrade_from, "grid": grid, "exclude": exclude,
                "min_spacing": min_spacing, "encoding": encoding, "decimal": decimal}  # fmt: skip
-    return _plan(result, setup, sources, population=population)
+    return _plan(result, setup, sources, population=population, client=client)
 
 
 def _plan(
-    result: Result, setup: _Setup, sources: dict[str, Any], *, population: str | Path | Any | None
+    result: Result,
+    setup: _Setup,
+    sources: dict[str, Any],
+    *,
+    population: str | Path | Any | None,
+    client: Any,
 ) -> SitePlan:
     """Gather the candidates, pick, and measure the coverage after the picks."""
     t0 = time.perf_counter()
-    cands = gather_candidates(result, technology=setup.technology, population=population, **sources)
+    cands = gather_candidates(
+        result, technology=setup.technology, population=population, client=client, **sources
+    )
     t1 = time.perf_counter()
-    outcome, base = _greedy(result, cands, setup, population=population)
+    outcome, base = _greedy(result, cands, setup, population=population, client=client)
     t2 = time.perf_counter()
-    plan = _finish(result, cands, outcome, base, setup, population=population)
+    plan = _finish(result, cands, outcome, base, setup, population=population, client=client)
     t3 = time.perf_counter()
     plan.summary["timings_s"] = {"candidates": t1 - t0, "greedy": t2 - t1, "after": t3 - t2}
     log.info("%s", plan.message)
@@ -258,14 +271,18 @@ def _finish(
     setup: _Setup,
     *,
     population: str | Path | Any | None,
+    client: Any,
 ) -> SitePlan:
     """Tabulate the picks and measure the coverage after them."""
     rank = pd.Series(np.arange(len(outcome.picks)), index=outcome.picks)
     rows = cands.sites[cands.sites["candidate"].isin(outcome.picks)]
     rows = rows.assign(rank=rank.reindex(rows["candidate"]).to_numpy()).sort_values(["rank", "candidate"])
     rows = rows.reset_index(drop=True)
-    after = _after(result, rows, population=population) if len(rows) else result
-    summary = {"technology": setup.technology, "metric": setup.metric, "reevaluated": outcome.reevaluated}
+    after = _after(result, rows, population=population, client=client) if len(rows) else result
+    summary: dict[str, Any] = {"technology": setup.technology, "metric": setup.metric,
+                               "reevaluated": outcome.reevaluated}  # fmt: skip
+    if outcome.cluster:
+        summary["cluster"] = outcome.cluster
     return SitePlan(
         picks=_picks_table(result, rows, outcome, base, setup), after=after, stop_reason=outcome.stop,
         message=_message(outcome, base, setup, n_areas=len(result.areas)), reached=outcome.stop == "target",
@@ -293,7 +310,7 @@ def region_table(result: Result, technology: str) -> tuple[NDArray[np.float64], 
 
 
 def _greedy(
-    result: Result, cands: CandidateSet, setup: _Setup, *, population: str | Path | Any | None
+    result: Result, cands: CandidateSet, setup: _Setup, *, population: str | Path | Any | None, client: Any
 ) -> tuple[Outcome, tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """Run the lazy greedy on the candidates; returns the outcome and the regions' (whole, covered)."""
     whole, covered = region_table(result, setup.technology)
@@ -317,33 +334,38 @@ def _greedy(
         if la.technology == setup.technology and la.operator == "all"
     )
     goal = setup.goal
+    kw = {"base": whole, "covered": covered, "goal": goal, "cost": cost, "area_of": area_of,
+          "n_parents": len(names)}  # fmt: skip
     if len(candidates) == 0:
-        model, gains = None, np.zeros((0, 4))
-    else:
-        regions = regions_from_geometries(areas.geometry.to_numpy(), parent=codes)
-        opts = result.run.options
-        with open_population(population_source(result, population, where="plan_sites")) as raster:
-            model, gains = gain_model(
-                regions, fps, members, candidates, raster,
-                residential_density=float(opts.residential_density), resolution_m=float(opts.resolution_m),
-                cap_members=few_small_members(fps, layers), parents=goal.scope == "parent",
-            )  # fmt: skip
-    greedy = LazyGreedy(
-        model if model is not None else _no_model(), gains, base=whole, covered=covered, goal=goal, cost=cost,
-        area_of=area_of, n_parents=len(names),
-    )  # fmt: skip
-    return greedy.run(), (whole, covered)
+        return LazyGreedy(_no_model(), np.zeros((0, 4)), **kw).run(), (whole, covered)
+    regions = regions_from_geometries(areas.geometry.to_numpy(), parent=codes)
+    opts = result.run.options
+    source = population_source(result, population, where="plan_sites")
+    with (
+        open_population(source) as raster,
+        gain_model_on(
+            client, regions, fps, members, candidates, raster, population=source,
+            residential_density=float(opts.residential_density), resolution_m=float(opts.resolution_m),
+            cap_members=few_small_members(fps, layers), parents=goal.scope == "parent",
+            area_names=areas["area_id"].astype(str).tolist(),
+        ) as (model, gains),
+    ):  # fmt: skip
+        outcome = LazyGreedy(model, gains, **kw).run()
+        stats = getattr(model.evaluate, "stats", None)
+        if stats is not None:
+            outcome.cluster = dict(stats)
+    return outcome, (whole, covered)
 
 
 def _no_model() -> GainModel:
     empty = np.zeros(0, np.int64)
     nothing = Candidates(Footprints.empty(), np.zeros(1, np.int64))
-    return GainModel(
-        nothing, Pairs(np.zeros(1, np.int64), empty), (empty, empty), [], Footprints.empty().discs()
-    )
+    return GainModel(nothing, Pairs(np.zeros(1, np.int64), empty), (empty, empty), lambda which, picks: [])
 
 
-def _after(result: Result, picked: gpd.GeoDataFrame, *, population: str | Path | Any | None) -> Result:
+def _after(
+    result: Result, picked: gpd.GeoDataFrame, *, population: str | Path | Any | None, client: Any
+) -> Result:
     """Run the report on the existing sites and the picks (counted, shown as planned)."""
     from ..analysis import analyze
 
@@ -366,7 +388,7 @@ def _after(result: Result, picked: gpd.GeoDataFrame, *, population: str | Path |
             area_id="__plan_area_id", area_name="__plan_area_name",
             parent="__plan_parent" if opts.parent else None, include_planned=opts.include_planned,
             residential_density=opts.residential_density, by_operator=opts.by_operator,
-            combined=opts.combined, resolution_m=opts.resolution_m,
+            combined=opts.combined, resolution_m=opts.resolution_m, client=client,
         )  # fmt: skip
     planned = np.arange(len(both)) >= len(result.sites)
     after.sites.loc[planned, "status"] = "planned"

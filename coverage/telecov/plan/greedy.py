@@ -67,6 +67,8 @@ class Outcome:
     commune_after: list[Float] = field(default_factory=list)
     covered: Float = field(default_factory=lambda: np.zeros((0, 4)))
     reevaluated: int = 0
+    cluster: dict[str, float] = field(default_factory=dict)
+    """On a cluster: the parts kept on the workers, round trips and their seconds."""
 
 
 def within(lon: float, lat: float, lons: Float, lats: Float, metres: float) -> NDArray[np.bool_]:
