@@ -23,11 +23,11 @@ from pyproj.exceptions import CRSError
 from . import __version__
 from .checks import check_sites_reach
 from .engine.budget import estimate_run
-from .engine.partition import Regions, regions_from_geometries
+from .engine.partition import Footprints, Regions, regions_from_geometries
 from .engine.scan import Measures
 from .engine.tasks import measure_with
 from .errors import InputError, StrictError, TelecovWarning
-from .footprints import Layer, build_layers, footprints_of
+from .footprints import Layer, build_layers, footprints_of, stacked
 from .io.areas import AreaTable, read_areas
 from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
@@ -150,7 +150,7 @@ def analyze(
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(
         sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs,
-        client=client,
+        client=client, uncertainty=_uncertainty(given["radius_uncertainty"]),
     )  # fmt: skip
 
 
@@ -163,6 +163,7 @@ def _analyze(
     progress: Callable[[int, int], None] | None,
     outputs: Collection[str] = (),
     client: Any = None,
+    uncertainty: float | None = None,
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
@@ -183,15 +184,16 @@ def _analyze(
         _check_overlap(area_table, raster)
         site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
-        shapes = footprint_shapes(site_table.accepted, **reading.radio.terrain_options())
-        footprints = footprints_of(site_table.accepted, polygons=None if shapes is None else list(shapes))
+        shapes, footprints, members = _footprints(
+            site_table.accepted, partition.layers, radio=reading.radio, uncertainty=uncertainty
+        )
         check_budget(estimate_run(
-            partition.regions, footprints, [la.members for la in partition.layers], raster,
+            partition.regions, footprints, members, raster,
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
         ))  # fmt: skip
         t1 = time.perf_counter()
         measures = measure_with(
-            client, partition.regions, footprints, [la.members for la in partition.layers], raster,
+            client, partition.regions, footprints, members, raster,
             population=sources.population, residential_density=options.residential_density,
             resolution_m=options.resolution_m, area_names=area_table.accepted["area_id"].tolist(),
             progress=progress,
@@ -207,17 +209,56 @@ def _analyze(
     table, out_areas = _tabulate(measures, partition, area_table.accepted, options, sites=sites)
     timings["total"] = time.perf_counter() - t0
     options = replace(options, area_id=area_table.id_field, area_name=area_table.name_field)
+    ranged = {} if uncertainty is None else {"radius_uncertainty": uncertainty}
     run = RunInfo(
         version=__version__,
         inputs={k: _describe(getattr(sources, k)) for k in ("sites", "areas", "population")},
         options=options, radii_m={**DEFAULT_RADIUS_M, **radii}, crs="EPSG:4326", raster=raster_info,
         counts=_counts(site_table, area_table, rejected),
         timings_s={k: round(v, 4) for k, v in timings.items()},
-    ).with_options(**reading.options())  # fmt: skip
+    ).with_options(**reading.options(), **ranged)  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
         layers=partition.layers, shapes=shapes,
     )  # fmt: skip
+
+
+def _uncertainty(value: object) -> float | None:
+    """Return the checked ``radius_uncertainty`` percentage (None: off)."""
+    if value is None:
+        return None
+    try:
+        pct = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pct = math.nan
+    if not math.isfinite(pct) or not 0.0 <= pct < 100.0:
+        raise InputError(
+            f"`radius_uncertainty` {value!r}: give a percentage from 0 to under 100 by which every "
+            "footprint's reach is shrunk and grown, e.g. 10"
+        )
+    return pct
+
+
+def _footprints(
+    sites: gpd.GeoDataFrame, layers: list[Layer], *, radio: RadioOptions, uncertainty: float | None
+) -> tuple[NDArray[np.object_] | None, Footprints, list[NDArray[np.int64]]]:
+    """Shapes, engine footprints and layer members of the sites, as measured in one run.
+
+    With ``uncertainty`` PCT, the footprints are the sites' own, then every reach × (1 − PCT/100),
+    then × (1 + PCT/100) (:func:`telecov.footprints.stacked`): the layers are measured three
+    times over in the same bands, the last two thirds giving the low and high figures.
+    """
+    shapes = footprint_shapes(sites, **radio.terrain_options())
+    footprints = footprints_of(sites, polygons=None if shapes is None else list(shapes))
+    members = [la.members for la in layers]
+    if uncertainty is None:
+        return shapes, footprints, members
+    versions = [footprints]
+    for scale in (1.0 - uncertainty / 100.0, 1.0 + uncertainty / 100.0):
+        scaled = None if shapes is None else footprint_shapes(sites, **radio.terrain_options(), scale=scale)
+        versions.append(footprints_of(sites, polygons=None if scaled is None else list(scaled), scale=scale))
+    footprints, members = stacked(versions, members)
+    return shapes, footprints, members
 
 
 def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunOptions]:
@@ -370,16 +411,20 @@ def _tabulate(
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Return the contract's table and the accepted areas with their metric columns."""
     base, cov = measures.base, measures.covered
+    n_layers = len(partition.layers)
     if options.population_field:
         base, cov = rescale_official(
             measures, accepted["__official_population"].to_numpy(dtype=float),
             partition.regions.parent, partition.regions.n_parents,
         )  # fmt: skip
+    ranged = None  # with `radius_uncertainty`: the layers measured again with shrunk and grown footprints
+    if cov.shape[1] > n_layers:
+        ranged = (cov[:, n_layers : 2 * n_layers, 1], cov[:, 2 * n_layers :, 1])
     table = coverage_table(
-        base, cov,
+        base, cov[:, :n_layers],
         area_ids=accepted["area_id"].tolist(), area_names=accepted["area_name"].tolist(),
         area_parents=accepted["parent"].tolist(), parent_names=partition.parent_names,
-        layers=partition.layers, by_operator=options.by_operator, sites=sites,
+        layers=partition.layers, by_operator=options.by_operator, sites=sites, population_range=ranged,
     )  # fmt: skip
     wide = area_metrics(table)
     out_areas = accepted.drop(columns=[c for c in accepted.columns if c.startswith("__")])

@@ -71,6 +71,11 @@ class AnalyzeOptions(TypedDict, total=False):
         A DEM GeoTIFF in any CRS (footprints lose what terrain shadows), its elevation unit
         (``m`` or ``ft``), and ``auto`` (``diffraction`` for model radii, ``los`` for the
         others), ``los`` or ``diffraction``.
+    radius_uncertainty
+        Percentage PCT (0 ≤ PCT < 100) by which every footprint's reach is shrunk and grown:
+        the table gains ``covered_population_low``/``_high`` and ``population_pct_low``/``_high``
+        (discs and wedges by radius, lobes by their reach at every bearing, terrain footprints
+        re-derived with the scaled reach over the same ground). None: off.
 
     """
 
@@ -102,6 +107,7 @@ class AnalyzeOptions(TypedDict, total=False):
     dem: str | Path | None
     dem_unit: str
     terrain: str
+    radius_uncertainty: float | None
 
 
 DEFAULTS: dict[str, Any] = {
@@ -112,7 +118,7 @@ DEFAULTS: dict[str, Any] = {
     "combined": False, "resolution_m": DEFAULT_RESOLUTION_M, "strict": False, "encoding": None,
     "decimal": ".", "sites_layer": None, "areas_layer": None, "vocabulary": None,
     "propagation": "auto", "rx_threshold": None, "rx_height_m": 1.5, "environment": "auto", "dem": None,
-    "dem_unit": "m", "terrain": "auto",
+    "dem_unit": "m", "terrain": "auto", "radius_uncertainty": None,
 }  # fmt: skip
 """The value of each option of :class:`AnalyzeOptions` that is not passed."""
 RADIO_OPTIONS: tuple[str, ...] = (

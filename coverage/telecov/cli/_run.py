@@ -125,6 +125,7 @@ def run_analysis(
     excel_safe: bool = False,
     wait: float = 0.0,
     planned: tuple[str, ...] = (),
+    radius_uncertainty: float | None = None,
 ) -> Result:
     """Run :func:`telecov.analyze` on the input options, with a progress bar.
 
@@ -132,7 +133,7 @@ def run_analysis(
     ``planned`` names what the command will write, for the resource estimate. With ``--strict``
     and refused rows, the rejects are written beside the previous output set of ``command``
     (``<command>_failed_rejected_<kind>.csv``), which stays untouched, and the error names the
-    first refused rows.
+    first refused rows. ``radius_uncertainty``: as in :func:`telecov.analyze` (``report``).
     """
     from ..analysis import analyze
     from ..distributed import connect
@@ -162,6 +163,7 @@ def run_analysis(
                 rx_threshold=parse_thresholds(inputs.rx_threshold), rx_height_m=inputs.rx_height,
                 environment=inputs.environment.value, dem=inputs.dem, dem_unit=inputs.dem_unit.value,
                 terrain=inputs.terrain.value, progress=update, outputs=planned, client=client,
+                radius_uncertainty=radius_uncertainty,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

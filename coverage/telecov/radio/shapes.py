@@ -115,17 +115,18 @@ def _azimuth(row: Row) -> float | None:
     return float(az) if az is not None and np.isfinite(az) else None
 
 
-def lobe_of(row: Row, lon: float, lat: float) -> shapely.Polygon | None:
+def lobe_of(row: Row, lon: float, lat: float, *, scale: float = 1.0) -> shapely.Polygon | None:
     """Return the lobe polygon of a radio sector row with a model radius (None for other rows).
 
     The outline is :func:`telecov.radio.pattern.lobe_polygon`'s; rows with the same budget and
-    beamwidth share one reach curve (computed once, turned to each row's azimuth).
+    beamwidth share one reach curve (computed once, turned to each row's azimuth). ``scale``
+    multiplies the reach at every bearing.
     """
     budget, azimuth = row_budget(row), _azimuth(row)
     if budget is None or azimuth is None:
         return None
     offsets, reach = _lobe_curve(budget, _beamwidth(row))
-    return outline_polygon(lon, lat, azimuth + offsets, reach)
+    return outline_polygon(lon, lat, azimuth + offsets, reach * scale)
 
 
 @lru_cache(maxsize=4096)
@@ -136,12 +137,16 @@ def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     return bearings - 180.0, reach
 
 
-def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str) -> Any:
-    """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows."""
+def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, scale: float = 1.0) -> Any:
+    """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows.
+
+    ``scale`` multiplies the flat-ground reach (the radius; for a link budget, the path-loss
+    curve is stretched along distance, PL(d / scale)); the terrain stays where it is.
+    """
     budget, azimuth = row_budget(row), _azimuth(row)
     height = float(row["height_m"]) if np.isfinite(row.get("height_m", math.nan)) else 30.0
     if budget is None:
-        radius = float(row["radius_m"])
+        radius = float(row["radius_m"]) * scale
         beam = float(row["beamwidth"]) if azimuth is not None else 360.0
         grid = polar_grid(
             lambda b: np.full(np.shape(b), radius), azimuth_deg=azimuth, beamwidth_deg=beam,
@@ -152,20 +157,20 @@ def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str
     keywords = budget.keywords()
 
     def reach(bearings: Floats) -> Floats:
-        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m
+        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m * scale
 
     grid = polar_grid(
         reach,
         azimuth_deg=azimuth,
         beamwidth_deg=beam,
-        max_reach_m=float(row["radius_m"]),
+        max_reach_m=float(row["radius_m"]) * scale,
         pixel_m=dem.pixel_m,
     )
     loss = np.zeros(grid.centre_deg.shape)
     if azimuth is not None:
         loss = pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=beam)
     budget_db = budget.eirp_dbm - budget.rx_threshold_dbm - loss[:, None]
-    margin = budget_db - budget.path_loss(grid.distances_m)
+    margin = budget_db - budget.path_loss(grid.distances_m / scale)
     mode = "diffraction" if terrain in ("auto", "diffraction") else "los"
     return terrain_footprint(
         lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margin_db=margin,
@@ -181,6 +186,7 @@ def shaped_footprints(
     terrain: str = "auto",
     lon: Floats | None = None,
     lat: Floats | None = None,
+    scale: float = 1.0,
 ) -> NDArray[np.object_]:
     """Polygon footprint of each site row, or None where it is the plain disc or wedge of ``radius_m``.
 
@@ -194,6 +200,9 @@ def shaped_footprints(
         ``auto``, ``los`` or ``diffraction`` (:data:`TERRAIN_CHOICES`), with a DEM.
     lon, lat
         The sites' positions (default: their point geometries).
+    scale
+        Multiplies every row's flat-ground reach (``radius_m``, a lobe's reach at every
+        bearing, a budget's path-loss distance); terrain shadows stay where the ground puts them.
 
     Raises
     ------
@@ -214,10 +223,10 @@ def shaped_footprints(
         model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
         idx = np.flatnonzero(counted & model & sites["azimuth"].notna().to_numpy())
         for i, row in zip(idx, _records(sites, idx), strict=True):
-            out[i] = lobe_of(row, float(lon[i]), float(lat[i]))
+            out[i] = lobe_of(row, float(lon[i]), float(lat[i]), scale=scale)
         return out
     idx = np.flatnonzero(counted)
-    radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx]
+    radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx] * scale
     rows = _records(sites, idx)
     with open_dem(dem) as src:
         _check_overlap(src, _reach_boxes(lon[idx], lat[idx], radius), name=str(dem))
@@ -227,7 +236,9 @@ def shaped_footprints(
                 window = read_dem_window(src, box, unit=dem_unit)
             for k in part:
                 i = idx[k]
-                out[i] = terrain_of(rows[k], float(lon[i]), float(lat[i]), window, terrain=terrain)
+                out[i] = terrain_of(
+                    rows[k], float(lon[i]), float(lat[i]), window, terrain=terrain, scale=scale
+                )
     return out
 
 
@@ -292,9 +303,14 @@ def _check_overlap(src: Any, boxes: Floats, *, name: str) -> None:
 
 
 def footprint_shapes(
-    sites: pd.DataFrame, *, dem: str | Path | None, dem_unit: str = "m", terrain: str = "auto"
+    sites: pd.DataFrame,
+    *,
+    dem: str | Path | None,
+    dem_unit: str = "m",
+    terrain: str = "auto",
+    scale: float = 1.0,
 ) -> NDArray[np.object_] | None:
     """Return :func:`shaped_footprints` of the sites, or None when no row is shaped (fast path)."""
     if not needs_shapes(sites, dem=dem):
         return None
-    return shaped_footprints(sites, dem=dem, dem_unit=dem_unit, terrain=terrain)
+    return shaped_footprints(sites, dem=dem, dem_unit=dem_unit, terrain=terrain, scale=scale)
