@@ -135,27 +135,17 @@ def coverage_table(
         c = covered[:, li, :]
         frame = pd.DataFrame(
             {
-                "level": level,
-                "area_id": ids,
-                "area_name": names,
-                "parent": parents,
-                "technology": layer.technology,
-                "operator": layer.operator,
-                "area_km2": b[:, 0] / 1e6,
-                "covered_km2": c[:, 0] / 1e6,
-                "area_pct": _pct(c[:, 0], b[:, 0]),
-                "population": b[:, 1],
-                "covered_population": c[:, 1],
-                "population_pct": _pct(c[:, 1], b[:, 1]),
-                "residential_km2": b[:, 2] / 1e6,
-                "covered_residential_km2": c[:, 2] / 1e6,
-                "residential_pct": _pct(c[:, 2], b[:, 2]),
-                "residential_population": b[:, 3],
-                "covered_residential_population": c[:, 3],
+                "level": level, "area_id": ids, "area_name": names, "parent": parents,
+                "technology": layer.technology, "operator": layer.operator,
+                "area_km2": b[:, 0] / 1e6, "covered_km2": c[:, 0] / 1e6, "area_pct": _pct(c[:, 0], b[:, 0]),
+                "population": b[:, 1], "covered_population": c[:, 1],
+                "population_pct": _pct(c[:, 1], b[:, 1]), "residential_km2": b[:, 2] / 1e6,
+                "covered_residential_km2": c[:, 2] / 1e6, "residential_pct": _pct(c[:, 2], b[:, 2]),
+                "residential_population": b[:, 3], "covered_residential_population": c[:, 3],
                 "sites": sites[:, li],
             },
             index=pd.RangeIndex(n_regions),
-        )
+        )  # fmt: skip
         if population_range is not None:
             frame = frame.assign(**_range_columns(population_range, li, c[:, 1], b[:, 1]))
         frames.append(frame)

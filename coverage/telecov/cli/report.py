@@ -211,6 +211,10 @@ def summary_table(result: Result, *, target: float) -> Table:
     return table
 
 
+RANGE_SHARES = ("population_pct", "population_pct_low", "population_pct_high")
+"""The shares :func:`range_lines` prints: central, low and high."""
+
+
 def range_lines(result: Result) -> list[str]:
     """Per technology, the total's share of people and its range with ``radius_uncertainty``.
 
@@ -223,11 +227,13 @@ def range_lines(result: Result) -> list[str]:
     if "operator" in t.columns:
         t = t[t["operator"] == "all"]
     lines = []
-    for row in t[t["level"] == "total"].itertuples(index=False):
-        mid, low, high = row.population_pct, row.population_pct_low, row.population_pct_high
+    total = t[t["level"] == "total"]
+    for tech, mid, low, high in zip(
+        total["technology"].astype(str), *(total[c].to_numpy(dtype=float) for c in RANGE_SHARES), strict=True
+    ):
         if mid == mid:
             span = f"{low:.2f}–{high:.2f} % with radii ±{pct:g} %"
-            lines.append(f"{row.technology}: {mid:.2f} % of people ({span})")
+            lines.append(f"{tech}: {mid:.2f} % of people ({span})")
     return lines
 
 
