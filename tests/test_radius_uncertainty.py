@@ -23,7 +23,7 @@ from test_radio_shapes import LAT, LON, _ridge, write_dem
 
 import telecov
 from telecov.analysis import sample_path
-from telecov.errors import InputError
+from telecov.errors import InputError, TelecovWarning
 from telecov.geodesy import GEOD
 from telecov.metrics import RANGE_COLUMNS
 from telecov.radio.shapes import footprint_shapes
@@ -208,6 +208,17 @@ def test_terrain_shadows_stay_where_the_ridge_is(radio_world, tmp_path: Path) ->
     # the shrunk footprint lies in the central one (the ground decides what is seen, not the radius)
     assert _area_m2(shapes[0.9].difference(shapes[1.0])) < 1e-3 * _area_m2(shapes[0.9])
     assert _area_m2(shapes[1.0].difference(shapes[1.1])) < 1e-3 * _area_m2(shapes[1.0])
+
+
+def test_a_dem_covering_part_of_the_reach_is_said_for_the_central_and_the_grown_footprints(
+    radio_world, tmp_path: Path
+) -> None:
+    small = write_dem(tmp_path / "small.tif", _ridge, half_m=5000.0)
+    args = (_radio_sites(tmp_path / "s.csv", f"a,4G,{LON},{LAT},,30,,,,6000"), radio_world["areas"],
+            radio_world["population"])  # fmt: skip
+    with pytest.warns(TelecovWarning, match="covers only part") as said:
+        telecov.analyze(*args, area_id="id", dem=small, terrain="los", radius_uncertainty=10)
+    assert len([w for w in said if "covers only part" in str(w.message)]) == 2  # central, grown; not shrunk
 
 
 # --- the command line --------------------------------------------------------------------------

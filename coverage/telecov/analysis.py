@@ -246,7 +246,9 @@ def _footprints(
 
     With ``uncertainty`` PCT, the footprints are the sites' own, then every reach × (1 − PCT/100),
     then × (1 + PCT/100) (:func:`telecov.footprints.stacked`): the layers are measured three
-    times over in the same bands, the last two thirds giving the low and high figures.
+    times over in the same bands, the last two thirds giving the low and high figures. Data
+    warnings of the shaping (a DEM covering part of the reach) are said for the central and the
+    grown footprints.
     """
     shapes = footprint_shapes(sites, **radio.terrain_options())
     footprints = footprints_of(sites, polygons=None if shapes is None else list(shapes))
@@ -255,7 +257,12 @@ def _footprints(
         return shapes, footprints, members
     versions = [footprints]
     for scale in (1.0 - uncertainty / 100.0, 1.0 + uncertainty / 100.0):
-        scaled = None if shapes is None else footprint_shapes(sites, **radio.terrain_options(), scale=scale)
+        scaled = None
+        if shapes is not None:
+            with warnings.catch_warnings():
+                if scale < 1.0:  # the shrunk footprints lie inside the central ones: said already
+                    warnings.simplefilter("ignore", TelecovWarning)
+                scaled = footprint_shapes(sites, **radio.terrain_options(), scale=scale)
         versions.append(footprints_of(sites, polygons=None if scaled is None else list(scaled), scale=scale))
     footprints, members = stacked(versions, members)
     return shapes, footprints, members
