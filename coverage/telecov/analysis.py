@@ -184,19 +184,17 @@ def _analyze(
         _check_overlap(area_table, raster)
         site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
-        shapes, footprints, members = _footprints(
+        shapes, passes = _footprints(
             site_table.accepted, partition.layers, radio=reading.radio, uncertainty=uncertainty
         )
         check_budget(estimate_run(
-            partition.regions, footprints, members, raster,
+            partition.regions, *passes[-1], raster,
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
         ))  # fmt: skip
         t1 = time.perf_counter()
-        measures = measure_with(
-            client, partition.regions, footprints, members, raster,
-            population=sources.population, residential_density=options.residential_density,
-            resolution_m=options.resolution_m, area_names=area_table.accepted["area_id"].tolist(),
-            progress=progress,
+        measures = _measure(
+            passes, client=client, regions=partition.regions, raster=raster, population=sources.population,
+            options=options, area_names=area_table.accepted["area_id"].tolist(), progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1
         _raster_warnings(raster, measures, partition.regions.n_areas)
@@ -239,23 +237,26 @@ def _uncertainty(value: object) -> float | None:
     return pct
 
 
+Pass = tuple[Footprints, list[NDArray[np.int64]]]  # footprints and layer members of one engine run
+
+
 def _footprints(
     sites: gpd.GeoDataFrame, layers: list[Layer], *, radio: RadioOptions, uncertainty: float | None
-) -> tuple[NDArray[np.object_] | None, Footprints, list[NDArray[np.int64]]]:
-    """Shapes, engine footprints and layer members of the sites, as measured in one run.
+) -> tuple[NDArray[np.object_] | None, list[Pass]]:
+    """Shapes of the sites, and the engine runs (footprints, layer members) that measure them.
 
-    With ``uncertainty`` PCT, the footprints are the sites' own, then every reach × (1 − PCT/100),
-    then × (1 + PCT/100) (:func:`telecov.footprints.stacked`): the layers are measured three
-    times over in the same bands, the last two thirds giving the low and high figures. Data
-    warnings of the shaping (a DEM covering part of the reach) are said for the central and the
-    grown footprints.
+    One run of the sites' own footprints, exactly as without ``uncertainty``; with
+    ``uncertainty`` PCT, a second run of every footprint with its reach × (1 − PCT/100) and
+    × (1 + PCT/100) (:func:`telecov.footprints.stacked`), whose layers give the low and high
+    figures. Shaping warnings (a DEM covering part of the reach) are said for the central and
+    the grown footprints.
     """
     shapes = footprint_shapes(sites, **radio.terrain_options())
     footprints = footprints_of(sites, polygons=None if shapes is None else list(shapes))
     members = [la.members for la in layers]
     if uncertainty is None:
-        return shapes, footprints, members
-    versions = [footprints]
+        return shapes, [(footprints, members)]
+    versions = []
     for scale in (1.0 - uncertainty / 100.0, 1.0 + uncertainty / 100.0):
         scaled = None
         if shapes is not None:
@@ -264,8 +265,41 @@ def _footprints(
                     warnings.simplefilter("ignore", TelecovWarning)
                 scaled = footprint_shapes(sites, **radio.terrain_options(), scale=scale)
         versions.append(footprints_of(sites, polygons=None if scaled is None else list(scaled), scale=scale))
-    footprints, members = stacked(versions, members)
-    return shapes, footprints, members
+    return shapes, [(footprints, members), stacked(versions, members)]
+
+
+def _measure(
+    passes: list[Pass],
+    *,
+    client: Any,
+    regions: Regions,
+    raster: PopulationRaster,
+    population: Any,
+    options: RunOptions,
+    area_names: list[str],
+    progress: Callable[[int, int], None] | None,
+) -> Measures:
+    """Measure each pass (:func:`~telecov.engine.tasks.measure_with`); the layers of all, in order.
+
+    Base sums, scan lines and negative pixels are the first pass's; ``progress`` counts every pass.
+    """
+    parts: list[Measures] = []
+    negative = 0
+    for fps, members in passes:
+
+        def step(done: int, total: int, before: int = len(parts)) -> None:
+            if progress is not None:
+                progress(before * total + done, len(passes) * total)
+
+        parts.append(measure_with(
+            client, regions, fps, members, raster, population=population,
+            residential_density=options.residential_density, resolution_m=options.resolution_m,
+            area_names=area_names, progress=step if progress is not None else None,
+        ))  # fmt: skip
+        if len(parts) == 1:
+            negative = raster.negative_pixels
+    raster.negative_pixels = negative
+    return replace(parts[0], covered=np.concatenate([m.covered for m in parts], axis=1))
 
 
 def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunOptions]:
