@@ -36,7 +36,7 @@ from .io.sites import SiteTable, read_sites
 from .io.sources import is_url
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
-from .options import RADIO_OPTIONS, AnalyzeOptions, with_defaults
+from .options import RADIO_OPTIONS, AnalyzeOptions, radius_uncertainty, with_defaults
 from .radio.columns import radio_columns
 from .radio.reach import RadioOptions, radio_options, with_radii
 from .radio.shapes import footprint_shapes
@@ -151,7 +151,7 @@ def analyze(
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(
         sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs,
-        client=client, uncertainty=_uncertainty(given["radius_uncertainty"]),
+        client=client, uncertainty=radius_uncertainty(given["radius_uncertainty"]),
     )  # fmt: skip
 
 
@@ -220,22 +220,6 @@ def _analyze(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
         layers=partition.layers, shapes=shapes,
     )  # fmt: skip
-
-
-def _uncertainty(value: object) -> float | None:
-    """Return the checked ``radius_uncertainty`` percentage (None: off)."""
-    if value is None:
-        return None
-    try:
-        pct = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        pct = math.nan
-    if not math.isfinite(pct) or not 0.0 <= pct < 100.0:
-        raise InputError(
-            f"`radius_uncertainty` {value!r}: give a percentage from 0 to under 100 by which every "
-            "footprint's reach is shrunk and grown, e.g. 10"
-        )
-    return pct
 
 
 Pass = tuple[Footprints, list[NDArray[np.int64]]]  # footprints and layer members of one engine run
