@@ -31,6 +31,7 @@ OWN_OPTIONS = {
         "poi",
         "crosswalk",
         "compare",
+        "radius_uncertainty",
         "force",
         "wait",
     },

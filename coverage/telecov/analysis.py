@@ -23,11 +23,11 @@ from pyproj.exceptions import CRSError
 from . import __version__
 from .checks import check_sites_reach
 from .engine.budget import estimate_run
-from .engine.partition import Regions, regions_from_geometries
+from .engine.partition import Footprints, Regions, regions_from_geometries
 from .engine.scan import Measures
 from .engine.tasks import measure_with
 from .errors import InputError, StrictError, TelecovWarning
-from .footprints import Layer, build_layers, footprints_of
+from .footprints import Layer, build_layers, footprints_of, stacked
 from .io.areas import AreaTable, read_areas
 from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
@@ -36,7 +36,7 @@ from .io.sites import SiteTable, read_sites
 from .io.sources import is_url
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
-from .options import RADIO_OPTIONS, AnalyzeOptions, with_defaults
+from .options import RADIO_OPTIONS, AnalyzeOptions, radius_uncertainty, with_defaults
 from .radio.columns import radio_columns
 from .radio.reach import RadioOptions, radio_options, with_radii
 from .radio.shapes import footprint_shapes
@@ -151,7 +151,7 @@ def analyze(
     sources = _Sources(sites=sites, areas=areas, population=population)
     return _analyze(
         sources, run_options, radius=given["radius"], reading=reading, progress=progress, outputs=outputs,
-        client=client,
+        client=client, uncertainty=radius_uncertainty(given["radius_uncertainty"]),
     )  # fmt: skip
 
 
@@ -164,6 +164,7 @@ def _analyze(
     progress: Callable[[int, int], None] | None,
     outputs: Collection[str] = (),
     client: Any = None,
+    uncertainty: float | None = None,
 ) -> Result:
     """Run the steps of :func:`analyze`: read, check, partition, measure, tabulate, describe."""
     t0 = time.perf_counter()
@@ -184,18 +185,17 @@ def _analyze(
         _check_overlap(area_table, raster)
         site_table = with_radii(site_table, raster, options=reading.radio, radius=radii)
         partition = _partition(area_table, site_table, options)
-        shapes = footprint_shapes(site_table.accepted, **reading.radio.terrain_options())
-        footprints = footprints_of(site_table.accepted, polygons=None if shapes is None else list(shapes))
+        shapes, passes = _footprints(
+            site_table.accepted, partition.layers, radio=reading.radio, uncertainty=uncertainty
+        )
         check_budget(estimate_run(
-            partition.regions, footprints, [la.members for la in partition.layers], raster,
+            partition.regions, *passes[-1], raster,
             resolution_m=options.resolution_m, sites=len(site_table.accepted), outputs=outputs,
         ))  # fmt: skip
         t1 = time.perf_counter()
-        measures = measure_with(
-            client, partition.regions, footprints, [la.members for la in partition.layers], raster,
-            population=sources.population, residential_density=options.residential_density,
-            resolution_m=options.resolution_m, area_names=area_table.accepted["area_id"].tolist(),
-            progress=progress,
+        measures = _measure(
+            passes, client=client, regions=partition.regions, raster=raster, population=sources.population,
+            options=options, area_names=area_table.accepted["area_id"].tolist(), progress=progress,
         )  # fmt: skip
         timings["measure"] = time.perf_counter() - t1
         _raster_warnings(raster, measures, partition.regions.n_areas)
@@ -208,17 +208,83 @@ def _analyze(
     table, out_areas = _tabulate(measures, partition, area_table.accepted, options, sites=sites)
     timings["total"] = time.perf_counter() - t0
     options = replace(options, area_id=area_table.id_field, area_name=area_table.name_field)
+    ranged = {} if uncertainty is None else {"radius_uncertainty": uncertainty}
     run = RunInfo(
         version=__version__,
         inputs={k: _describe(getattr(sources, k)) for k in ("sites", "areas", "population")},
         options=options, radii_m={**DEFAULT_RADIUS_M, **radii}, crs="EPSG:4326", raster=raster_info,
         counts=_counts(site_table, area_table, rejected),
         timings_s={k: round(v, 4) for k, v in timings.items()},
-    ).with_options(**reading.options())  # fmt: skip
+    ).with_options(**reading.options(), **ranged)  # fmt: skip
     return Result(
         table=table, areas=out_areas, sites=site_table.accepted, rejected=rejected, run=run,
         layers=partition.layers, shapes=shapes,
     )  # fmt: skip
+
+
+Pass = tuple[Footprints, list[NDArray[np.int64]]]  # footprints and layer members of one engine run
+
+
+def _footprints(
+    sites: gpd.GeoDataFrame, layers: list[Layer], *, radio: RadioOptions, uncertainty: float | None
+) -> tuple[NDArray[np.object_] | None, list[Pass]]:
+    """Shapes of the sites, and the engine runs (footprints, layer members) that measure them.
+
+    One run of the sites' own footprints, exactly as without ``uncertainty``; with
+    ``uncertainty`` PCT, a second run of every footprint with its reach × (1 − PCT/100) and
+    × (1 + PCT/100) (:func:`telecov.footprints.stacked`), whose layers give the low and high
+    figures. Shaping warnings (a DEM covering part of the reach) are said for the central and
+    the grown footprints.
+    """
+    shapes = footprint_shapes(sites, **radio.terrain_options())
+    footprints = footprints_of(sites, polygons=None if shapes is None else list(shapes))
+    members = [la.members for la in layers]
+    if uncertainty is None:
+        return shapes, [(footprints, members)]
+    versions = []
+    for scale in (1.0 - uncertainty / 100.0, 1.0 + uncertainty / 100.0):
+        scaled = None
+        if shapes is not None:
+            with warnings.catch_warnings():
+                if scale < 1.0:  # the shrunk footprints lie inside the central ones: said already
+                    warnings.simplefilter("ignore", TelecovWarning)
+                scaled = footprint_shapes(sites, **radio.terrain_options(), scale=scale)
+        versions.append(footprints_of(sites, polygons=None if scaled is None else list(scaled), scale=scale))
+    return shapes, [(footprints, members), stacked(versions, members)]
+
+
+def _measure(
+    passes: list[Pass],
+    *,
+    client: Any,
+    regions: Regions,
+    raster: PopulationRaster,
+    population: Any,
+    options: RunOptions,
+    area_names: list[str],
+    progress: Callable[[int, int], None] | None,
+) -> Measures:
+    """Measure each pass (:func:`~telecov.engine.tasks.measure_with`); the layers of all, in order.
+
+    Base sums, scan lines and negative pixels are the first pass's; ``progress`` counts every pass.
+    """
+    parts: list[Measures] = []
+    negative = 0
+    for fps, members in passes:
+
+        def step(done: int, total: int, before: int = len(parts)) -> None:
+            if progress is not None:
+                progress(before * total + done, len(passes) * total)
+
+        parts.append(measure_with(
+            client, regions, fps, members, raster, population=population,
+            residential_density=options.residential_density, resolution_m=options.resolution_m,
+            area_names=area_names, progress=step if progress is not None else None,
+        ))  # fmt: skip
+        if len(parts) == 1:
+            negative = raster.negative_pixels
+    raster.negative_pixels = negative
+    return replace(parts[0], covered=np.concatenate([m.covered for m in parts], axis=1))
 
 
 def _with_sample(sources: _Sources, options: RunOptions) -> tuple[_Sources, RunOptions]:
@@ -371,16 +437,20 @@ def _tabulate(
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Return the contract's table and the accepted areas with their metric columns."""
     base, cov = measures.base, measures.covered
+    n_layers = len(partition.layers)
     if options.population_field:
         base, cov = rescale_official(
             measures, accepted["__official_population"].to_numpy(dtype=float),
             partition.regions.parent, partition.regions.n_parents,
         )  # fmt: skip
+    ranged = None  # with `radius_uncertainty`: the layers measured again with shrunk and grown footprints
+    if cov.shape[1] > n_layers:
+        ranged = (cov[:, n_layers : 2 * n_layers, 1], cov[:, 2 * n_layers :, 1])
     table = coverage_table(
-        base, cov,
+        base, cov[:, :n_layers],
         area_ids=accepted["area_id"].tolist(), area_names=accepted["area_name"].tolist(),
         area_parents=accepted["parent"].tolist(), parent_names=partition.parent_names,
-        layers=partition.layers, by_operator=options.by_operator, sites=sites,
+        layers=partition.layers, by_operator=options.by_operator, sites=sites, population_range=ranged,
     )  # fmt: skip
     wide = area_metrics(table)
     out_areas = accepted.drop(columns=[c for c in accepted.columns if c.startswith("__")])

@@ -24,7 +24,9 @@ class Layer:
     members: NDArray[np.int64]
 
 
-def footprints_of(sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None) -> Footprints:
+def footprints_of(
+    sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None = None, scale: float = 1.0
+) -> Footprints:
     """Engine footprints of the given sites (every row, counted or not).
 
     A site's ``azimuth`` is the antenna's boresight: its sector spans ``azimuth ± beamwidth/2``
@@ -37,6 +39,9 @@ def footprints_of(sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None 
     polygons
         Optional footprint polygon per site row (lon/lat (Multi)Polygon, holes allowed, or
         None): where given, it is the site's footprint instead of its disc or sector.
+    scale
+        Multiplies every radius (the polygons are taken as given: shape them with the same
+        scale, :func:`telecov.radio.shapes.footprint_shapes`).
 
     Raises
     ------
@@ -57,11 +62,37 @@ def footprints_of(sites: gpd.GeoDataFrame, *, polygons: Sequence[object] | None 
     return Footprints(
         lon=sites.geometry.x.to_numpy(dtype=np.float64),
         lat=sites.geometry.y.to_numpy(dtype=np.float64),
-        radius=sites["radius_m"].to_numpy(dtype=np.float64),
+        radius=sites["radius_m"].to_numpy(dtype=np.float64) * scale,
         azimuth=np.where(sector, start, 0.0),
         width=np.where(sector, beam, 360.0),
         polygons=shapes,
     )
+
+
+def stacked(
+    parts: Sequence[Footprints], layers: Sequence[NDArray[np.int64]]
+) -> tuple[Footprints, list[NDArray[np.int64]]]:
+    """Footprints of several versions of the same sites one after the other, and their layers.
+
+    Version ``v`` of footprint ``i`` is footprint ``v * n + i`` of the result (``n`` sites);
+    the layers are ``layers`` over version 0, then over version 1, ... (``len(parts) *
+    len(layers)`` layers), so one measuring run gives every version's sums.
+    """
+    n = len(parts[0])
+    if any(len(p) != n for p in parts):
+        raise ValueError("stacked: every version must have one footprint per site")
+    fields = {
+        f: np.concatenate([getattr(p, f) for p in parts])
+        for f in ("lon", "lat", "radius", "azimuth", "width")
+    }
+    polygons = None
+    if any(p.polygons is not None for p in parts):
+        polygons = np.full(n * len(parts), None, dtype=object)
+        for v, p in enumerate(parts):
+            if p.polygons is not None:
+                polygons[v * n : (v + 1) * n] = p.polygons
+    out = [np.asarray(m, dtype=np.int64) + v * n for v in range(len(parts)) for m in layers]
+    return Footprints(**fields, polygons=polygons), out
 
 
 def build_layers(

@@ -27,6 +27,12 @@ VALUE_COLUMNS = (
 )  # fmt: skip
 """Metric columns of ``coverage.csv``, in order (``sites``: distinct counted sites located in the area)."""
 
+RANGE_COLUMNS = (
+    "covered_population_low", "covered_population_high", "population_pct_low", "population_pct_high",
+)  # fmt: skip
+"""Columns added after :data:`VALUE_COLUMNS` with ``radius_uncertainty``: the covered people and
+their share with every footprint's reach shrunk (``low``) and grown (``high``) by that percentage."""
+
 DENSITY_SUSPECT_PIXEL_KM2 = 0.25
 """Pixels smaller than this (km²) whose values read as counts look like densities when ..."""
 DENSITY_SUSPECT_PER_KM2 = 50_000.0
@@ -38,10 +44,10 @@ PCT_COLUMN = {"population": "population_pct", "residential": "residential_pct", 
 """The share column of each metric."""
 
 
-def table_columns(*, by_operator: bool) -> list[str]:
-    """Column names of ``coverage.csv``."""
+def table_columns(*, by_operator: bool, ranged: bool = False) -> list[str]:
+    """Column names of ``coverage.csv`` (``ranged``: with :data:`RANGE_COLUMNS`)."""
     keys = ["level", "area_id", "area_name", "parent", "technology"]
-    return [*keys, *(["operator"] if by_operator else []), *VALUE_COLUMNS]
+    return [*keys, *(["operator"] if by_operator else []), *VALUE_COLUMNS, *(RANGE_COLUMNS if ranged else ())]
 
 
 def _pct(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -91,6 +97,7 @@ def coverage_table(
     layers: Sequence[Layer],
     by_operator: bool,
     sites: NDArray[np.int64] | None = None,
+    population_range: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> pd.DataFrame:
     """Build the contract's table: one row per region × layer, sorted by level, area_id, technology.
 
@@ -109,6 +116,9 @@ def coverage_table(
         Whether to include the ``operator`` column.
     sites
         Distinct counted sites per region and layer (:func:`site_counts`); zeros when None.
+    population_range
+        Covered people per region and layer with the footprints shrunk and grown (low, high):
+        adds :data:`RANGE_COLUMNS`; None: no such columns.
 
     """
     n_areas = len(area_ids)
@@ -125,27 +135,19 @@ def coverage_table(
         c = covered[:, li, :]
         frame = pd.DataFrame(
             {
-                "level": level,
-                "area_id": ids,
-                "area_name": names,
-                "parent": parents,
-                "technology": layer.technology,
-                "operator": layer.operator,
-                "area_km2": b[:, 0] / 1e6,
-                "covered_km2": c[:, 0] / 1e6,
-                "area_pct": _pct(c[:, 0], b[:, 0]),
-                "population": b[:, 1],
-                "covered_population": c[:, 1],
-                "population_pct": _pct(c[:, 1], b[:, 1]),
-                "residential_km2": b[:, 2] / 1e6,
-                "covered_residential_km2": c[:, 2] / 1e6,
-                "residential_pct": _pct(c[:, 2], b[:, 2]),
-                "residential_population": b[:, 3],
-                "covered_residential_population": c[:, 3],
+                "level": level, "area_id": ids, "area_name": names, "parent": parents,
+                "technology": layer.technology, "operator": layer.operator,
+                "area_km2": b[:, 0] / 1e6, "covered_km2": c[:, 0] / 1e6, "area_pct": _pct(c[:, 0], b[:, 0]),
+                "population": b[:, 1], "covered_population": c[:, 1],
+                "population_pct": _pct(c[:, 1], b[:, 1]), "residential_km2": b[:, 2] / 1e6,
+                "covered_residential_km2": c[:, 2] / 1e6, "residential_pct": _pct(c[:, 2], b[:, 2]),
+                "residential_population": b[:, 3], "covered_residential_population": c[:, 3],
                 "sites": sites[:, li],
             },
             index=pd.RangeIndex(n_regions),
-        )
+        )  # fmt: skip
+        if population_range is not None:
+            frame = frame.assign(**_range_columns(population_range, li, c[:, 1], b[:, 1]))
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     # covered never exceeds its whole (float sums can overshoot by an ulp)
@@ -158,7 +160,30 @@ def coverage_table(
         _t=table["technology"].map(TECH_ORDER),
         _o=(table["operator"] != "all").astype(int),
     ).sort_values(["_l", "area_id", "_t", "_o", "operator"], kind="stable")
-    return table[table_columns(by_operator=by_operator)].reset_index(drop=True)
+    columns = table_columns(by_operator=by_operator, ranged=population_range is not None)
+    return table[columns].reset_index(drop=True)
+
+
+def _range_columns(
+    population_range: tuple[NDArray[np.float64], NDArray[np.float64]],
+    layer: int,
+    covered: NDArray[np.float64],
+    people: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64]]:
+    """Return the :data:`RANGE_COLUMNS` of one layer: low and high covered people and their shares.
+
+    The shrunk footprints lie in the central ones and those in the grown ones, so low ≤ covered
+    ≤ high; the low and high figures come from their own engine run, whose scan strips differ,
+    so where the three agree (an area covered whole at every scale) sampling can put them a
+    few millionths of the people apart: the range is widened to hold ``covered``.
+    """
+    mid = np.minimum(covered, people)
+    low, high = (np.minimum(r[:, layer], people) for r in population_range)
+    low, high = np.minimum(low, mid), np.maximum(high, mid)
+    return {
+        "covered_population_low": low, "covered_population_high": high,
+        "population_pct_low": _pct(low, people), "population_pct_high": _pct(high, people),
+    }  # fmt: skip
 
 
 def site_counts(
@@ -226,8 +251,9 @@ def area_metrics(table: pd.DataFrame) -> pd.DataFrame:
     rows = table[table["level"] == "area"]
     if "operator" in rows.columns:
         rows = rows[rows["operator"] == "all"]
-    wide = rows.pivot(index="area_id", columns="technology", values=list(VALUE_COLUMNS))
-    order = sorted(wide.columns, key=lambda c: (TECH_ORDER.get(c[1], 99), VALUE_COLUMNS.index(c[0])))
+    values = [*VALUE_COLUMNS, *(c for c in RANGE_COLUMNS if c in rows.columns)]
+    wide = rows.pivot(index="area_id", columns="technology", values=values)
+    order = sorted(wide.columns, key=lambda c: (TECH_ORDER.get(c[1], 99), values.index(c[0])))
     wide = wide[order]
     wide.columns = [f"{col[1]}_{col[0]}" for col in wide.columns]
     return wide

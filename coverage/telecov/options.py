@@ -8,13 +8,15 @@ an option that is not passed. A command-line flag is the option's name with dash
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
+from .errors import InputError
 from .vocabulary import DEFAULT_RESIDENTIAL_DENSITY, DEFAULT_RESOLUTION_M, Vocabulary, VocabularySpec
 
-__all__ = ["DEFAULTS", "AnalyzeOptions", "with_defaults"]
+__all__ = ["DEFAULTS", "AnalyzeOptions", "radius_uncertainty", "with_defaults"]
 
 
 class AnalyzeOptions(TypedDict, total=False):
@@ -71,6 +73,11 @@ class AnalyzeOptions(TypedDict, total=False):
         A DEM GeoTIFF in any CRS (footprints lose what terrain shadows), its elevation unit
         (``m`` or ``ft``), and ``auto`` (``diffraction`` for model radii, ``los`` for the
         others), ``los`` or ``diffraction``.
+    radius_uncertainty
+        Percentage PCT (0 ≤ PCT < 100) by which every footprint's reach is shrunk and grown:
+        the table gains ``covered_population_low``/``_high`` and ``population_pct_low``/``_high``
+        (discs and wedges by radius, lobes by their reach at every bearing, terrain footprints
+        re-derived with the scaled reach over the same ground). None: off.
 
     """
 
@@ -102,6 +109,7 @@ class AnalyzeOptions(TypedDict, total=False):
     dem: str | Path | None
     dem_unit: str
     terrain: str
+    radius_uncertainty: float | None
 
 
 DEFAULTS: dict[str, Any] = {
@@ -112,7 +120,7 @@ DEFAULTS: dict[str, Any] = {
     "combined": False, "resolution_m": DEFAULT_RESOLUTION_M, "strict": False, "encoding": None,
     "decimal": ".", "sites_layer": None, "areas_layer": None, "vocabulary": None,
     "propagation": "auto", "rx_threshold": None, "rx_height_m": 1.5, "environment": "auto", "dem": None,
-    "dem_unit": "m", "terrain": "auto",
+    "dem_unit": "m", "terrain": "auto", "radius_uncertainty": None,
 }  # fmt: skip
 """The value of each option of :class:`AnalyzeOptions` that is not passed."""
 RADIO_OPTIONS: tuple[str, ...] = (
@@ -136,3 +144,26 @@ def with_defaults(options: Mapping[str, Any], *, function: str = "analyze") -> d
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
     return {**DEFAULTS, **options}
+
+
+def radius_uncertainty(value: object) -> float | None:
+    """Return the checked ``radius_uncertainty`` percentage (None: off).
+
+    Raises
+    ------
+    InputError
+        Not a number from 0 to under 100.
+
+    """
+    if value is None:
+        return None
+    try:
+        pct = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pct = math.nan
+    if not math.isfinite(pct) or not 0.0 <= pct < 100.0:
+        raise InputError(
+            f"`radius_uncertainty` {value!r}: give a percentage from 0 to under 100 by which every "
+            "footprint's reach is shrunk and grown, e.g. 10"
+        )
+    return pct

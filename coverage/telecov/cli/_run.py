@@ -128,6 +128,7 @@ def run_analysis(
     wait: float = 0.0,
     planned: tuple[str, ...] = (),
     client: Any = None,
+    radius_uncertainty: float | None = None,
 ) -> Result:
     """Run :func:`telecov.analyze` on the input options, with a progress bar.
 
@@ -137,6 +138,7 @@ def run_analysis(
     (``<command>_failed_rejected_<kind>.csv``), which stays untouched, and the error names the
     first refused rows. ``client``: a cluster the command has already connected to (else
     ``--workers`` / ``--scheduler`` are connected to for this run alone).
+    ``radius_uncertainty``: as in :func:`telecov.analyze` (``report``).
     """
     from ..analysis import analyze
     from ..distributed import connect
@@ -170,6 +172,7 @@ def run_analysis(
                 rx_threshold=parse_thresholds(inputs.rx_threshold), rx_height_m=inputs.rx_height,
                 environment=inputs.environment.value, dem=inputs.dem, dem_unit=inputs.dem_unit.value,
                 terrain=inputs.terrain.value, progress=update, outputs=planned, client=client,
+                radius_uncertainty=radius_uncertainty,
             )  # fmt: skip
         except StrictError as exc:
             raise _strict_failure(exc, inputs, out_dir=out_dir, command=command, outputs=outputs,

@@ -44,6 +44,15 @@ CompareOpt = Annotated[
     Path | None,
     typer.Option("--compare", help="An earlier report folder: adds comparison.csv (and comparison.html)."),
 ]
+RadiusUncertaintyOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--radius-uncertainty",
+        metavar="PCT",
+        help="Also report covered people with every footprint's reach shrunk and grown by PCT % "
+        "(columns covered_population_low/high, population_pct_low/high).",
+    ),
+]
 CrosswalkOpt = Annotated[
     Path | None,
     typer.Option(
@@ -91,6 +100,7 @@ def report(
     poi: PoiOpt = None,
     crosswalk: CrosswalkOpt = None,
     compare: CompareOpt = None,
+    radius_uncertainty: RadiusUncertaintyOpt = None,
     force: ForceOpt = False,
     wait: WaitOpt = 0.0,
 ) -> None:
@@ -116,7 +126,7 @@ def report(
         compared = _earlier(compare) if compare is not None else None
         result = run_analysis(
             inputs, out_dir=out_dir, command="report", quiet=quiet, outputs=outset, excel_safe=excel_safe,
-            planned=tuple(names),
+            planned=tuple(names), radius_uncertainty=radius_uncertainty,
         )  # fmt: skip
         extra = {
             **(_poi_files(result, poi_files, encoding=inputs.encoding, excel_safe=excel_safe) if poi else {}),
@@ -201,12 +211,40 @@ def summary_table(result: Result, *, target: float) -> Table:
     return table
 
 
+RANGE_SHARES = ("population_pct", "population_pct_low", "population_pct_high")
+"""The shares :func:`range_lines` prints: central, low and high."""
+
+
+def range_lines(result: Result) -> list[str]:
+    """Per technology, the total's share of people and its range with ``radius_uncertainty``.
+
+    ``4G: 95.88 % of people (92.88–97.80 % with radii ±10 %)``; no lines without the option.
+    """
+    pct = result.run.extra_options.get("radius_uncertainty")
+    t = result.table
+    if pct is None or "population_pct_low" not in t.columns:
+        return []
+    if "operator" in t.columns:
+        t = t[t["operator"] == "all"]
+    lines = []
+    total = t[t["level"] == "total"]
+    for tech, mid, low, high in zip(
+        total["technology"].astype(str), *(total[c].to_numpy(dtype=float) for c in RANGE_SHARES), strict=True
+    ):
+        if mid == mid:
+            span = f"{low:.2f}–{high:.2f} % with radii ±{pct:g} %"
+            lines.append(f"{tech}: {mid:.2f} % of people ({span})")
+    return lines
+
+
 def print_report(result: Result, fmt: Format, *, target: float, excel_safe: bool = False) -> None:
     """Print the coverage table (csv, json) or the summary and the refused rows (table)."""
     if fmt is not Format.table:
         write_frame(result.table, fmt, excel_safe=excel_safe)
         return
     out.print(summary_table(result, target=target))
+    for line in range_lines(result):
+        out.print(line, highlight=False)
     refused = result.run.counts["refusals_by_reason"]
     for kind, reasons in refused.items():
         total = sum(reasons.values())

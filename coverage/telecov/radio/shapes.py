@@ -118,24 +118,25 @@ def _azimuth(row: Row) -> float | None:
     return float(az) if az is not None and np.isfinite(az) else None
 
 
-def lobe_of(row: Row, lon: float, lat: float) -> shapely.Polygon | None:
+def lobe_of(row: Row, lon: float, lat: float, *, scale: float = 1.0) -> shapely.Polygon | None:
     """Return the lobe polygon of a radio sector row with a model radius (None for other rows).
 
     The outline is :func:`telecov.radio.pattern.lobe_polygon`'s; rows with the same budget and
-    beamwidth share one reach curve (computed once, turned to each row's azimuth).
+    beamwidth share one reach curve (computed once, turned to each row's azimuth). ``scale``
+    multiplies the reach at every bearing.
     """
     budget, azimuth = row_budget(row), _azimuth(row)
     if budget is None or azimuth is None:
         return None
     offsets, reach = _lobe_curve(budget, _beamwidth(row))
-    return outline_polygon(lon, lat, azimuth + offsets, reach)
+    return outline_polygon(lon, lat, azimuth + offsets, reach * scale)
 
 
 LOBE_CHUNK = 200_000
 """Outline vertices per geodesic call of :func:`lobes_of` (the calls run on Python threads)."""
 
 
-def lobes_of(rows: list[Row], lon: Floats, lat: Floats) -> NDArray[np.object_]:
+def lobes_of(rows: list[Row], lon: Floats, lat: Floats, *, scale: float = 1.0) -> NDArray[np.object_]:
     """:func:`lobe_of` of many rows at once: one array of outline vertices, computed on threads.
 
     The vertices are those of :func:`lobe_of` (the same geodesic points, the same rings); the
@@ -148,7 +149,7 @@ def lobes_of(rows: list[Row], lon: Floats, lat: Floats) -> NDArray[np.object_]:
         budget, azimuth = row_budget(row), _azimuth(row)
         if budget is not None and azimuth is not None:
             offsets, reach = _lobe_curve(budget, _beamwidth(row))
-            parts.append((k, azimuth + offsets, reach))
+            parts.append((k, azimuth + offsets, reach * scale))
     if not parts:
         return out
     sizes = np.array([b.size for _, b, _ in parts])
@@ -184,13 +185,18 @@ def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
 
 
 def terrain_of(
-    row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, threads: int | None = None
-) -> Any:
-    """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows."""
+    row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, threads: int | None = None,
+    scale: float = 1.0,
+) -> Any:  # fmt: skip
+    """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows.
+
+    ``scale`` multiplies the flat-ground reach (the radius; for a link budget, the path-loss
+    curve is stretched along distance, PL(d / scale)); the terrain stays where it is.
+    """
     budget, azimuth = row_budget(row), _azimuth(row)
     height = float(row["height_m"]) if np.isfinite(row.get("height_m", math.nan)) else 30.0
     if budget is None:
-        radius = float(row["radius_m"])
+        radius = float(row["radius_m"]) * scale
         beam = float(row["beamwidth"]) if azimuth is not None else 360.0
         grid = polar_grid(
             lambda b: np.full(np.shape(b), radius), azimuth_deg=azimuth, beamwidth_deg=beam,
@@ -201,19 +207,22 @@ def terrain_of(
     keywords = budget.keywords()
 
     def reach(bearings: Floats) -> Floats:
-        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m
+        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m * scale
+
+    def path_loss(distances: Floats) -> Floats:
+        return budget.path_loss(distances / scale)
 
     grid = polar_grid(
         reach,
         azimuth_deg=azimuth,
         beamwidth_deg=beam,
-        max_reach_m=float(row["radius_m"]),
+        max_reach_m=float(row["radius_m"]) * scale,
         pixel_m=dem.pixel_m,
     )
     loss = np.zeros(grid.centre_deg.shape)
     if azimuth is not None:
         loss = pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=beam)
-    margins = Margins.of_model(grid, budget.eirp_dbm - budget.rx_threshold_dbm - loss, budget.path_loss)
+    margins = Margins.of_model(grid, budget.eirp_dbm - budget.rx_threshold_dbm - loss, path_loss)
     mode = "diffraction" if terrain in ("auto", "diffraction") else "los"
     return terrain_footprint(
         lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margins=margins,
@@ -229,6 +238,7 @@ def shaped_footprints(
     terrain: str = "auto",
     lon: Floats | None = None,
     lat: Floats | None = None,
+    scale: float = 1.0,
 ) -> NDArray[np.object_]:
     """Polygon footprint of each site row, or None where it is the plain disc or wedge of ``radius_m``.
 
@@ -242,6 +252,9 @@ def shaped_footprints(
         ``auto``, ``los`` or ``diffraction`` (:data:`TERRAIN_CHOICES`), with a DEM.
     lon, lat
         The sites' positions (default: their point geometries).
+    scale
+        Multiplies every row's flat-ground reach (``radius_m``, a lobe's reach at every
+        bearing, a budget's path-loss distance); terrain shadows stay where the ground puts them.
 
     Raises
     ------
@@ -261,10 +274,10 @@ def shaped_footprints(
     if dem is None:
         model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
         idx = np.flatnonzero(counted & model & sites["azimuth"].notna().to_numpy())
-        out[idx] = lobes_of(_records(sites, idx), lon[idx], lat[idx])
+        out[idx] = lobes_of(_records(sites, idx), lon[idx], lat[idx], scale=scale)
         return out
     idx = np.flatnonzero(counted)
-    radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx]
+    radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx] * scale
     rows = _records(sites, idx)
     with open_dem(dem) as src:
         _check_overlap(src, _reach_boxes(lon[idx], lat[idx], radius), name=str(dem))
@@ -272,7 +285,9 @@ def shaped_footprints(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TelecovWarning)  # partial cover: said once, above
                 window = read_dem_window(src, box, unit=dem_unit)
-            _shape_tile(out, idx[part], [rows[k] for k in part], lon, lat, window, terrain=terrain)
+            _shape_tile(
+                out, idx[part], [rows[k] for k in part], lon, lat, window, terrain=terrain, scale=scale
+            )
     return out
 
 
@@ -283,7 +298,7 @@ def _pool(n_threads: int) -> ThreadPoolExecutor:
 
 def _shape_tile(
     out: NDArray[np.object_], idx: NDArray[np.intp], rows: list[Row], lon: Floats, lat: Floats,
-    window: DemWindow, *, terrain: str,
+    window: DemWindow, *, terrain: str, scale: float = 1.0,
 ) -> None:  # fmt: skip
     """Fill ``out[idx]`` with the terrain footprints of one tile's sites, on Python threads.
 
@@ -294,11 +309,20 @@ def _shape_tile(
     threads = max(1, numba.get_num_threads())
     if threads == 1 or len(rows) == 1:
         for k in order:
-            out[idx[k]] = terrain_of(rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain)
+            out[idx[k]] = terrain_of(
+                rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain, scale=scale
+            )
         return
     jobs = {
         int(k): _pool(threads).submit(
-            terrain_of, rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain, threads=1
+            terrain_of,
+            rows[k],
+            float(lon[idx[k]]),
+            float(lat[idx[k]]),
+            window,
+            terrain=terrain,
+            threads=1,
+            scale=scale,
         )
         for k in order
     }
@@ -367,9 +391,14 @@ def _check_overlap(src: Any, boxes: Floats, *, name: str) -> None:
 
 
 def footprint_shapes(
-    sites: pd.DataFrame, *, dem: str | Path | None, dem_unit: str = "m", terrain: str = "auto"
+    sites: pd.DataFrame,
+    *,
+    dem: str | Path | None,
+    dem_unit: str = "m",
+    terrain: str = "auto",
+    scale: float = 1.0,
 ) -> NDArray[np.object_] | None:
     """Return :func:`shaped_footprints` of the sites, or None when no row is shaped (fast path)."""
     if not needs_shapes(sites, dem=dem):
         return None
-    return shaped_footprints(sites, dem=dem, dem_unit=dem_unit, terrain=terrain)
+    return shaped_footprints(sites, dem=dem, dem_unit=dem_unit, terrain=terrain, scale=scale)
