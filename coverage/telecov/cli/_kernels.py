@@ -48,3 +48,14 @@ def cold_kernels(kernels: Iterable[tuple[str, str]] = MEASURING_KERNELS) -> list
 def compiling_notice(kernels: Iterable[tuple[str, str]] = MEASURING_KERNELS) -> str | None:
     """Return the status line when the kernels will be compiled by this run, else None."""
     return COMPILING.format(seconds=FIRST_COMPILE_SECONDS) if cold_kernels(kernels) else None
+
+
+def start_compiling() -> bool:
+    """Compile the measuring kernel in a helper process while this run reads its inputs.
+
+    Called when :func:`compiling_notice` says the kernels are cold; returns whether a helper
+    was started (:func:`telecov.engine.warm.start`: not on a single core).
+    """
+    from ..engine.warm import start
+
+    return start()
