@@ -210,9 +210,11 @@ def test_the_helper_compiles_the_kernel_the_run_then_loads(tmp_path: Path) -> No
     """On an empty cache the helper compiles ``_scan_rows``; a run afterwards loads it, compiling
     only the other kernels (which the probe sees, so the check can fail)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    helper = subprocess.run([sys.executable, "-P", "-m", "telecov.engine.warm"], cwd=tmp_path, env=env,
+    from telecov.engine.warm import HELPER
+
+    helper = subprocess.run([sys.executable, "-P", "-c", HELPER], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
-    assert helper.returncode == 0, helper.stderr
+    assert helper.returncode == 0 and not helper.stderr, helper.stderr
     dump = tmp_path / "compiled.json"
     done = subprocess.run(
         [sys.executable, "-c", _COMPILED, str(dump), *_base_report(tmp_path, "-q")],

@@ -2,7 +2,7 @@
 
 numba compiles a kernel on its first call, one kernel after another under a per-process
 compiler lock, so a first run on a cold cache compiles on one core. :func:`start` launches a
-helper process (``python -m telecov.engine.warm``) that compiles the measuring kernel
+helper process (:data:`HELPER`) that compiles the measuring kernel
 (:func:`telecov.engine.scan_kernel.compile_measuring`, with the argument types
 :func:`telecov.engine.scan_kernel.scan_band` always passes) into numba's on-disk cache, while
 the run reads its inputs and compiles the other kernels on the other core. Before its first
@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+HELPER = "from telecov.engine.warm import main; main()"
+"""The helper's program (``python -c``)."""
 WAIT_SECONDS = 600.0
 """Longest wait for the helper; past it the helper is stopped and the run compiles itself."""
 
@@ -44,7 +46,7 @@ def start() -> bool:
     flags = ["-P"] if sys.version_info >= (3, 11) else []  # no module shadowing from the cwd
     try:
         proc = subprocess.Popen(
-            [sys.executable, *flags, "-m", "telecov.engine.warm"],
+            [sys.executable, *flags, "-c", HELPER],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     except OSError:
@@ -85,7 +87,3 @@ def main() -> None:
     from .scan_kernel import compile_measuring
 
     compile_measuring()
-
-
-if __name__ == "__main__":
-    main()
