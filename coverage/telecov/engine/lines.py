@@ -382,6 +382,7 @@ def most_per_row(
     A disc gives one interval per line, a polygon at most half its chains.
     """
     chain_ptr = discs[4]
+    polygons = chain_ptr[chain_ptr.shape[0] - 1] > 0
     max_edges = 1
     max_fp = 1
     max_iv = 1
@@ -389,7 +390,11 @@ def most_per_row(
         max_edges = max(max_edges, eptr[r + 1] - eptr[r])
         for L in range(n_layers):
             slot = r * n_layers + L
-            max_fp = max(max_fp, fptr[slot + 1] - fptr[slot])
+            n = fptr[slot + 1] - fptr[slot]
+            max_fp = max(max_fp, n)
+            if not polygons:  # discs only: one interval each, no need to visit the members
+                max_iv = max(max_iv, n)
+                continue
             iv = 0
             for k in range(fptr[slot], fptr[slot + 1]):
                 f = ffp[fidx[k]]
