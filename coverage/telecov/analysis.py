@@ -33,6 +33,7 @@ from .io.population import PopulationRaster, open_population
 from .io.refusals import refusals_by_reason
 from .io.resources import check_budget
 from .io.sites import SiteTable, read_sites
+from .io.sources import is_url
 from .io.tables import file_info
 from .metrics import area_metrics, coverage_table, density_suspicion, rescale_official, site_counts
 from .options import RADIO_OPTIONS, AnalyzeOptions, with_defaults
@@ -409,6 +410,8 @@ def _counts(
 
 
 def _describe(source: object) -> dict[str, Any]:
+    if is_url(source):
+        return {"path": source, "url": True}
     if isinstance(source, (str, Path)) and Path(source).is_file():
         return file_info(source)
     return {"path": None, "object": type(source).__name__}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError, StrictError
+from ..io.sources import local_path
 from ._console import CliState, err, note
 from .options import AnalysisInputs, Format
 
@@ -84,7 +85,8 @@ def progress_bar(*, quiet: bool, compiling: bool = False) -> tuple[Progress, Cal
 
 def input_paths(inputs: AnalysisInputs, *more: Path | None) -> list[Path]:
     """Return the input files of a run (no output may replace them)."""
-    return [p for p in (inputs.sites, inputs.areas, inputs.population, inputs.dem, *more) if p is not None]
+    given = (inputs.sites, inputs.areas, local_path(inputs.population), inputs.dem, *more)
+    return [p for p in given if p is not None]
 
 
 @contextlib.contextmanager

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io.sources import is_url
 from ..vocabulary import MAX_RADIUS_M, normalize_technology
 from ._vocabulary import vocabulary_options
+from .options import URL_INPUTS
 
 Param = Any
 """A click (or typer-vendored click) parameter."""
@@ -102,6 +104,8 @@ def _where(path: Path, text: str, table: str | None, key: str) -> str:
 
 
 def _is_path(param: Param) -> bool:
+    if getattr(param, "name", None) in URL_INPUTS:
+        return True
     desc = getattr(param, "type_descriptor", None)
     if desc is not None:
         return desc.annotation is Path
@@ -131,7 +135,7 @@ def _coerce(value: Any, param: Param, *, base: Path, where: str, key: str) -> An
         items = [value]
     out = []
     for item in items:
-        if _is_path(param) and isinstance(item, str) and item:
+        if _is_path(param) and isinstance(item, str) and item and not is_url(item):
             p = Path(item).expanduser()
             item = str(p if p.is_absolute() else base / p)
         out.append(item)

@@ -94,8 +94,16 @@ class By(StrEnum):
 SitesOpt = Annotated[Path | None, typer.Option("--sites", help="Sites: CSV (lon/lat) or point layer.")]
 AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas: polygon layer (communes).")]
 PopulationOpt = Annotated[
-    Path | None, typer.Option("--population", help="Population GeoTIFF (people per pixel).")
+    str | None,
+    typer.Option(
+        "--population",
+        metavar="FILE|URL",
+        help="Population GeoTIFF (people per pixel): a file, or a URL (https://, s3://, /vsicurl/) "
+        "that this machine and the workers can read.",
+    ),
 ]
+URL_INPUTS = frozenset({"population"})
+"""Options that take a file or a URL (a relative file in ``telecov.toml`` is from its folder)."""
 AreaIdOpt = Annotated[str | None, typer.Option("--area-id", help="Area id field (detected if omitted).")]
 AreaNameOpt = Annotated[
     str | None, typer.Option("--area-name", help="Area name field (detected if omitted).")

@@ -28,6 +28,7 @@ from rasterio.windows import Window
 from ..errors import InputError, TelecovWarning
 from ..geodesy import LONLAT, is_lonlat
 from .raster_bands import BandChoice, check_unit, choose_band
+from .sources import is_url
 
 OUTLINE_POINTS = 64
 """Points per side of the raster's extent when it is mapped to lon/lat."""
@@ -192,7 +193,8 @@ def open_population(
     Parameters
     ----------
     source
-        Path or open rasterio dataset.
+        Path, URL (``https://…``, ``s3://…``, ``/vsicurl/…``, opened by GDAL) or open rasterio
+        dataset.
     band
         The band holding the people (1-based); None: the only data band (alpha bands are masks).
     unit
@@ -222,6 +224,12 @@ def _open_dataset(source: str | Path | Any) -> tuple[Any, str, list[Any]]:
     """Return the dataset of ``source``, its name and the datasets opened here."""
     if not isinstance(source, (str, Path)):
         return source, str(getattr(source, "name", "<raster>")), []
+    if is_url(source):
+        try:
+            dataset = rasterio.open(source)
+        except RasterioIOError as exc:
+            raise InputError(f"{source}: population raster not readable from this URL ({exc})") from exc
+        return dataset, str(source), [dataset]
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: population raster not found")
