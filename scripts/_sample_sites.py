@@ -193,3 +193,53 @@ def coverage_share(
 
 
 TECH_SPELLINGS_INV = {s: t for t, names in TECH_SPELLINGS.items() for s in names}
+
+
+RADIO_FIELDS = ["band", "height_m", "eirp_dbm", "environment"]
+"""Radio columns of the sites file (``docs/radio.md``), filled on part of the mobile rows."""
+RADIO_SHARE = {"2G": 0.5, "3G": 0.0, "4G": 0.5, "5G": 0.6}
+"""Share of each technology's sites (without an explicit ``radius_m``) given radio columns."""
+
+
+def _radio_values(rng: np.random.Generator, tech: str, density: float) -> dict[str, str]:
+    """Band, antenna height, EIRP and environment of one radio site.
+
+    2G: G900 on 30–45 m masts, EIRP 55–58 dBm, environment stated (urban at >= 1,500 people/km²
+    around the mast, else suburban: village clutter). 4G: B3 (L1800) on rooftop masts 32–40 m,
+    61–63 dBm. 5G: n78 on 25 m (the TR 38.901 UMa height), 64–67 dBm. 4G and 5G leave the
+    environment empty (``auto``: classed by the population density around the site).
+    """
+    if tech == "2G":
+        return {"band": str(rng.choice(["G900", "G900", "GSM900"])),
+                "height_m": str(int(rng.integers(30, 46))), "eirp_dbm": str(int(rng.integers(55, 59))),
+                "environment": "urban" if density >= 1500.0 else "suburban"}  # fmt: skip
+    if tech == "4G":
+        return {"band": str(rng.choice(["B3", "L1800"])), "height_m": str(int(rng.integers(32, 41))),
+                "eirp_dbm": str(int(rng.integers(61, 64))), "environment": ""}  # fmt: skip
+    return {"band": "n78", "height_m": "25", "eirp_dbm": str(int(rng.integers(64, 68))), "environment": ""}
+
+
+def add_radio(
+    rng: np.random.Generator, rows: list[dict[str, str]], grid: Grid, people: NDArray[np.float32]
+) -> None:
+    """Give part of the mobile sites radio columns, in place (every row gets the columns).
+
+    The rows of a three-sector site share one draw; a radio sector site's beamwidth becomes 65°
+    (a typical panel's 3 dB width). Rows with their own ``radius_m`` stay without radio values.
+    """
+    dens = np.where(people > 0, people, 0.0) / grid.pixel_km2()
+    chosen: dict[tuple[str, str], dict[str, str]] = {}
+    for row in rows:
+        tech = TECH_SPELLINGS_INV[row["technology"]]
+        key = (row["site_id"], tech)
+        if key not in chosen:
+            values = dict.fromkeys(RADIO_FIELDS, "")
+            if not row["radius_m"] and rng.uniform() < RADIO_SHARE.get(tech, 0.0):
+                col = min(max(int((float(row["lon"]) - grid.west) / RES), 0), grid.width - 1)
+                r = min(max(int((grid.north - float(row["lat"])) / RES), 0), grid.height - 1)
+                around = float(dens[max(r - 5, 0) : r + 6, max(col - 5, 0) : col + 6].mean())
+                values = _radio_values(rng, tech, around)
+            chosen[key] = values
+        row.update(chosen[key])
+        if row["azimuth"] and chosen[key]["band"]:
+            row["beamwidth"] = "65"

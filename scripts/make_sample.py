@@ -1,12 +1,13 @@
 """Make the bundled SYNTHETIC demo province in ``data/`` (communes, population raster, sites).
 
 Everything is invented from a seeded random generator: the province outline, the commune
-borders, the names, the people and the sites. Nothing here is a real boundary or a real tower.
+borders, the names, the people, the sites (part of them with radio columns) and the terrain.
+Nothing here is a real boundary, a real tower or a real elevation.
 Rerunning with the same ``--seed`` writes byte-identical files.
 
 Usage::
 
-    python scripts/make_sample.py            # writes data/communes.gpkg, population.tif, sites.csv
+    python scripts/make_sample.py            # writes data/communes.gpkg, population.tif, sites.csv, dem.tif
     python scripts/make_sample.py --out /tmp/sample --seed 7
 """
 
@@ -29,7 +30,15 @@ import pyogrio
 import rasterio
 import shapely
 from _sample_land import NODATA, RES, Grid, make_communes, make_land, make_population, make_towns, pick_seeds
-from _sample_sites import DEFAULT_RADIUS, TECH_SPELLINGS_INV, coverage_share, make_sites
+from _sample_sites import (
+    DEFAULT_RADIUS,
+    RADIO_FIELDS,
+    TECH_SPELLINGS_INV,
+    add_radio,
+    coverage_share,
+    make_sites,
+)
+from _sample_terrain import dem_grid, make_terrain, write_dem
 from numpy.typing import NDArray
 from rasterio.features import rasterize
 from shapely.geometry import MultiPolygon, Polygon, box
@@ -167,7 +176,8 @@ def write_raster(path: Path, grid: Grid, people: NDArray[np.float32]) -> None:
 
 def write_sites(path: Path, sites: list[dict[str, str]]) -> None:
     """Write the sites CSV (UTF-8, LF line ends)."""
-    fields = ["site_id", "operator", "technology", "lon", "lat", "radius_m", "azimuth", "beamwidth", "status"]
+    fields = ["site_id", "operator", "technology", "lon", "lat", "radius_m", "azimuth", "beamwidth", "status",
+              *RADIO_FIELDS]  # fmt: skip
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
@@ -242,6 +252,10 @@ def build(out: Path, seed: int) -> dict[str, object]:
     density = [raster_sum[k + 1] / geoms[i].area for k, i in enumerate(order)]
     weak = [int(k) + 1 for k in np.argsort(density)[:2]]
     sites = make_sites(rng, grid, people, ids, weak)
+    # radio columns and terrain draw from their own generators: the files above stay as they were
+    add_radio(np.random.default_rng([seed, 1]), sites, grid, people)
+    relief = dem_grid(grid)
+    elevation = make_terrain(np.random.default_rng([seed, 2]), relief, phases, towns)
 
     gdf = gpd.GeoDataFrame(
         {
@@ -258,6 +272,7 @@ def build(out: Path, seed: int) -> dict[str, object]:
     write_communes(out / "communes.gpkg", gdf)
     write_raster(out / "population.tif", grid, people)
     write_sites(out / "sites.csv", sites)
+    write_dem(out / "dem.tif", relief, elevation)
 
     shares = {t: coverage_share(grid, people, sites, t, ids) for t in DEFAULT_RADIUS}
     return {
@@ -272,7 +287,12 @@ def build(out: Path, seed: int) -> dict[str, object]:
         "per_technology": {
             t: sum(1 for s in sites if TECH_SPELLINGS_INV[s["technology"]] == t) for t in DEFAULT_RADIUS
         },
-        "approx_population_covered": {t: round(100 * v[0], 1) for t, v in shares.items()},
+        "radio_rows": {
+            t: sum(1 for s in sites if s["band"] and TECH_SPELLINGS_INV[s["technology"]] == t)
+            for t in DEFAULT_RADIUS
+        },
+        "dem": f"{relief.width}x{relief.height}, {int(elevation.min())}..{int(elevation.max())} m",
+        "approx_population_covered_fixed_radii": {t: round(100 * v[0], 1) for t, v in shares.items()},
         "communes_without_5g": int(np.sum(shares["5G"][1][1:] < 0.01)),
         "communes_4g_below_50pct": int(np.sum(shares["4G"][1][1:] < 0.5)),
         "sha256": {p.name: sha256(p) for p in sorted(out.glob("*")) if p.suffix in (".gpkg", ".tif", ".csv")},

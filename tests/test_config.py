@@ -192,3 +192,17 @@ def test_a_line_separator_in_a_value_does_not_shift_the_lines(group, tmp_path: P
     path.write_text('sites = "a\u2028b.csv"\n\n[radius]\n4G = "x"\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"telecov.toml:4: radius 4G"):
         load_config(path, group)
+
+
+def test_dem_sample_names_the_bundled_dem_in_the_file_too(group, tmp_path: Path) -> None:
+    from telecov.analysis import sample_path
+    from telecov.cli.options import sample_dem
+
+    path = tmp_path / "telecov.toml"
+    path.write_text('dem = "sample"\n[map]\ndem = "hills.tif"\n', encoding="utf-8")
+    dm = load_config(path, group)
+    assert dm["report"]["dem"] == "sample"
+    assert dm["map"]["dem"] == str(tmp_path / "hills.tif")
+    assert sample_dem(Path(dm["report"]["dem"])) == sample_path("dem.tif")
+    (tmp_path / "sample").write_bytes(b"")
+    assert load_config(path, group)["report"]["dem"] == str(tmp_path / "sample")

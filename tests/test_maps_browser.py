@@ -436,7 +436,7 @@ def test_a_map_of_many_sites_shows_a_sample_and_says_so(open_map, sample, tmp_pa
         },
         geometry=gpd.points_from_xy(rng.uniform(105.0, 106.2, n), rng.uniform(17.9, 18.8, n)), crs=4326,
     )  # fmt: skip
-    path = save_map(coverage_map(replace(sample, sites=sites)), tmp_path / "many.html")
+    path = save_map(coverage_map(replace(sample, sites=sites, shapes=None)), tmp_path / "many.html")
     opened = open_map(path)
     legend = opened.eval("() => document.querySelector('.tc-legend').innerText")
     assert "a random sample of 100,000 of the 300,000 sites" in " ".join(legend.split())
@@ -445,3 +445,54 @@ def test_a_map_of_many_sites_shows_a_sample_and_says_so(open_map, sample, tmp_pa
         opened.eval("() => document.querySelector('.leaflet-control-layers').innerText").split()
     )
     assert opened.errors == [] and opened.blocked == []
+
+
+def test_shaped_footprints_are_painted_as_measured(open_map, tmp_path: Path) -> None:
+    """A terrain shadow hole stays unpainted; a radio lobe reaches east, not behind its antenna."""
+    from test_maps_footprints import HILL, LOBE, _dem
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text(
+        "site_id,technology,lon,lat,radius_m,azimuth,height_m,band,eirp_dbm,environment\n"
+        f"LOBE,4G,{LOBE[0]},{LOBE[1]},,90,35,B3,62,suburban\n"
+        f"HILL,4G,{HILL[0]},{HILL[1]},3000,,30,,,\n",
+        encoding="utf-8",
+    )
+    result = telecov.analyze(
+        sites=sites, areas=telecov.sample_path("communes.gpkg"),
+        population=telecov.sample_path("population.tif"), area_id="commune_code",
+        area_name="commune_name", dem=_dem(tmp_path / "dem.tif"),
+    )  # fmt: skip
+    opened = open_map(save_map(coverage_map(result), tmp_path / "shaped.html"))
+    opened.page.get_by_text("4G footprints", exact=False).click()
+    metre, lon_m = 1 / 110_600, 1 / (111_320 * np.cos(np.radians(18.25)))
+    probes = {  # (centre of the view, probe point, painted)
+        "hill: in front of the block": (HILL, (HILL[1], HILL[0] + 300 * lon_m), True),
+        "hill: in its shadow": (HILL, (HILL[1], HILL[0] + 1400 * lon_m), False),
+        "hill: beside the shadow": (HILL, (HILL[1] + 1400 * metre, HILL[0]), True),
+        "hill: beyond the shadow": (HILL, (HILL[1], HILL[0] + 2700 * lon_m), True),
+        "lobe: boresight 800 m": (LOBE, (LOBE[1], LOBE[0] + 800 * lon_m), True),
+        "lobe: behind 500 m": (LOBE, (LOBE[1], LOBE[0] - 500 * lon_m), False),
+        "lobe: 90° off 600 m": (LOBE, (LOBE[1] + 600 * metre, LOBE[0]), False),
+    }
+    painted = {}
+    for name, (centre, (lat, lon), _) in probes.items():
+        opened.eval(f"() => {{ {MAP_JS}.setView([{centre[1]}, {centre[0]}], 14, {{animate: false}}); }}")
+        opened.page.wait_for_timeout(300)
+        painted[name] = opened.eval(
+            """([lat, lon]) => {
+              const map = telecov.instances[0].map;
+              const c = document.querySelector('.leaflet-tcFootprints-pane canvas');
+              const ctx = c.getContext('2d'), box = c.getBoundingClientRect();
+              const scale = c.width / box.width, mapBox = map.getContainer().getBoundingClientRect();
+              const p = map.latLngToContainerPoint([lat, lon]);
+              const x = (mapBox.left + p.x - box.left) * scale, y = (mapBox.top + p.y - box.top) * scale;
+              const d = ctx.getImageData(Math.round(x) - 4, Math.round(y) - 4, 9, 9).data;
+              let n = 0;
+              for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } }
+              return n > 0;
+            }""",
+            [lat, lon],
+        )
+    assert painted == {name: inside for name, (_, _, inside) in probes.items()}
+    assert opened.errors == []

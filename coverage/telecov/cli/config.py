@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..io.sources import is_url
 from ..vocabulary import MAX_RADIUS_M, normalize_technology
 from ._vocabulary import vocabulary_options
-from .options import URL_INPUTS
+from .options import SAMPLE_DEM, URL_INPUTS
 
 Param = Any
 """A click (or typer-vendored click) parameter."""
@@ -112,6 +112,12 @@ def _is_path(param: Param) -> bool:
     return type(getattr(param, "type", None)).__name__ == "Path"
 
 
+def _kept_as_written(param: Param, item: str, base: Path) -> bool:
+    """Tell whether a value stays as written: a URL, or ``dem = "sample"`` with no such file."""
+    sample = getattr(param, "name", None) == "dem" and item == SAMPLE_DEM and not (base / item).exists()
+    return sample or is_url(item)
+
+
 def _validate(param: Param, value: Any) -> None:
     """Convert ``value`` as the CLI would; raises the CLI's BadParameter."""
     if hasattr(param, "get_runtime_param"):
@@ -135,7 +141,7 @@ def _coerce(value: Any, param: Param, *, base: Path, where: str, key: str) -> An
         items = [value]
     out = []
     for item in items:
-        if _is_path(param) and isinstance(item, str) and item and not is_url(item):
+        if _is_path(param) and isinstance(item, str) and item and not _kept_as_written(param, item, base):
             p = Path(item).expanduser()
             item = str(p if p.is_absolute() else base / p)
         out.append(item)

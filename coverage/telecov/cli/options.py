@@ -142,9 +142,27 @@ EnvironmentOpt = Annotated[
         "urban, suburban or rural.",
     ),
 ]
+SAMPLE_DEM = "sample"
+"""``--dem sample``: the bundled sample's synthetic DEM (``telecov.sample_path("dem.tif")``)."""
+
+
+def sample_dem(value: Path | None) -> Path | None:
+    """Resolve ``--dem sample`` to the bundled DEM, unless a file of that name exists."""
+    if value is None or str(value) != SAMPLE_DEM or value.exists():
+        return value
+    from importlib import resources
+
+    return Path(str(resources.files("telecov.sample").joinpath("dem.tif")))
+
+
 DemOpt = Annotated[
     Path | None,
-    typer.Option("--dem", help="Elevation model GeoTIFF (any CRS): footprints lose what terrain shadows."),
+    typer.Option(
+        "--dem",
+        help="Elevation model GeoTIFF (any CRS): footprints lose what terrain shadows. 'sample': the "
+        "bundled sample's synthetic DEM.",
+        callback=sample_dem,
+    ),
 ]
 DemUnitOpt = Annotated[DemUnit, typer.Option("--dem-unit", help="Elevation unit of the DEM: m or ft.")]
 TerrainOpt = Annotated[

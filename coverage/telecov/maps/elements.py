@@ -113,22 +113,33 @@ class DataLayer(Layer):
 
 
 class FootprintLayer(Layer):
-    """Overlay drawing the footprints of a sites layer's counted sites (no data of its own)."""
+    """Overlay drawing the footprints of a sites layer's counted sites.
+
+    Discs and wedges are drawn from the site rows themselves; sites whose measured footprint is
+    a polygon (lobe, terrain shadows) have its outline in this layer's own JSON block.
+    """
 
     _template = Template(
         """
+        {% macro html(this, kwargs) %}{% if this.json %}<script type="application/json" id="{{
+        this.get_name() }}_shapes">{{- this.json }}</script>{% endif %}{% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = telecov.footprints({{ this._parent.get_name() }},
-            {{ this.config|tojson }}, {{ (this.source.get_name() ~ "_data")|tojson }});
+            {{ this.config|tojson }}, {{ (this.source.get_name() ~ "_data")|tojson }},
+            {{ (this.get_name() ~ "_shapes")|tojson if this.json else "null" }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, name: str, source: DataLayer, config: dict[str, Any]) -> None:
+    def __init__(
+        self, name: str, source: DataLayer, config: dict[str, Any], shapes: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=False)
         self._name = "TelecovFootprints"
         self.source = source
         self.config = config
+        self.shapes = shapes
+        self.json = json_text(shapes) if shapes else ""
 
 
 class Box(MacroElement):

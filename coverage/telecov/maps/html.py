@@ -27,6 +27,7 @@ from .formatting import escape
 from .geometry import COORD_DECIMALS, DEFAULT_TOLERANCE_DEG, to_lonlat
 from .overlays import SiteSample, add_overlays, sample_sites
 from .payload import MetricSpec, ResultLike, check_options, commune_payload, technologies, totals
+from .shapes import fit_outlines, site_shapes
 from .styles import (
     CLASS_COLORS,
     CLASS_LABELS,
@@ -66,9 +67,9 @@ def coverage_map(
 
     Layers: a choropleth of the areas for each technology (radio buttons; ``technology``
     shown), the sites of each technology as clustered markers (``technology`` shown), the
-    footprints of each technology's counted sites (hidden; drawn in the page from the site
-    rows as one hatched canvas path, so they cost no bytes), and gaps and points of interest
-    when given. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
+    footprints of each technology's counted sites (hidden; one hatched canvas path: discs,
+    wedges, and shaped sites as their measured polygons, :mod:`telecov.maps.shapes`), gaps and
+    points of interest. Classes: ``< 50``, ``50–90``, ``90–99``, ``≥ 99 %`` and no data.
 
     Parameters
     ----------
@@ -115,14 +116,14 @@ def coverage_map(
     fmap = _base_map(
         [(south + north) / 2, (west + east) / 2], title=page_title, tiles=tiles, tiles_attr=tiles_attr
     )
-    has_gaps = gaps is not None and len(gaps) > 0
     communes = _add_areas(fmap, result, areas, tech=tech, spec=spec, tolerance=tolerance, title=title)
     room = MAP_BYTES - PAGE_BYTES - len(communes.json.encode("utf-8"))
-    markers = sample_sites(result.sites, max_bytes=room)
-    fmap.add_child(
-        Box("bottomright", "tc-legend", _legend_html(markers, spec, gaps=has_gaps, pois=pois, tech=tech))
-    )
-    add_overlays(fmap, markers, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance)
+    outlines = fit_outlines(site_shapes(result), max_bytes=room / 2) if footprints else None
+    markers = sample_sites(result.sites, max_bytes=room - (0 if outlines is None else outlines.nbytes))
+    legend = _legend_html(markers, spec, gaps=gaps is not None and len(gaps) > 0, pois=pois, tech=tech)
+    fmap.add_child(Box("bottomright", "tc-legend", legend))
+    add_overlays(fmap, markers, tech, gaps=gaps, pois=pois, footprints=footprints, tolerance=tolerance,
+                 outlines=outlines)  # fmt: skip
     fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
     folium.LayerControl(collapsed=len(areas) > 5000, position="topright").add_to(fmap)
     stable_names(fmap)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..vocabulary import BASE_TECHNOLOGIES
@@ -14,6 +15,7 @@ from .elements import DataLayer, FootprintLayer, json_text
 from .formatting import escape
 from .geometry import COORD_DECIMALS, feature_collection, to_lonlat
 from .payload import attribute_html, poi_styles, site_rows, text_column
+from .shapes import Outlines, outline_payload
 from .styles import dot_html, technology_color, text_color
 
 __all__ = ["MAX_MARKERS", "MIN_MARKERS", "SiteSample", "add_overlays", "sample_sites"]
@@ -81,20 +83,24 @@ def add_overlays(
     pois: gpd.GeoDataFrame | None,
     footprints: bool,
     tolerance: float,
+    outlines: Outlines | None = None,
 ) -> None:
-    """Add the sites (``technology`` shown), their footprints, the gaps and the POIs, in this order."""
+    """Add the sites (``technology`` shown), their footprints, the gaps and the POIs, in this order.
+
+    ``outlines``: the measured polygons of shaped sites (lobes, terrain), drawn instead of discs.
+    """
     site_layers = _add_sites(fmap, sites, technology)
     if footprints:
-        _add_footprints(fmap, site_layers, sampled=sites.sampled)
+        _add_footprints(fmap, site_layers, sampled=sites.sampled, outlines=outlines)
     if gaps is not None and len(gaps):
         _add_gaps(fmap, gaps, tolerance=tolerance)
     if pois is not None and len(pois):
         _add_pois(fmap, pois, technology)
 
 
-def _add_sites(fmap: folium.Map, sample: SiteSample, chosen: str) -> dict[str, DataLayer]:
-    """One clustered marker layer per technology (``chosen`` shown); the layers by technology."""
-    layers: dict[str, DataLayer] = {}
+def _add_sites(fmap: folium.Map, sample: SiteSample, chosen: str) -> dict[str, tuple[DataLayer, pd.Index]]:
+    """One clustered marker layer per technology (``chosen`` shown); the layers and their sites' index."""
+    layers: dict[str, tuple[DataLayer, pd.Index]] = {}
     sites = sample.sites
     if not len(sites):
         return layers
@@ -118,13 +124,19 @@ def _add_sites(fmap: folium.Map, sample: SiteSample, chosen: str) -> dict[str, D
         label = f"{dot_html(color)}{escape(tech)} sites ({shown})"
         layer = DataLayer(label, "sites", site_rows(subset, operators), config, show=tech == chosen)
         fmap.add_child(layer)
-        layers[tech] = layer
+        layers[tech] = (layer, subset.index)
     return layers
 
 
-def _add_footprints(fmap: folium.Map, site_layers: dict[str, DataLayer], *, sampled: bool) -> None:
-    """Add a hidden footprint layer per sites layer with counted sites, drawn from its rows."""
-    for tech, source in site_layers.items():
+def _add_footprints(
+    fmap: folium.Map, site_layers: dict[str, tuple[DataLayer, pd.Index]], *, sampled: bool,
+    outlines: Outlines | None,
+) -> None:  # fmt: skip
+    """Add a hidden footprint layer per sites layer with counted sites.
+
+    Discs and wedges are drawn from its rows, shaped sites from their measured outlines.
+    """
+    for tech, (source, index) in site_layers.items():
         counted = sum(row[5] in (0, 2) for row in source.payload)
         if not counted:
             continue
@@ -132,7 +144,7 @@ def _add_footprints(fmap: folium.Map, site_layers: dict[str, DataLayer], *, samp
         config = {"color": color}
         of = " of sampled sites" if sampled else ""
         label = f"{dot_html(color, square=True)}{escape(tech)} footprints ({counted:,}{of})"
-        fmap.add_child(FootprintLayer(label, source, config))
+        fmap.add_child(FootprintLayer(label, source, config, outline_payload(outlines, index)))
 
 
 def _add_gaps(fmap: folium.Map, gaps: gpd.GeoDataFrame, *, tolerance: float) -> None:

@@ -212,6 +212,8 @@ def site_rows(sites: pd.DataFrame, operators: dict[str, int]) -> list[list[Any]]
     radius = np.nan_to_num(column(sites, "radius_m"), nan=0.0)
     azimuth = column(sites, "azimuth")
     width = column(sites, "beamwidth")
+    # a radio lobe without beamwidth: its pattern's 3 dB width
+    width = np.where(np.isfinite(width), width, column(sites, "pattern_beamwidth"))
     planned = (
         sites["status"].astype(str).str.lower().eq("planned").to_numpy()
         if "status" in sites.columns

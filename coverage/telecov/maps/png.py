@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from ..io.outputs import write_file_atomic
 from .geometry import DEFAULT_TOLERANCE_DEG, simplify_areas, to_lonlat
 from .payload import MetricSpec, ResultLike, check_options, column, totals
+from .shapes import technology_footprints
 from .styles import CLASS_COLORS, CLASS_LABELS, NO_DATA_COLOR, coverage_classes, technology_color
 
 if TYPE_CHECKING:
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["coverage_png"]
 
+MAX_PNG_FOOTPRINTS = 20_000
+"""Most footprints the figure draws (their union); beyond, only the site dots (logged)."""
 _WIDTH_IN = 9.0
 """Width of the map in inches; its height follows the areas' extent (4 to 14 inches)."""
 
@@ -42,6 +46,7 @@ def coverage_png(
     metric: str = "population",
     tolerance: float = DEFAULT_TOLERANCE_DEG,
     sites: bool = True,
+    footprints: bool = True,
     dpi: int = 150,
     title: str | None = None,
 ) -> Path:
@@ -59,6 +64,10 @@ def coverage_png(
         Border simplification in degrees.
     sites
         Draw the counted sites of ``technology`` as small dots.
+    footprints
+        Draw the union of the footprints of the counted sites of ``technology``, outlined: the
+        polygons :meth:`telecov.Result.footprints` gives (discs, wedges, radio lobes, terrain
+        shadows with their holes), unsimplified; skipped above :data:`MAX_PNG_FOOTPRINTS` sites.
     dpi
         Resolution of the image.
     title
@@ -81,6 +90,8 @@ def coverage_png(
         for c, label in zip(reversed(CLASS_COLORS), reversed(CLASS_LABELS), strict=True)
     ]
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#666", linestyle="--", label="no data"))
+    if footprints and result.sites is not None and len(result.sites):
+        handles += _draw_footprints(ax, result, tech)
     if sites and result.sites is not None and len(result.sites):
         handles += _draw_sites(ax, result.sites, tech)
     ax.set_aspect(aspect)
@@ -149,3 +160,22 @@ def _draw_sites(ax: Axes, sites: gpd.GeoDataFrame, tech: str) -> list[Any]:
         Line2D([], [], marker="o", linestyle="", markersize=4, color=color,
                label=f"{tech} sites ({len(pts):,})")
     ]  # fmt: skip
+
+
+def _draw_footprints(ax: Axes, result: ResultLike, tech: str) -> list[Any]:
+    """Draw the union of the technology's counted footprints, hatched; return its legend handle."""
+    from matplotlib.patches import Patch
+
+    shapes = technology_footprints(result, tech, max_sites=MAX_PNG_FOOTPRINTS)
+    if shapes is None:
+        log.info("more than %d %s footprints: not drawn on the PNG", MAX_PNG_FOOTPRINTS, tech)
+        return []
+    if not len(shapes):
+        return []
+    union = shapely.union_all(shapes.geometry.to_numpy())
+    color = technology_color(tech)
+    frame = gpd.GeoDataFrame(geometry=[union], crs="EPSG:4326")
+    # hatched like the HTML map's footprint layer, so the area colours stay readable below
+    frame.plot(ax=ax, facecolor="none", edgecolor=color, hatch="/////", linewidth=0, alpha=0.55, zorder=2)
+    frame.boundary.plot(ax=ax, color=color, linewidth=0.7, zorder=2)
+    return [Patch(facecolor="white", edgecolor=color, hatch="/////", label=f"{tech} footprints")]

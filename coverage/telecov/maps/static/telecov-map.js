@@ -169,22 +169,49 @@
     });
   };
 
-  /* Footprints of many sites as one canvas path: discs and sectors filled with the nonzero
-     rule, so that overlaps show as their union. Rows as in TC.sites; a sector spans
-     azimuth ± width / 2 (azimuth: the boresight, clockwise from north, as telecov.footprints). */
+  /* Footprints of many sites as one canvas path: discs, sectors and measured outlines filled
+     with the nonzero rule, so that overlaps show as their union. Rows as in TC.sites; a sector
+     spans azimuth ± width / 2 (azimuth: the boresight, clockwise from north, as
+     telecov.footprints). shapes[i], when set, is row i's measured footprint (lobe, terrain
+     shadows): rings as lat/lngs, exteriors clockwise and holes anticlockwise like the arcs, so
+     a hole stays open unless another footprint covers it. */
   TC.Discs = L.Path.extend({
     options: {stroke: false, fill: true, fillRule: "nonzero", interactive: false},
-    initialize: function (rows, options) { L.setOptions(this, options); this._rows = rows; },
+    initialize: function (rows, shapes, options) {
+      L.setOptions(this, options); this._rows = rows; this._shapes = shapes;
+    },
+    _projectShape: function (map, shape) {
+      var rings = [], x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      shape.forEach(function (poly) {
+        poly.forEach(function (ring) {
+          var a = new Float64Array(2 * ring.length);
+          for (var j = 0; j < ring.length; j++) {
+            var q = map.latLngToLayerPoint(ring[j]);
+            a[2 * j] = q.x; a[2 * j + 1] = q.y;
+            x0 = Math.min(x0, q.x); y0 = Math.min(y0, q.y); x1 = Math.max(x1, q.x); y1 = Math.max(y1, q.y);
+          }
+          rings.push(a);
+        });
+      });
+      return {rings: rings, x: (x0 + x1) / 2, y: (y0 + y1) / 2, r: Math.max(x1 - x0, y1 - y0) / 2};
+    },
     _project: function () {
       var map = this._map, rows = this._rows, n = rows.length, pts = new Float64Array(3 * n);
       var perMetre = map.options.crs.scale(map.getZoom()) / 40075016.686;
       var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      this._rings = new Array(n);
       for (var i = 0; i < n; i++) {
-        var r = rows[i], p = map.latLngToLayerPoint([r[0], r[1]]);
-        var rad = r[4] * perMetre / Math.cos(r[0] * Math.PI / 180);
-        pts[3 * i] = p.x; pts[3 * i + 1] = p.y; pts[3 * i + 2] = rad;
-        x0 = Math.min(x0, p.x - rad); y0 = Math.min(y0, p.y - rad);
-        x1 = Math.max(x1, p.x + rad); y1 = Math.max(y1, p.y + rad);
+        var r = rows[i], s = this._shapes[i], x, y, rad;
+        if (s) {
+          var q = this._projectShape(map, s);
+          this._rings[i] = q.rings; x = q.x; y = q.y; rad = q.r;
+        } else {
+          var p = map.latLngToLayerPoint([r[0], r[1]]);
+          x = p.x; y = p.y; rad = r[4] * perMetre / Math.cos(r[0] * Math.PI / 180);
+        }
+        pts[3 * i] = x; pts[3 * i + 1] = y; pts[3 * i + 2] = rad;
+        x0 = Math.min(x0, x - rad); y0 = Math.min(y0, y - rad);
+        x1 = Math.max(x1, x + rad); y1 = Math.max(y1, y + rad);
       }
       this._pts = pts;
       this._pxBounds = n ? L.bounds([x0, y0], [x1, y1]) : null;
@@ -200,7 +227,13 @@
         if (b && (x + rad < b.min.x || x - rad > b.max.x || y + rad < b.min.y || y - rad > b.max.y)) {
           continue;
         }
-        if (r.length > 6 && r[7] < 360) {
+        if (this._rings[i]) {
+          this._rings[i].forEach(function (a) {
+            ctx.moveTo(a[0], a[1]);
+            for (var j = 2; j < a.length; j += 2) { ctx.lineTo(a[j], a[j + 1]); }
+            ctx.closePath();
+          });
+        } else if (r.length > 6 && r[7] < 360) {
           var a0 = (r[6] - r[7] / 2 - 90) * d;
           ctx.moveTo(x, y);
           ctx.arc(x, y, rad, a0, a0 + r[7] * d, false);
@@ -228,12 +261,19 @@
     return ctx.createPattern(tile, "repeat");
   };
 
-  TC.footprints = function (map, c, data) {
+  TC.footprints = function (map, c, data, shapes) {
     return new TC.Lazy(function () {
-      var rows = TC.data(data).filter(function (r) { return r[5] === 0 || r[5] === 2; });
+      var all = TC.data(data), outline = {}, rows = [], polys = [];
+      if (shapes) {
+        var s = TC.data(shapes);
+        s.shapes.forEach(function (e) { outline[e[0]] = TC.latlngs(e[1], s.scale); });
+      }
+      all.forEach(function (r, k) {
+        if (r[5] === 0 || r[5] === 2) { rows.push(r); polys.push(outline[k] || null); }
+      });
       TC.renderer = TC.renderer || L.canvas({pane: "tcFootprints", padding: 0.3});
-      return new TC.Discs(rows, {renderer: TC.renderer, pane: "tcFootprints", fillColor: c.color,
-                                 fillOpacity: 0.75});
+      return new TC.Discs(rows, polys, {renderer: TC.renderer, pane: "tcFootprints", fillColor: c.color,
+                                        fillOpacity: 0.75});
     });
   };
 
