@@ -184,3 +184,22 @@ def test_the_engine_measures_a_lobe_and_a_shadowed_disc_exactly_as_polygons(tmp_
     for i, shape in enumerate((lobe, shadowed)):
         assert m.base[i, 0] == pytest.approx(_area(shape), rel=1e-4)  # area_m2
         assert m.base[i, 1] == pytest.approx(250.0 * _area(shape) / 1e6, rel=1e-3)  # people
+
+
+def test_lobes_of_many_rows_are_those_of_one_row_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from telecov.radio import shapes
+
+    monkeypatch.setattr(shapes, "LOBE_CHUNK", 500)  # many chunks, shared among threads
+    rows = [
+        _radio(azimuth=10.0), _radio(azimuth=250.0, pattern_beamwidth=90.0), {"radius_source": "default"},
+        _radio(azimuth=np.nan), _radio(azimuth=120.0, eirp_dbm=50.0),
+    ]  # fmt: skip
+    lon, lat = LON + np.arange(5) * 0.1, LAT - np.arange(5) * 0.05
+    got = shapes.lobes_of(rows, lon, lat)
+    for k, row in enumerate(rows):
+        want = shapes.lobe_of(row, float(lon[k]), float(lat[k]))
+        if want is None:
+            assert got[k] is None
+        else:
+            assert shapely.equals_exact(got[k], want, tolerance=0.0)
+            assert np.array_equal(shapely.get_coordinates(got[k]), shapely.get_coordinates(want))

@@ -17,14 +17,17 @@ covering the reach of a tile's sites is read at a time.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,11 +35,11 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from ..errors import InputError, TelecovWarning
-from ..geodesy import LONLAT, degrees_lat_for
+from ..geodesy import GEOD, LONLAT, degrees_lat_for
 from .dem import DemWindow, open_dem, read_dem_window
 from .models import path_loss_db
 from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_reach, outline_polygon, pattern_loss_db
-from .terrain import polar_grid, terrain_footprint
+from .terrain import Margins, polar_grid, terrain_footprint
 
 Floats = NDArray[np.float64]
 
@@ -128,6 +131,50 @@ def lobe_of(row: Row, lon: float, lat: float) -> shapely.Polygon | None:
     return outline_polygon(lon, lat, azimuth + offsets, reach)
 
 
+LOBE_CHUNK = 200_000
+"""Outline vertices per geodesic call of :func:`lobes_of` (the calls run on Python threads)."""
+
+
+def lobes_of(rows: list[Row], lon: Floats, lat: Floats) -> NDArray[np.object_]:
+    """:func:`lobe_of` of many rows at once: one array of outline vertices, computed on threads.
+
+    The vertices are those of :func:`lobe_of` (the same geodesic points, the same rings); the
+    geodesic problems are solved in chunks of :data:`LOBE_CHUNK` on ``numba.get_num_threads()``
+    Python threads (pyproj releases the GIL), and the polygons made in one vectorized call.
+    """
+    out = np.full(len(rows), None, dtype=object)
+    parts: list[tuple[int, Floats, Floats]] = []
+    for k, row in enumerate(rows):
+        budget, azimuth = row_budget(row), _azimuth(row)
+        if budget is not None and azimuth is not None:
+            offsets, reach = _lobe_curve(budget, _beamwidth(row))
+            parts.append((k, azimuth + offsets, reach))
+    if not parts:
+        return out
+    sizes = np.array([b.size for _, b, _ in parts])
+    which = np.repeat(np.array([k for k, _, _ in parts]), sizes)
+    bearings = np.concatenate([b for _, b, _ in parts])
+    reach = np.concatenate([r for _, _, r in parts])
+    x, y = np.empty(bearings.size), np.empty(bearings.size)
+
+    def solve(a: int, b: int) -> None:
+        x[a:b], y[a:b], _ = GEOD.fwd(lon[which[a:b]], lat[which[a:b]], bearings[a:b], reach[a:b])
+
+    bounds = [*range(0, bearings.size, LOBE_CHUNK), bearings.size]
+    threads = max(1, numba.get_num_threads())
+    if threads == 1 or len(bounds) <= 2:
+        solve(0, bearings.size)
+    else:
+        for job in [_pool(threads).submit(solve, a, b) for a, b in itertools.pairwise(bounds)]:
+            job.result()
+    # each ring reversed, as outline_polygon does (counter-clockwise)
+    ring = np.repeat(np.arange(len(parts)), sizes)
+    order = np.lexsort((-np.arange(bearings.size), ring))
+    rings = shapely.linearrings(np.column_stack([x[order], y[order]]), indices=ring[order])
+    out[[k for k, _, _ in parts]] = shapely.polygons(rings)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     """Bearing offsets from the boresight (increasing, −180° to 180°) and the lobe's reach there."""
@@ -136,7 +183,9 @@ def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     return bearings - 180.0, reach
 
 
-def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str) -> Any:
+def terrain_of(
+    row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, threads: int | None = None
+) -> Any:
     """Return the footprint of one row over ``dem``: its disc, wedge or lobe less the terrain's shadows."""
     budget, azimuth = row_budget(row), _azimuth(row)
     height = float(row["height_m"]) if np.isfinite(row.get("height_m", math.nan)) else 30.0
@@ -147,7 +196,7 @@ def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str
             lambda b: np.full(np.shape(b), radius), azimuth_deg=azimuth, beamwidth_deg=beam,
             max_reach_m=radius, pixel_m=dem.pixel_m, wedge=azimuth is not None,
         )  # fmt: skip
-        return terrain_footprint(lon, lat, dem=dem, grid=grid, antenna_m=height, mode="los")
+        return terrain_footprint(lon, lat, dem=dem, grid=grid, antenna_m=height, mode="los", threads=threads)
     beam = _beamwidth(row)
     keywords = budget.keywords()
 
@@ -164,12 +213,11 @@ def terrain_of(row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str
     loss = np.zeros(grid.centre_deg.shape)
     if azimuth is not None:
         loss = pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=beam)
-    budget_db = budget.eirp_dbm - budget.rx_threshold_dbm - loss[:, None]
-    margin = budget_db - budget.path_loss(grid.distances_m)
+    margins = Margins.of_model(grid, budget.eirp_dbm - budget.rx_threshold_dbm - loss, budget.path_loss)
     mode = "diffraction" if terrain in ("auto", "diffraction") else "los"
     return terrain_footprint(
-        lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margin_db=margin,
-        frequency_mhz=budget.frequency_mhz, receiver_m=budget.rx_height_m,
+        lon, lat, dem=dem, grid=grid, antenna_m=budget.height_m, mode=mode, margins=margins,
+        frequency_mhz=budget.frequency_mhz, receiver_m=budget.rx_height_m, threads=threads,
     )  # fmt: skip
 
 
@@ -213,8 +261,7 @@ def shaped_footprints(
     if dem is None:
         model = sites["radius_source"].astype(str).str.startswith("model:").to_numpy()
         idx = np.flatnonzero(counted & model & sites["azimuth"].notna().to_numpy())
-        for i, row in zip(idx, _records(sites, idx), strict=True):
-            out[i] = lobe_of(row, float(lon[i]), float(lat[i]))
+        out[idx] = lobes_of(_records(sites, idx), lon[idx], lat[idx])
         return out
     idx = np.flatnonzero(counted)
     radius = sites["radius_m"].to_numpy(dtype=np.float64)[idx]
@@ -225,10 +272,38 @@ def shaped_footprints(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TelecovWarning)  # partial cover: said once, above
                 window = read_dem_window(src, box, unit=dem_unit)
-            for k in part:
-                i = idx[k]
-                out[i] = terrain_of(rows[k], float(lon[i]), float(lat[i]), window, terrain=terrain)
+            _shape_tile(out, idx[part], [rows[k] for k in part], lon, lat, window, terrain=terrain)
     return out
+
+
+@lru_cache(maxsize=1)
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="telecov-shapes")
+
+
+def _shape_tile(
+    out: NDArray[np.object_], idx: NDArray[np.intp], rows: list[Row], lon: Floats, lat: Floats,
+    window: DemWindow, *, terrain: str,
+) -> None:  # fmt: skip
+    """Fill ``out[idx]`` with the terrain footprints of one tile's sites, on Python threads.
+
+    The compiled radials and shapely's operations run without the GIL; the largest reaches
+    start first so that no thread is left with a long footprint at the end.
+    """
+    order = np.argsort([-float(r["radius_m"]) for r in rows], kind="stable")
+    threads = max(1, numba.get_num_threads())
+    if threads == 1 or len(rows) == 1:
+        for k in order:
+            out[idx[k]] = terrain_of(rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain)
+        return
+    jobs = {
+        int(k): _pool(threads).submit(
+            terrain_of, rows[k], float(lon[idx[k]]), float(lat[idx[k]]), window, terrain=terrain, threads=1
+        )
+        for k in order
+    }
+    for k, job in jobs.items():
+        out[idx[k]] = job.result()
 
 
 def needs_shapes(sites: pd.DataFrame, *, dem: object) -> bool:

@@ -8,24 +8,27 @@ skipped: ``oversample`` samples per pixel along the farthest radial and across r
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numba
 import numpy as np
 import shapely
-from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from rasterio.features import shapes
 from shapely.geometry.base import BaseGeometry
 
 from ..geodesy import GEOD, LONLAT
 from .budget import MOBILE_HEIGHT_M
 from .dem import DemWindow
-from .kernels import bilinear, covered_radials
+from .kernels import bilinear
 from .pattern import LOBE_STEP_DEG, lobe_bearings
+from .radials import covered_columns
+from .rings import trace_rings
 
 Floats = NDArray[np.float64]
 
@@ -100,11 +103,10 @@ def _lonlat_to(crs: CRS) -> Transformer:
     return Transformer.from_crs(LONLAT, crs, always_xy=True)
 
 
-def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[float, Floats]:
-    """DEM elevation (m) at the site and at every sample of ``grid`` (NaN outside the DEM).
+def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[Floats, Floats]:
+    """DEM pixel (column, row) of every column's half-reach point, full-reach point, then the site.
 
-    Sample positions follow each geodesic radial: exact points at half and full reach, and a
-    quadratic through the site and those two in the DEM's CRS in between.
+    Both arrays hold 2 m + 1 values for m columns: half reaches, full reaches, the site.
     """
     m = grid.centre_deg.size
     x, y, _ = GEOD.fwd(
@@ -117,9 +119,25 @@ def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tu
     if not dem.lonlat:
         px, py = _lonlat_to(dem.crs).transform(px, py)
     col, row = ~dem.transform * (np.asarray(px), np.asarray(py))
-    col, row = np.asarray(col), np.asarray(row)
-    u = (np.arange(grid.rows) + 0.5) / grid.rows
-    w0, wm, w1 = (2 * u - 1) * (u - 1), 4 * u * (1 - u), u * (2 * u - 1)
+    return np.asarray(col, dtype=np.float64), np.asarray(row, dtype=np.float64)
+
+
+def _weights(rows: int) -> tuple[Floats, Floats]:
+    """Sample fractions u of the reach and the quadratic's weights (site, half, full) at each."""
+    u = (np.arange(rows) + 0.5) / rows
+    return u, np.vstack([(2 * u - 1) * (u - 1), 4 * u * (1 - u), u * (2 * u - 1)])
+
+
+def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[float, Floats]:
+    """DEM elevation (m) at the site and at every sample of ``grid`` (NaN outside the DEM).
+
+    Sample positions follow each geodesic radial: exact points at half and full reach, and a
+    quadratic through the site and those two in the DEM's CRS in between. (The terrain step
+    itself computes the same positions on the fly, :func:`covered_grid`.)
+    """
+    m = grid.centre_deg.size
+    col, row = grid_positions(dem, lon, lat, grid)
+    _, (w0, wm, w1) = _weights(grid.rows)
 
     def along(v: Floats) -> Floats:
         return np.asarray(v[-1] * w0[None, :] + v[:m, None] * wm[None, :] + v[m : 2 * m, None] * w1[None, :])
@@ -128,38 +146,161 @@ def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tu
     return float(site[0]), bilinear(dem.elevation_m, along(col), along(row))
 
 
+@dataclass(frozen=True)
+class Margins:
+    """Link budget left at every sample of a polar grid: ``budget_db[k] − path_loss_db[group[k], j]``.
+
+    Columns of the same reach share a row of path losses (a disc has one), so the grid-sized
+    margin array is never built.
+    """
+
+    budget_db: Floats
+    path_loss_db: Floats
+    group: NDArray[np.intp]
+
+    @classmethod
+    def of_grid(cls, margin_db: Floats) -> Margins:
+        """Margins given sample by sample (columns × rows)."""
+        margin = np.asarray(margin_db, dtype=np.float64)
+        return cls(np.zeros(margin.shape[0]), -margin, np.arange(margin.shape[0]))
+
+    @classmethod
+    def none(cls, grid: PolarGrid) -> Margins:
+        """0 dB everywhere (a fixed-radius site: covered up to its radius)."""
+        return cls(
+            np.zeros(grid.centre_deg.size), np.zeros((1, grid.rows)), np.zeros(grid.centre_deg.size, np.intp)
+        )
+
+    @classmethod
+    def of_model(cls, grid: PolarGrid, budget_db: Floats, path_loss: Callable[[Floats], Floats]) -> Margins:
+        """``budget_db`` per column less ``path_loss(distances)``, computed once per distinct reach."""
+        reach, group = np.unique(grid.centre_reach_m, return_inverse=True)
+        u = (np.arange(grid.rows) + 0.5) / grid.rows
+        loss = np.asarray(path_loss(reach[:, None] * u[None, :]), dtype=np.float64)
+        return cls(np.asarray(budget_db, dtype=np.float64), loss, group.astype(np.intp))
+
+    def full(self) -> Floats:
+        """Return the margin of every sample (columns × rows)."""
+        return np.asarray(self.budget_db[:, None] - self.path_loss_db[self.group])
+
+
+PARALLEL_SAMPLES = 100_000
+"""Footprints of more samples are shared among threads (:func:`covered_grid`)."""
+
+
+@lru_cache(maxsize=1)
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="telecov-terrain")
+
+
+def covered_grid(
+    dem: DemWindow,
+    lon: float,
+    lat: float,
+    grid: PolarGrid,
+    *,
+    margins: Margins,
+    antenna_m: float,
+    receiver_m: float = MOBILE_HEIGHT_M,
+    wavelength_m: float = 1.0,
+    diffraction: bool = False,
+    threads: int | None = None,
+) -> tuple[float, NDArray[np.bool_]]:
+    """Return the site's ground (m, NaN off the DEM) and the covered samples of ``grid`` (columns × rows).
+
+    One compiled pass per radial (:func:`telecov.radio.radials.covered_columns`); a large grid's
+    columns are shared among ``threads`` Python threads (default ``numba.get_num_threads()``).
+    """
+    col, row = grid_positions(dem, lon, lat, grid)
+    m = grid.centre_deg.size
+    z_site = float(bilinear(dem.elevation_m, col[-1:], row[-1:])[0])
+    out = np.zeros((m, grid.rows), dtype=np.bool_)
+    if math.isnan(z_site):
+        return z_site, out
+    u, weights = _weights(grid.rows)
+    reach, rgroup = np.unique(grid.centre_reach_m, return_inverse=True)
+    dist = reach[:, None] * u[None, :]  # the values of PolarGrid.distances_m, one row per reach
+    drop = dist * dist / (2.0 * (K_FACTOR * EARTH_RADIUS_M))  # the Earth's curvature (k = 4/3)
+    args = (
+        dem.elevation_m, np.array([col[-1], row[-1], z_site]), np.vstack([col[:m], row[:m]]),
+        np.vstack([col[m : 2 * m], row[m : 2 * m]]), weights, dist, drop,
+        rgroup.astype(np.intp), margins.budget_db, margins.path_loss_db, margins.group,
+        (float(antenna_m), float(receiver_m), float(wavelength_m), bool(diffraction)),
+    )  # fmt: skip
+    threads = max(1, numba.get_num_threads() if threads is None else threads)
+    if threads == 1 or m * grid.rows < PARALLEL_SAMPLES:
+        covered_columns(*args, 0, m, out)
+        return z_site, out
+    bounds = np.linspace(0, m, 4 * threads + 1).astype(np.int64)
+    jobs = [
+        _pool(threads).submit(covered_columns, *args, int(a), int(b), out)
+        for a, b in itertools.pairwise(bounds)
+    ]
+    for job in jobs:
+        job.result()
+    return z_site, out
+
+
 def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bool_]) -> BaseGeometry:
     """Lon/lat (multi)polygon of the covered cells of a polar grid, holes included.
 
-    Cells are polygonized in (column, row) index space (:func:`rasterio.features.shapes`), every
-    vertex is mapped to its bearing and distance with :meth:`pyproj.Geod.fwd`; a full circle is
-    done in two halves joined by a union so no piece wraps across 0°/360°.
+    The cells' boundary rings are traced in (column, row) index space
+    (:func:`telecov.radio.radials.trace_rings`: a vertex at every cell corner, covered cells
+    joined by their sides), every vertex is mapped to its bearing and distance with
+    :meth:`pyproj.Geod.fwd`; a full circle is done in two halves joined by a coverage union so
+    no piece wraps across 0°/360°.
     """
     n_cols, rows = covered.shape
     bearing = np.mod(grid.edges_deg, 360.0)
     if grid.closed:
         bearing[-1] = bearing[0]
-
-    def to_lonlat(xy: Floats) -> Floats:
-        col = np.rint(xy[:, 0]).astype(np.int64)
-        dist = xy[:, 1] / rows * grid.edge_reach_m[col]
+    halves = [(0, n_cols // 2), (n_cols // 2, n_cols)] if grid.closed and n_cols > 1 else [(0, n_cols)]
+    pieces: list[BaseGeometry] = []
+    for start, stop in halves:
+        xs, ys, ring_at, labels, twice_area = trace_rings(np.ascontiguousarray(covered[start:stop]))
+        if not labels.size:
+            continue
+        col = xs + start
+        dist = ys / rows * grid.edge_reach_m[col]
         x, y, _ = GEOD.fwd(np.full(col.size, lon), np.full(col.size, lat), bearing[col], dist)
         at_site = dist == 0.0
         x[at_site], y[at_site] = lon, lat  # one site vertex, whatever the bearing
-        return np.column_stack([x, y])
-
-    halves = [(0, n_cols // 2), (n_cols // 2, n_cols)] if grid.closed and n_cols > 1 else [(0, n_cols)]
-    pieces = []
-    for start, stop in halves:
-        part = np.ascontiguousarray(covered[start:stop].T).astype(np.uint8)
-        for geojson, _ in shapes(part, mask=part.astype(bool), transform=Affine.translation(start, 0.0)):
-            cells = shapely.segmentize(shapely.geometry.shape(geojson), 1.0)
-            pieces.append(shapely.remove_repeated_points(shapely.transform(cells, to_lonlat)))
+        rings = shapely.linearrings(
+            np.column_stack([x, y]), indices=np.repeat(np.arange(labels.size), np.diff(ring_at))
+        )
+        pieces.extend(_polygons(rings, labels, twice_area))
     if not pieces:
         return shapely.Polygon()
     # the pieces tile the covered set and share their seam vertices: a coverage union joins them
-    merged = shapely.union_all(pieces)
+    merged = shapely.coverage_union_all(shapely.remove_repeated_points(np.asarray(pieces)))
     return shapely.orient_polygons(merged) if hasattr(shapely, "orient_polygons") else merged
+
+
+def _polygons(
+    rings: NDArray[np.object_], labels: NDArray[np.int64], twice_area: NDArray[np.int64]
+) -> list[BaseGeometry]:
+    """Polygons of traced rings: each component's outer ring (positive area) with its holes."""
+    order = np.argsort(labels, kind="stable")
+    out: list[BaseGeometry] = []
+    for group in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
+        outer = group[twice_area[group] > 0]
+        holes = rings[group[twice_area[group] < 0]]
+        if outer.size == 1:
+            out.append(shapely.Polygon(rings[outer[0]], holes=list(holes)))
+            continue
+        shells = shapely.polygons(rings[outer])  # several outer rings: each hole in the smallest around it
+        inside = [
+            np.flatnonzero(shapely.contains(shells, shapely.polygons(h).representative_point()))
+            for h in holes
+        ]
+        for k, ring in enumerate(rings[outer]):
+            mine = [
+                h
+                for h, where in zip(holes, inside, strict=True)
+                if where.size and where[np.argmin(shapely.area(shells[where]))] == k
+            ]
+            out.append(shapely.Polygon(ring, holes=mine))
+    return out
 
 
 def outline(lon: float, lat: float, grid: PolarGrid) -> shapely.Polygon:
@@ -182,8 +323,10 @@ def terrain_footprint(
     antenna_m: float,
     mode: str = "los",
     margin_db: Floats | None = None,
+    margins: Margins | None = None,
     frequency_mhz: float | None = None,
     receiver_m: float = MOBILE_HEIGHT_M,
+    threads: int | None = None,
 ) -> BaseGeometry:
     """Footprint of one site over terrain: the covered part of ``grid`` as a lon/lat polygon.
 
@@ -203,32 +346,26 @@ def terrain_footprint(
     margin_db
         Link budget left at every sample after the model's path loss (columns × rows); None for
         a fixed-radius site (0 dB everywhere inside the radius).
+    margins
+        The same as :class:`Margins` (without the grid-sized array); wins over ``margin_db``.
     frequency_mhz
         Carrier, needed for ``diffraction``.
+    threads
+        Threads sharing a large grid's radials (default ``numba.get_num_threads()``).
 
     """
     if mode not in TERRAIN_MODES:
         raise ValueError(f"unknown terrain mode {mode!r}: use los or diffraction")
-    dist = grid.distances_m
-    margin = np.zeros(dist.shape) if margin_db is None else np.asarray(margin_db, dtype=np.float64)
     diffraction = mode == "diffraction"
     if diffraction and frequency_mhz is None:
         raise ValueError("diffraction needs frequency_mhz")
-    z_site, ground = sample_ground(dem, lon, lat, grid)
-    if math.isnan(z_site):
-        return outline(lon, lat, grid)
+    if margins is None:
+        margins = Margins.none(grid) if margin_db is None else Margins.of_grid(margin_db)
     wavelength = SPEED_OF_LIGHT / (frequency_mhz * 1e6) if frequency_mhz else 1.0
-    covered = covered_radials(
-        ground,
-        dist,
-        margin,
-        z_site,
-        float(antenna_m),
-        float(receiver_m),
-        K_FACTOR * EARTH_RADIUS_M,
-        wavelength,
-        diffraction,
-    )
-    if covered.all():
+    z_site, covered = covered_grid(
+        dem, lon, lat, grid, margins=margins, antenna_m=antenna_m, receiver_m=receiver_m,
+        wavelength_m=wavelength, diffraction=diffraction, threads=threads,
+    )  # fmt: skip
+    if math.isnan(z_site) or covered.all():
         return outline(lon, lat, grid)
     return grid_polygon(lon, lat, grid, covered)

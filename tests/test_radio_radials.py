@@ -1,0 +1,215 @@
+"""The fused terrain kernel against slow references: pure Python per sample, and the plain kernel.
+
+:func:`telecov.radio.radials.covered_columns` samples the DEM, tests line of sight and
+evaluates Deygout with pruned edge searches in one pass; here every sample is judged again on
+its own, by explicit loops over its whole profile, on small random DEMs with rough terrain
+(many shadows, many diffraction verdicts either way).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+import shapely.affinity
+import shapely.geometry
+from affine import Affine
+from pyproj import CRS
+from rasterio.features import shapes
+
+from telecov.radio.dem import DemWindow
+from telecov.radio.kernels import covered_radials, knife_edge_j
+from telecov.radio.rings import trace_rings
+from telecov.radio.terrain import (
+    EARTH_RADIUS_M,
+    K_FACTOR,
+    Margins,
+    _polygons,
+    covered_grid,
+    grid_positions,
+    polar_grid,
+    sample_ground,
+)
+
+LON, LAT = 105.9, 18.2
+AE = K_FACTOR * EARTH_RADIUS_M
+LAMBDA = 299_792_458.0 / 942.5e6
+
+
+def random_dem(seed, *, pixels=48, pixel_deg=0.0009, rough=40.0, nodata=False):
+    rng = np.random.default_rng(seed)
+    z = 200.0 + np.cumsum(np.cumsum(rng.normal(0.0, rough, (pixels, pixels)), 0), 1) / 6.0
+    z += rng.uniform(0.0, 60.0, z.shape)  # sharp single-pixel peaks: knife edges everywhere
+    if nodata:
+        z[rng.random(z.shape) < 0.03] = np.nan
+    west, north = LON - pixels / 2 * pixel_deg, LAT + pixels / 2 * pixel_deg
+    transform = Affine(pixel_deg, 0.0, west, 0.0, -pixel_deg, north)
+    return DemWindow(z, transform, CRS.from_epsg(4326), pixel_deg * 105_000.0, "random")
+
+
+def _bilinear(grid, c, r):
+    ny, nx = grid.shape
+    x, y = c - 0.5, r - 0.5
+    x0, y0 = math.floor(x), math.floor(y)
+    if x0 < 0 or y0 < 0 or x0 + 1 >= nx or y0 + 1 >= ny:
+        cx, cy = math.floor(c), math.floor(r)
+        return float(grid[cy, cx]) if 0 <= cx < nx and 0 <= cy < ny else math.nan
+    tx, ty = x - x0, y - y0
+    top = grid[y0, x0] * (1.0 - tx) + grid[y0, x0 + 1] * tx
+    bottom = grid[y0 + 1, x0] * (1.0 - tx) + grid[y0 + 1, x0 + 1] * tx
+    return float(top * (1.0 - ty) + bottom * ty)
+
+
+def _nu(d, z, i, a, za, b, zb):
+    d1, span = d[i] - d[a], d[b] - d[a]
+    d2 = span - d1
+    if d1 <= 0.0 or d2 <= 0.0:
+        return -math.inf
+    h = z[i] - (za + (zb - za) * d1 / span)
+    return h * math.sqrt(2.0 * span / (LAMBDA * d1 * d2))
+
+
+def _edge(d, z, a, za, b, zb):
+    """The first point of largest ν strictly between a and b, by looking at every one."""
+    best, best_v = -1, -math.inf
+    for i in range(a + 1, b):
+        v = _nu(d, z, i, a, za, b, zb)
+        if v > best_v:
+            best, best_v = i, v
+    return best, best_v
+
+
+def _deygout(d, z, j, z_tx, z_rx):
+    p, vp = _edge(d, z, 0, z_tx, j, z_rx)
+    if p < 0 or not vp > 0.0:
+        return 0.0
+    _, vt = _edge(d, z, 0, z_tx, p, z[p])
+    _, vr = _edge(d, z, p, z[p], j, z_rx)
+    return knife_edge_j(vp) + knife_edge_j(vt) + knife_edge_j(vr)
+
+
+def reference(dem, grid, margin, *, antenna_m, receiver_m, diffraction):
+    """Every sample judged alone: its profile from scratch, its ray against every point before it."""
+    col, row = grid_positions(dem, LON, LAT, grid)
+    m, n = grid.centre_deg.size, grid.rows
+    u = (np.arange(n) + 0.5) / n
+    w0, wm, w1 = (2 * u - 1) * (u - 1), 4 * u * (1 - u), u * (2 * u - 1)
+    z_tx = _bilinear(dem.elevation_m, col[-1], row[-1]) + antenna_m
+    out = np.zeros((m, n), dtype=bool)
+    for k in range(m):
+        d, z = [0.0], [z_tx]
+        for j in range(n):
+            c = col[-1] * w0[j] + col[k] * wm[j] + col[m + k] * w1[j]
+            r = row[-1] * w0[j] + row[k] * wm[j] + row[m + k] * w1[j]
+            ground = _bilinear(dem.elevation_m, c, r)
+            dist = grid.centre_reach_m[k] * u[j]
+            z_j = -math.inf if math.isnan(ground) else ground - dist * dist / (2.0 * AE)
+            d.append(dist)
+            z.append(z_j)
+            if margin[k, j] < 0.0:
+                continue
+            if math.isnan(ground):
+                out[k, j] = True
+                continue
+            z_rx = z_j + receiver_m
+            slope = (z_rx - z_tx) / dist
+            clear = all(z[i] == -math.inf or (z[i] - z_tx) / d[i] <= slope for i in range(1, j + 1))
+            out[k, j] = clear or (
+                diffraction and _deygout(np.array(d), np.array(z), j + 1, z_tx, z_rx) <= margin[k, j]
+            )
+    return out
+
+
+def _grid(dem, reach_m):
+    return polar_grid(lambda b: reach_m * (1.0 + 0.2 * np.cos(np.radians(b))), azimuth_deg=None,
+                      beamwidth_deg=360.0, max_reach_m=1.2 * reach_m, pixel_m=dem.pixel_m)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("seed", "diffraction", "nodata"), [(1, True, False), (2, True, True), (3, False, False)]
+)
+def test_fast_kernel_equals_the_per_sample_reference(seed, diffraction, nodata):
+    dem = random_dem(seed, nodata=nodata)
+    grid = _grid(dem, 1500.0)
+    rng = np.random.default_rng(seed)
+    # margins from 0 to ~45 dB, falling with distance like a path loss, some < 0 (not covered)
+    margin = 45.0 * (1.0 - grid.distances_m / grid.distances_m.max()) + rng.normal(
+        0.0, 3.0, grid.distances_m.shape
+    )
+    _, fast = covered_grid(dem, LON, LAT, grid, margins=Margins.of_grid(margin), antenna_m=12.0,
+                           receiver_m=1.5, wavelength_m=LAMBDA, diffraction=diffraction)  # fmt: skip
+    slow = reference(dem, grid, margin, antenna_m=12.0, receiver_m=1.5, diffraction=diffraction)
+    assert slow.any() and not slow.all()
+    assert 0.05 < 1.0 - slow.mean() < 0.95  # shadows and coverage both: the test can fail either way
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_fast_kernel_equals_the_plain_kernel(threads):
+    dem = random_dem(7, pixels=300, pixel_deg=0.0003, rough=8.0)
+    grid = _grid(dem, 3000.0)
+    assert grid.centre_deg.size * grid.rows > 100_000  # large enough to be shared among threads
+    margin = 40.0 * (1.0 - grid.distances_m / grid.distances_m.max())
+    margins = Margins.of_grid(margin)
+    z_site, fast = covered_grid(dem, LON, LAT, grid, margins=margins, antenna_m=20.0, receiver_m=1.5,
+                                wavelength_m=LAMBDA, diffraction=True, threads=threads)  # fmt: skip
+    z0, ground = sample_ground(dem, LON, LAT, grid)
+    plain = covered_radials(ground, grid.distances_m, margins.full(), z0, 20.0, 1.5, AE, LAMBDA, True)
+    assert z_site == z0
+    assert 0.05 < plain.mean() < 0.95
+    np.testing.assert_array_equal(fast, plain)
+
+
+def test_margins_of_a_model_are_those_of_every_sample():
+    dem = random_dem(3)
+    grid = _grid(dem, 2000.0)
+    budget = np.linspace(150.0, 160.0, grid.centre_deg.size)
+
+    def loss(d):
+        return 100.0 + 35.0 * np.log10(d / 1000.0)
+
+    got = Margins.of_model(grid, budget, loss)
+    np.testing.assert_array_equal(got.full(), budget[:, None] - loss(grid.distances_m))
+    assert Margins.none(grid).full().shape == grid.distances_m.shape
+    assert not Margins.none(grid).full().any()
+
+
+# --- boundary rings of the covered cells ----------------------------------------------------
+
+
+def _traced(cells):
+    xs, ys, ring_at, labels, twice_area = trace_rings(np.ascontiguousarray(cells))
+    rings = shapely.linearrings(
+        np.column_stack([xs, ys]).astype(float), indices=np.repeat(np.arange(labels.size), np.diff(ring_at))
+    )
+    return _polygons(rings, labels, twice_area), twice_area
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_traced_rings_are_the_polygons_of_rasterio_shapes(seed):
+    rng = np.random.default_rng(seed)
+    cells = rng.random((37, 23)) < (0.3 + 0.1 * seed)  # columns × rows; corners touching often
+    polys, twice_area = _traced(cells)
+    # rasterio.features.shapes on the same cells (image columns = grid columns, image rows = rows)
+    image = cells.T.astype(np.uint8)
+    found = shapes(image, mask=image.astype(bool), transform=Affine.translation(100.0, 0.0))
+    want = [shapely.affinity.translate(shapely.geometry.shape(g), -100.0, 0.0) for g, _ in found]
+    assert len(polys) == len(want)
+    assert all(p.is_valid for p in polys)
+    assert sum(p.area for p in polys) == cells.sum() == twice_area.sum() / 2
+    assert shapely.symmetric_difference(shapely.union_all(polys), shapely.union_all(want)).area == 0.0
+    assert sorted(p.area for p in polys) == sorted(p.area for p in want)
+    assert sorted(len(p.interiors) for p in polys) == sorted(len(p.interiors) for p in want)
+
+
+def test_traced_rings_of_an_island_in_a_lake_in_an_island():
+    cells = np.zeros((9, 9), dtype=bool)
+    cells[1:8, 1:8] = True
+    cells[2:7, 2:7] = False
+    cells[3:6, 3:6] = True
+    cells[4, 4] = False
+    polys, twice_area = _traced(cells)
+    assert sorted((p.area, len(p.interiors)) for p in polys) == [(8.0, 1), (24.0, 1)]
+    assert sorted(twice_area.tolist()) == [-50, -2, 18, 98]
