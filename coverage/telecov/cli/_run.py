@@ -142,10 +142,11 @@ def run_analysis(
     """
     from ..analysis import analyze
     from ..distributed import connect
-    from ._kernels import compiling_notice
+    from ._kernels import compiling_notice, start_compiling
 
     notice = compiling_notice()
     if notice is not None:
+        start_compiling()
         note(notice, state=CliState(quiet=quiet))
     progress, update = progress_bar(quiet=quiet, compiling=notice is not None)
     cluster = (

@@ -16,15 +16,14 @@ first) and ``cg`` holds the integral of x over y from the chain's top to each ve
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from .intervals import insertion_sort
+from .intervals import INLINE, INNER, KERNEL, insertion_sort
 
 N_EXT = 6
 """Per-footprint extremes: top, bottom, west x, its y, east x, its y."""
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _g_at(k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, cg: np.ndarray, y: float) -> float:
     """Integral of the (continued) chain's x over ``[y, top]``, negative above the top."""
     if y >= cy[k0]:
@@ -44,7 +43,7 @@ def _g_at(k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, cg: np.ndarray, y: f
     return cg[lo] + 0.5 * (cx[lo] + x) * (cy[lo] - y)
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def chain_mean_x(
     k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, cg: np.ndarray, top: float, bottom: float
 ) -> float:
@@ -54,7 +53,7 @@ def chain_mean_x(
     return (_g_at(k0, k1, cx, cy, cg, bottom) - _g_at(k0, k1, cx, cy, cg, top)) / (top - bottom)
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _x_at(k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, y: float) -> float:
     """Return the (continued) chain's x at ``y``."""
     if y >= cy[k0]:
@@ -73,7 +72,7 @@ def _x_at(k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, y: float) -> float:
     return cx[lo] + t * (cx[hi] - cx[lo])
 
 
-@njit(cache=True)
+@INNER
 def outline_intervals(
     f: int,
     top: float,
@@ -89,7 +88,7 @@ def outline_intervals(
     ``xs`` is scratch for one crossing per chain of ``f``.
     """
     fptr, cptr, cx, cy, cg = chains
-    nx = 0
+    nx = np.int64(0)
     for c in range(fptr[f], fptr[f + 1]):
         k0 = cptr[c]
         k1 = cptr[c + 1] - 1
@@ -97,7 +96,7 @@ def outline_intervals(
             continue
         xs[nx] = chain_mean_x(k0, k1, cx, cy, cg, top, bottom)
         nx += 1
-    insertion_sort(xs, 0, nx)
+    insertion_sort(xs, np.int64(0), nx)
     for k in range(0, nx - 1, 2):
         if xs[k + 1] > xs[k]:
             out_a[n] = xs[k]
@@ -106,7 +105,7 @@ def outline_intervals(
     return n
 
 
-@njit(cache=True)
+@INNER
 def outline_extent(f: int, top: float, bottom: float, chains: tuple) -> tuple[float, float]:
     """Smallest and largest chain crossing of footprint ``f`` on a strip (west > east if none).
 
@@ -128,7 +127,7 @@ def outline_extent(f: int, top: float, bottom: float, chains: tuple) -> tuple[fl
     return 1.0, -1.0
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _edge_dir(y: np.ndarray, a: int, b: int) -> int:
     if y[b] > y[a]:
         return 1
@@ -137,7 +136,7 @@ def _edge_dir(y: np.ndarray, a: int, b: int) -> int:
     return 0
 
 
-@njit(cache=True)
+@INNER
 def _ring_dirs(x: np.ndarray, y: np.ndarray, s: int, e: int, dirs: np.ndarray) -> int:
     """Direction of each edge of the ring ``s:e`` (flat edges take the previous one's); 0 if all flat."""
     m = e - s
@@ -159,7 +158,7 @@ def _ring_dirs(x: np.ndarray, y: np.ndarray, s: int, e: int, dirs: np.ndarray) -
     return 1
 
 
-@njit(cache=True)
+@INNER
 def _convex_ring(x: np.ndarray, y: np.ndarray, s: int, e: int) -> bool:
     """Whether the ring ``s:e`` turns one way only (a convex polygon)."""
     m = e - s
@@ -177,7 +176,7 @@ def _convex_ring(x: np.ndarray, y: np.ndarray, s: int, e: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@INNER
 def _emit_chain(
     x: np.ndarray, y: np.ndarray, s: int, m: int, k_a: int, k_b: int, up: bool, out: tuple, nv: int
 ) -> int:
@@ -194,7 +193,7 @@ def _emit_chain(
     return nv + count
 
 
-@njit(cache=True)
+@INNER
 def _ring_chains(
     x: np.ndarray, y: np.ndarray, s: int, e: int, dirs: np.ndarray, out: tuple, nv: int, nc: int
 ) -> tuple[int, int]:
@@ -222,7 +221,7 @@ def _ring_chains(
     return nv, nc
 
 
-@njit(cache=True)
+@KERNEL
 def build_chains(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray, ring_fp: np.ndarray, n_fp: int) -> tuple:
     """Chains of rings grouped by footprint (``ring_fp`` non-decreasing).
 
@@ -241,8 +240,8 @@ def build_chains(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray, ring_fp: np
     rings_of = np.zeros(n_fp, np.int64)
     convex = np.zeros(n_fp, np.int64)
     dirs = np.empty(max(n_vert, 1), np.int64)
-    nv = 0
-    nc = 0
+    nv = np.int64(0)
+    nc = np.int64(0)
     for i in range(n_rings):
         f = ring_fp[i]
         s = ring_ptr[i]
@@ -259,7 +258,7 @@ def build_chains(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray, ring_fp: np
     return fptr, cptr[: nc + 1].copy(), cx[:nv].copy(), cy[:nv].copy(), cg[:nv].copy(), ext, convex
 
 
-@njit(cache=True)
+@KERNEL
 def clean_rings(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray) -> tuple:
     """Drop each ring's closing vertex and repeated consecutive vertices; returns (x, y, ring_ptr)."""
     ox = np.empty(x.shape[0], np.float64)
@@ -280,7 +279,7 @@ def clean_rings(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray) -> tuple:
     return ox[:n].copy(), oy[:n].copy(), optr
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _extremes(x: np.ndarray, y: np.ndarray, s: int, e: int, row: np.ndarray) -> None:
     """Grow ``row = (top, bottom, west x, its y, east x, its y)`` by the ring ``s:e``."""
     for k in range(s, e):

@@ -6,11 +6,36 @@ disjoint. These are shared by the measure kernel and the gap-zone kernels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
 from numba import njit
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-@njit(cache=True)
+
+def kernel(**options: Any) -> Callable[[_F], Any]:
+    """Numba's ``njit`` with telecov's kernel options and ``options`` (``nogil``, ``inline``, ...).
+
+    Every kernel is cached on disk; uses numpy's error model (a division by zero gives inf or
+    nan rather than raising, so no exception paths are compiled: the kernels never divide by
+    zero); and gets no C callback wrapper (never used, and compiling it costs).
+    """
+    opts: dict[str, Any] = {"cache": True, "error_model": "numpy", "no_cfunc_wrapper": True, **options}
+    decorate: Callable[[_F], Any] = njit(**opts)  # a dispatcher, called with numba's int64 too
+    return decorate
+
+
+KERNEL = kernel()
+"""A kernel called from Python."""
+INNER = kernel(no_cpython_wrapper=True)
+"""A kernel only called from other kernels: no Python entry point is compiled for it."""
+INLINE = kernel(inline="always")
+"""A small kernel of the hot loops, inlined into its callers (as numba IR)."""
+
+
+@INNER
 def build_row_index(
     first: np.ndarray, last: np.ndarray, nrows: int, nkeys: int, keys: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +59,7 @@ def build_row_index(
     return ptr, idx
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def insertion_sort(x: np.ndarray, lo: int, hi: int) -> None:
     """Sort ``x[lo:hi]`` in place (short or nearly sorted runs)."""
     for i in range(lo + 1, hi):
@@ -46,7 +71,7 @@ def insertion_sort(x: np.ndarray, lo: int, hi: int) -> None:
         x[j + 1] = v
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def insertion_sort_pairs(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> None:
     """Sort intervals ``(a, b)[lo:hi]`` by start in place (nearly sorted runs)."""
     for i in range(lo + 1, hi):
@@ -61,7 +86,7 @@ def insertion_sort_pairs(a: np.ndarray, b: np.ndarray, lo: int, hi: int) -> None
         b[j + 1] = vb
 
 
-@njit(cache=True)
+@INNER
 def union_two(
     a1: np.ndarray,
     b1: np.ndarray,
@@ -95,7 +120,7 @@ def union_two(
     return m
 
 
-@njit(cache=True)
+@INNER
 def merge_sorted(
     a: np.ndarray, b: np.ndarray, order: np.ndarray, n: int, out_a: np.ndarray, out_b: np.ndarray
 ) -> int:
@@ -113,7 +138,7 @@ def merge_sorted(
     return m
 
 
-@njit(cache=True)
+@INNER
 def grow(x: np.ndarray, n: int) -> np.ndarray:
     """``x`` itself while index ``n`` fits, else a copy at least twice as long (any dtype)."""
     if n < x.shape[0]:

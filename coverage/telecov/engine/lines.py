@@ -20,11 +20,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ..geodesy import WGS84_A, WGS84_E2
 from .chains import outline_extent, outline_intervals
-from .intervals import insertion_sort, insertion_sort_pairs, merge_sorted, union_two
+from .intervals import INLINE, INNER, KERNEL, insertion_sort, insertion_sort_pairs, merge_sorted, union_two
 
 DEG = 57.29577951308232
 """Degrees per radian."""
@@ -32,7 +31,7 @@ N_LINE = 6
 """Columns of :func:`line_table`: M, N, cos and sin of the line's latitude, strip top, strip bottom."""
 
 
-@njit(cache=True)
+@INNER
 def line_constants(lat: float) -> tuple[float, float, float, float]:
     """Per-line constants: meridian radius M, prime-vertical radius N, cos and sin of ``lat``."""
     phi = math.radians(lat)
@@ -41,7 +40,7 @@ def line_constants(lat: float) -> tuple[float, float, float, float]:
     return WGS84_A * (1.0 - WGS84_E2) / (q * math.sqrt(q)), WGS84_A / math.sqrt(q), math.cos(phi), s
 
 
-@njit(cache=True)
+@KERNEL
 def line_table(tops: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
     """Per scan line (strip): :func:`line_constants` at its middle, then its top and bottom."""
     line_k = np.empty((tops.shape[0], N_LINE), np.float64)
@@ -56,14 +55,14 @@ def line_table(tops: np.ndarray, bottoms: np.ndarray) -> np.ndarray:
     return line_k
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _arc_integral(y: float, r: float) -> float:
     """Integral of sqrt(r² − t²) for t from 0 to ``y`` (|y| ≤ r)."""
     u = min(1.0, max(-1.0, y / r))
     return 0.5 * (y * math.sqrt(max(r * r - y * y, 0.0)) + r * r * math.asin(u))
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def mean_half_width(radius: float, y_bottom: float, y_top: float) -> float:
     """Mean of the half-chord sqrt(r² − y²) of a disc over ``[y_bottom, y_top]`` (m); -1 if apart."""
     if y_bottom >= radius or y_top <= -radius:
@@ -82,7 +81,7 @@ def mean_half_width(radius: float, y_bottom: float, y_top: float) -> float:
     return (_arc_integral(b, radius) - _arc_integral(a, radius)) / h
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def disc_half_width(discs: tuple, f: int, s: int, line_k: np.ndarray) -> float:
     """Half-width (degrees) of disc ``f``'s chord on line ``s``; negative when it misses the strip.
 
@@ -101,13 +100,13 @@ def disc_half_width(discs: tuple, f: int, s: int, line_k: np.ndarray) -> float:
     return w * DEG / (line_k[s, 1] * cos_m)
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def is_outline(discs: tuple, f: int) -> bool:
     """Whether footprint ``f`` is a polygon (it has chains) rather than an analytic disc."""
     return discs[4][f + 1] > discs[4][f]
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def footprint_intervals(
     discs: tuple,
     f: int,
@@ -129,7 +128,7 @@ def footprint_intervals(
     return n
 
 
-@njit(cache=True)
+@INNER
 def area_intervals(
     lat: float, e0: int, e1: int, eidx: np.ndarray, edges: tuple, cross: tuple, out: tuple
 ) -> int:
@@ -152,7 +151,7 @@ def area_intervals(
             xc[nx] = ecomm[e]
             nx += 1
     ni = 0
-    g0 = 0
+    g0 = np.int64(0)
     while g0 < nx:
         g1 = g0 + 1
         while g1 < nx and xc[g1] == xc[g0]:
@@ -168,26 +167,26 @@ def area_intervals(
     return ni
 
 
-@njit(cache=True, inline="always")
+@INNER
 def _outline_chord(discs: tuple, f: int, s: int, line_k: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
     """Return the one interval of convex polygon ``f`` on line ``s`` as (west, east)."""
     return outline_extent(f, line_k[s, 4], line_k[s, 5], discs[4:9])
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _spans_row(discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray) -> bool:
     """Whether polygon ``f`` spans every strip of the row from top to bottom."""
     ext = discs[9]
     return ext[f, 0] >= line_k[s_first, 4] and ext[f, 1] <= line_k[s_last, 5]
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def is_prunable(discs: tuple, f: int) -> bool:
     """Discs and convex polygons: their chords on a row's lines are bounded by the end lines'."""
     return not is_outline(discs, f) or discs[10][f] == 1
 
 
-@njit(cache=True, inline="always")
+@INNER
 def _core_chord(
     discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray, xs: np.ndarray
 ) -> tuple[float, float]:
@@ -215,7 +214,7 @@ def _core_chord(
     return discs[0][f] - h, discs[0][f] + h
 
 
-@njit(cache=True)
+@INNER
 def _row_core(
     k0: int,
     k1: int,
@@ -235,7 +234,7 @@ def _row_core(
     """
     fidx, ffp = members
     tmp_a, tmp_b, xs = tmp
-    m = 0
+    m = np.int64(0)
     for k in range(k0, k1):
         f = ffp[fidx[k]]
         if not is_prunable(discs, f):
@@ -251,7 +250,7 @@ def _row_core(
     return merge_sorted(tmp_a, tmp_b, order, m, out_a, out_b)
 
 
-@njit(cache=True, inline="always")
+@INNER
 def _widest(
     discs: tuple, f: int, s_first: int, s_last: int, line_k: np.ndarray, xs: np.ndarray
 ) -> tuple[float, float]:
@@ -287,7 +286,7 @@ def _widest(
     return lo - pad, hi + pad
 
 
-@njit(cache=True)
+@INNER
 def _inside_core(
     f: int,
     discs: tuple,
@@ -307,7 +306,7 @@ def _inside_core(
     return bool(j < n_core and core_a[j] <= lo and hi <= core_b[j])
 
 
-@njit(cache=True)
+@INNER
 def prepare_row(
     r: int,
     sptr: np.ndarray,
@@ -350,7 +349,7 @@ def prepare_row(
         n_cand[L] = nc
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def layer_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tmp: tuple, out: tuple) -> int:
     """Union of layer ``L``'s footprints on line ``s`` into ``out = (west, east)``; returns the count.
 
@@ -359,7 +358,7 @@ def layer_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tm
     """
     core_a, core_b, n_core, cand, n_cand = row
     fa, fb, xs = tmp
-    nf = 0
+    nf = np.int64(0)
     for k in range(n_cand[L]):
         nf = footprint_intervals(discs, cand[L, k], s, line_k, xs, fa, fb, nf)
     if nf == 0 and n_core[L] == 0:
@@ -368,7 +367,7 @@ def layer_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tm
     return union_two(core_a[L], core_b[L], n_core[L], fa, fb, nf, out[0], out[1])
 
 
-@njit(cache=True, inline="always")
+@INNER
 def most_per_row(
     rows: np.ndarray,
     eptr: np.ndarray,
@@ -383,6 +382,7 @@ def most_per_row(
     A disc gives one interval per line, a polygon at most half its chains.
     """
     chain_ptr = discs[4]
+    polygons = chain_ptr[chain_ptr.shape[0] - 1] > 0
     max_edges = 1
     max_fp = 1
     max_iv = 1
@@ -390,7 +390,11 @@ def most_per_row(
         max_edges = max(max_edges, eptr[r + 1] - eptr[r])
         for L in range(n_layers):
             slot = r * n_layers + L
-            max_fp = max(max_fp, fptr[slot + 1] - fptr[slot])
+            n = fptr[slot + 1] - fptr[slot]
+            max_fp = max(max_fp, n)
+            if not polygons:  # discs only: one interval each, no need to visit the members
+                max_iv = max(max_iv, n)
+                continue
             iv = 0
             for k in range(fptr[slot], fptr[slot + 1]):
                 f = ffp[fidx[k]]
@@ -399,7 +403,7 @@ def most_per_row(
     return max_edges, max_fp, max_iv
 
 
-@njit(cache=True, inline="always")
+@INNER
 def line_buffers(max_edges: int, max_fp: int, max_iv: int, max_chains: int, n_layers: int) -> tuple:
     """Scratch for scanning lines: ``(cross, areas, tmp, union, row)``.
 
@@ -422,7 +426,7 @@ def line_buffers(max_edges: int, max_fp: int, max_iv: int, max_chains: int, n_la
     return cross, areas, tmp, union, row
 
 
-@njit(cache=True)
+@INNER
 def most_chains(discs: tuple) -> int:
     """Most chains of one footprint."""
     chain_ptr = discs[4]

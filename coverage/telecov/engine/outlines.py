@@ -21,7 +21,7 @@ import shapely
 from numpy.typing import NDArray
 
 from ..geodesy import GEOD
-from .chains import build_chains, clean_rings
+from .chains import N_EXT, build_chains, clean_rings
 
 TOLERANCE_M = 0.25
 """Largest distance between a disc's polygon and its geodesic circle (m)."""
@@ -214,7 +214,17 @@ class Chains:
 
 
 def chains_of(rings: Rings, n_footprints: int) -> Chains:
-    """Chains of ``rings`` (ordered by footprint) for ``n_footprints`` footprints."""
+    """Chains of ``rings`` (ordered by footprint) for ``n_footprints`` footprints.
+
+    Without rings (discs only) the chains are empty and the chain kernels are not called, so
+    a run without polygon footprints never compiles them.
+    """
+    if rings.x.shape[0] == 0:
+        z = np.zeros(0, dtype=np.float64)
+        fptr = np.zeros(n_footprints + 1, dtype=np.int64)
+        ext = np.full((n_footprints, N_EXT), np.nan)
+        return Chains(fptr=fptr, cptr=np.zeros(1, dtype=np.int64), cx=z, cy=z.copy(), cg=z.copy(), ext=ext,
+                      convex=np.zeros(n_footprints, dtype=np.int64))  # fmt: skip
     x, y, ptr = clean_rings(rings.x, rings.y, rings.ptr)
     fptr, cptr, cx, cy, cg, ext, convex = build_chains(x, y, ptr, rings.fp, n_footprints)
     return Chains(fptr=fptr, cptr=cptr, cx=cx, cy=cy, cg=cg, ext=ext, convex=convex)

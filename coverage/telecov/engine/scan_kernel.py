@@ -22,10 +22,11 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
 
-from .intervals import build_row_index, merge_sorted
+from .chains import N_EXT
+from .intervals import INLINE, build_row_index, kernel, merge_sorted
 from .lines import (
+    N_LINE,
     area_intervals,
     layer_union,
     line_buffers,
@@ -35,12 +36,19 @@ from .lines import (
     prepare_row,
 )  # fmt: skip
 from .pixels import N_CHANNELS, accumulate, row_prefix_sums
+from .warm import wait
 
 N_BASE = N_CHANNELS
 """Sums per region: area m², population, residential m², residential population."""
 
+_F8, _I8 = np.float64, np.int64
+STRIP_DTYPES = (_I8, _F8, _F8, _F8, _F8)
+"""Dtypes of ``strips``; with :data:`EDGE_DTYPES` and :data:`DISC_DTYPES` what the kernels take."""
+EDGE_DTYPES = (_F8, _F8, _F8, _F8, _I8, _I8, _I8)
+DISC_DTYPES = (_F8, _F8, _F8, _F8, _I8, _I8, _F8, _F8, _F8, _F8, _I8)
 
-@njit(cache=True, inline="always")
+
+@INLINE
 def _parent_unions(
     areas: tuple,
     ni: int,
@@ -81,7 +89,7 @@ def _parent_unions(
     return nr
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _region_intervals(
     areas: tuple, ni: int, parent: np.ndarray, n_parents: int, buckets: tuple, out: tuple
 ) -> int:
@@ -101,7 +109,7 @@ def _region_intervals(
     return nr + m
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _add_base(
     regs: tuple, nr: int, grid: tuple, wt: float, cum: np.ndarray, r: int, base: np.ndarray
 ) -> None:
@@ -112,7 +120,7 @@ def _add_base(
         accumulate(cum, r, (ra[k] - lon0) / dx, (rb[k] - lon0) / dx, base, rr[k], wt)
 
 
-@njit(cache=True, inline="always")
+@INLINE
 def _add_covered(
     regs: tuple,
     nr: int,
@@ -141,7 +149,7 @@ def _add_covered(
             j += 1
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _scan_rows(
     rows: np.ndarray,
     strips: tuple,
@@ -194,7 +202,7 @@ def _scan_rows(
                     _add_covered(regs, nr, union, nu, grid, wt, cum, r, cov[:, L, :])
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _band_index(
     nrows: int, pixels: tuple, edges: tuple, members: tuple, n_layers: int, strips: tuple
 ) -> tuple:
@@ -202,7 +210,8 @@ def _band_index(
     pop, res, area = pixels
     m_first, m_last, m_layer, m_fp = members
     cum = row_prefix_sums(pop, res, area)
-    eptr, eidx = build_row_index(edges[5], edges[6], nrows, 1, np.zeros(edges[5].shape[0], np.int64))
+    one = np.int64(1)  # typed int64, not a literal 1: one specialisation of build_row_index
+    eptr, eidx = build_row_index(edges[5], edges[6], nrows, one, np.zeros(edges[5].shape[0], np.int64))
     fptr, fidx = build_row_index(m_first, m_last, nrows, n_layers, m_layer)
     return cum, (eptr, eidx, fptr, fidx, m_fp, line_table(strips[2], strips[3]))
 
@@ -236,7 +245,12 @@ def scan_band(
     :func:`_scan_rows` without the GIL: all cores measure, and nothing is compiled as a numba
     parallel function (which took a third of the first run's compile time).
     """
+    strips = kernel_arrays(strips, STRIP_DTYPES)
+    edges = kernel_arrays(edges, EDGE_DTYPES)
+    discs = kernel_arrays(discs, DISC_DTYPES)
+    parent = np.require(parent, _I8, ("C", "W"))
     cum, index = _band_index(nrows, pixels, edges, members, n_layers, strips)
+    wait()  # a helper compiling _scan_rows into the cache (first run): load it from there
     n_regions = base.shape[0]
     base_t = np.zeros((n_chunks, n_regions, N_BASE), np.float64)
     cov_t = np.zeros((n_chunks, n_regions, n_layers, N_BASE), np.float64)
@@ -254,3 +268,29 @@ def scan_band(
     for t in range(n_chunks):
         base += base_t[t]
         cov += cov_t[t]
+
+
+def kernel_arrays(arrays: tuple, dtypes: tuple) -> tuple:
+    """``arrays`` as C-contiguous, writable arrays of ``dtypes`` (copied only where they are not).
+
+    numba compiles one specialisation per distinct argument type, read-only and non-contiguous
+    arrays included: every input reaches :func:`_scan_rows` with the one type
+    :func:`compile_measuring` compiles.
+    """
+    return tuple(np.require(a, dtype=d, requirements=("C", "W")) for a, d in zip(arrays, dtypes, strict=True))
+
+
+def compile_measuring() -> None:
+    """Compile :func:`_scan_rows` (or load it from numba's cache) for the types :func:`scan_band` passes.
+
+    Called on empty inputs: nothing is measured, the kernel and those it calls are compiled
+    and cached (what :mod:`telecov.engine.warm`'s helper process does on a first run).
+    """
+    f8, i8, one = np.zeros(0, _F8), np.zeros(0, _I8), np.zeros(1, _I8)
+    strips = (one, f8, f8, f8, f8)
+    edges = (f8, f8, f8, f8, i8, i8, i8)
+    discs = (f8, f8, f8, f8, one, i8, f8, f8, f8, np.zeros((0, N_EXT), _F8), i8)
+    index = (i8, i8, i8, i8, i8, np.zeros((0, N_LINE), _F8))
+    cum = np.zeros((0, 1, N_BASE), _F8)
+    base, cov = np.zeros((0, N_BASE), _F8), np.zeros((0, 1, N_BASE), _F8)
+    _scan_rows(i8, strips, (0.0, 1.0), cum, edges, i8, 0, discs, index, 1, base, cov)
