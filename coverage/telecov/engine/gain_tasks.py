@@ -193,10 +193,7 @@ def build_gain_part(task: GainTask) -> GainPart:
         try:
             raster = open_on_worker(task.population, task.band, task.unit)
         except InputError as exc:
-            why = str(exc).removeprefix(f"{task.population}: ")
-            failure = InputError(
-                f"{task.population}: worker {worker_name()} cannot open the population raster: {why}"
-            )
+            failure = exc
         else:
             try:
                 part = _build_opened(task, raster)

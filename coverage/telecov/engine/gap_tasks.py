@@ -103,10 +103,7 @@ def scan_gap_partition(task: Any) -> GapRects:
         try:
             raster = open_on_worker(task.population, task.band, task.unit)
         except InputError as exc:
-            why = str(exc).removeprefix(f"{task.population}: ")
-            failure = InputError(
-                f"{task.population}: worker {worker_name()} cannot open the population raster: {why}"
-            )
+            failure = exc
         else:
             try:
                 with raster:

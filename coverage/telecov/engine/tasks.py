@@ -304,19 +304,20 @@ def worker_name() -> str:
 
 
 def open_on_worker(source: str, band: int, unit: str) -> PopulationRaster:
-    """Open the raster of a task: a local path, or a URL / GDAL virtual path through rasterio."""
-    if "://" not in source and not source.startswith("/vsi"):
-        return open_population(source, band=band, unit=unit)
-    import rasterio
-    from rasterio.errors import RasterioIOError
+    """Open the raster of a task (a local path or a URL), naming this worker if it cannot.
 
+    Raises
+    ------
+    InputError
+        The worker cannot open ``source``; the message names the file and the worker.
+
+    """
     try:
-        dataset = rasterio.open(source)
-    except RasterioIOError as exc:
-        raise InputError(f"{source}: not a readable raster ({exc})") from exc
-    raster = open_population(dataset, band=band, unit=unit)
-    raster.owned = (dataset, *raster.owned)
-    return raster
+        return open_population(source, band=band, unit=unit)
+    except InputError as exc:
+        why = str(exc).removeprefix(f"{source}: ")
+    # raised outside the handler: no chained context to pickle back to the client
+    raise InputError(f"{source}: worker {worker_name()} cannot open the population raster: {why}")
 
 
 def _measure_opened(task: PartitionTask, raster: PopulationRaster) -> tuple[Measures, int]:
@@ -357,10 +358,7 @@ def measure_partition(task: PartitionTask) -> PartialSums:
         try:
             raster = open_on_worker(task.population, task.band, task.unit)
         except InputError as exc:
-            why = str(exc).removeprefix(f"{task.population}: ")
-            failure = InputError(
-                f"{task.population}: worker {worker_name()} cannot open the population raster: {why}"
-            )
+            failure = exc
         else:
             try:
                 m, negatives = _measure_opened(task, raster)
