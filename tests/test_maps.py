@@ -160,9 +160,11 @@ def test_page_code_comes_from_the_static_files(sample_html: str) -> None:
     assert f"<style>\n{css}</style>\n<script>\n{js}</script>" in sample_html
 
 
-def test_html_maps_do_not_import_matplotlib() -> None:
+def test_html_maps_do_not_import_matplotlib(tmp_path) -> None:
     code = "import sys, telecov.maps, telecov.maps.html; assert 'matplotlib' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # not from the checkout: `python -c` puts the folder first on sys.path, where the source
+    # folder `coverage/` would shadow coverage.py for numba's optional coverage support
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
     assert telecov.maps.coverage_png is coverage_png
 
 
