@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
 from ..io.population import PopulationRaster
 from .bands import band_grid, strips_per_row
 from .gains import (
@@ -49,7 +47,7 @@ from .tasks import (
     TASKS_PER_WORKER,
     PartitionError,
     Spans,
-    open_on_worker,
+    on_worker_raster,
     partition_label,
     per_row,
     population_source,
@@ -187,24 +185,8 @@ def build_gain_part(task: GainTask) -> GainPart:
         The task failed (the message names its rows, areas and worker).
 
     """
-    failure: TelecovError | None = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
-        try:
-            raster = open_on_worker(task.population, task.band, task.unit)
-        except InputError as exc:
-            failure = exc
-        else:
-            try:
-                part = _build_opened(task, raster)
-            except (InputError, TooLargeError, PartitionError) as exc:
-                failure = type(exc)(f"{task.label} on worker {worker_name()}: {exc}")
-            except Exception as exc:
-                kind = type(exc).__name__
-                failure = PartitionError(f"{task.label} failed on worker {worker_name()}: {kind}: {exc}")
-    if failure is not None:
-        raise failure
-    return part
+    return on_worker_raster(task.population, task.band, task.unit, task.label,
+                            lambda raster: _build_opened(task, raster))  # fmt: skip
 
 
 def evaluate_gain_part(part: GainPart, which: Int | None, picks: Footprints) -> list[BlockSums]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,6 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
 from ..io.population import PopulationRaster
 from .bands import band_grid, bands
 from .gap_kernels import gap_band
@@ -32,7 +30,7 @@ from .partition import Footprints, Regions
 from .tasks import (
     TASKS_PER_WORKER,
     PartitionError,
-    open_on_worker,
+    on_worker_raster,
     plan_partitions,
     population_source,
     worker_name,
@@ -97,33 +95,21 @@ def scan_gap_partition(task: Any) -> GapRects:
 
     """
     t0 = time.perf_counter()
-    failure: TelecovError | None = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
-        try:
-            raster = open_on_worker(task.population, task.band, task.unit)
-        except InputError as exc:
-            failure = exc
-        else:
-            try:
-                with raster:
-                    if band_grid(task.regions, raster, on_grid=True) != task.grid:
-                        raise PartitionError("install the same telecov version on the client and the workers")
-                    rects, strips, base = _scan(
-                        task.regions, task.footprints, task.layers[0], raster,
-                        residential_density=task.residential_density, resolution_m=task.resolution_m,
-                        cap_members=task.cap_members, corner_members=task.corner_members, rows=task.rows,
-                        on_grid=True,
-                    )  # fmt: skip
-            except (InputError, TooLargeError, PartitionError) as exc:
-                failure = type(exc)(f"gap rectangles of {task.label} on worker {worker_name()}: {exc}")
-            except Exception as exc:
-                kind = type(exc).__name__
-                failure = PartitionError(
-                    f"gap rectangles of {task.label} failed on worker {worker_name()}: {kind}: {exc}"
-                )
-    if failure is not None:
-        raise failure
+
+    def scan(raster: PopulationRaster) -> tuple[Rects, Strips, NDArray[np.float64]]:
+        with raster:
+            if band_grid(task.regions, raster, on_grid=True) != task.grid:
+                raise PartitionError("install the same telecov version on the client and the workers")
+            return _scan(
+                task.regions, task.footprints, task.layers[0], raster,
+                residential_density=task.residential_density, resolution_m=task.resolution_m,
+                cap_members=task.cap_members, corner_members=task.corner_members, rows=task.rows,
+                on_grid=True,
+            )  # fmt: skip
+
+    rects, strips, base = on_worker_raster(
+        task.population, task.band, task.unit, f"gap rectangles of {task.label}", scan
+    )
     return GapRects(task.index, rects, strips, base, time.perf_counter() - t0)
 
 

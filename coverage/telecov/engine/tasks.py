@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -320,6 +320,44 @@ def open_on_worker(source: str, band: int, unit: str) -> PopulationRaster:
     raise InputError(f"{source}: worker {worker_name()} cannot open the population raster: {why}")
 
 
+T = TypeVar("T")
+
+
+def on_worker_raster(
+    source: str, band: int, unit: str, label: str, work: Callable[[PopulationRaster], T]
+) -> T:
+    """Return ``work(raster)`` on the raster opened where this runs, failures named by ``label``.
+
+    Warnings are not said again (the client has said them). Errors are raised without their
+    chain of causes (which may not travel back to the client), their message naming ``label``,
+    this worker and what the cause was.
+
+    Raises
+    ------
+    InputError
+        The worker cannot open the raster (named with the worker), or ``work`` found bad inputs.
+    TooLargeError, PartitionError
+        ``work`` failed.
+
+    """
+    failure: TelecovError | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TelecovWarning)
+        try:
+            raster = open_on_worker(source, band, unit)
+        except InputError as exc:
+            failure = exc
+        else:
+            try:
+                return work(raster)
+            except (InputError, TooLargeError, PartitionError) as exc:
+                failure = type(exc)(f"{label} on worker {worker_name()}: {exc}")
+            except Exception as exc:
+                kind = type(exc).__name__
+                failure = PartitionError(f"{label} failed on worker {worker_name()}: {kind}: {exc}")
+    raise failure
+
+
 def _measure_opened(task: PartitionTask, raster: PopulationRaster) -> tuple[Measures, int]:
     with raster:
         grid = band_grid(task.regions, raster, on_grid=True)
@@ -352,23 +390,8 @@ def measure_partition(task: PartitionTask) -> PartialSums:
 
     """
     t0 = time.perf_counter()
-    failure: TelecovError | None = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TelecovWarning)  # the client has said them already
-        try:
-            raster = open_on_worker(task.population, task.band, task.unit)
-        except InputError as exc:
-            failure = exc
-        else:
-            try:
-                m, negatives = _measure_opened(task, raster)
-            except (InputError, TooLargeError, PartitionError) as exc:
-                failure = type(exc)(f"{task.label} on worker {worker_name()}: {exc}")
-            except Exception as exc:
-                kind = type(exc).__name__
-                failure = PartitionError(f"{task.label} failed on worker {worker_name()}: {kind}: {exc}")
-    if failure is not None:
-        raise failure
+    m, negatives = on_worker_raster(task.population, task.band, task.unit, task.label,
+                                    lambda raster: _measure_opened(task, raster))  # fmt: skip
     return PartialSums(
         index=task.index, base=m.base, covered=m.covered, lines=m.lines, sub_rows=m.sub_rows,
         negative_pixels=negatives, pixel_m2=m.pixel_m2, pixels=m.pixels,
