@@ -14,6 +14,11 @@ are its own:
 
 Cases (``--cases``, comma-separated; default all):
 
+- ``installed``: the quick start's first ``telecov report`` on the bundled sample right after
+  installing this checkout's wheel (its build precompiles the kernels), each run in a fresh
+  install folder; ``first-run``: the same with numba's cache empty (another machine's or
+  numba's wheel, an editable install), then warm;
+
 - ``province-5k``, ``province-50k``: Ha Tinh's 69 real communes, the real 1 km WorldPop
   raster, 5,000 / 50,000 synthetic sites;
 - ``country-1km``: all 3,321 communes, 100,000 synthetic sites + 5,000 synthetic 5G, five
@@ -61,7 +66,7 @@ from _bench_report import Case, Run, fmt, markdown, median_wall, targets
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent
-CASES = ("first-run", "province-5k", "province-50k", "country-1km", "country-3s", "layers")
+CASES = ("installed", "first-run", "province-5k", "province-50k", "country-1km", "country-3s", "layers")
 QUICK_CASES = ("province-5k", "province-50k")
 BASELINES = ("straightforward", "exact")
 
@@ -331,6 +336,8 @@ def main() -> None:
             cases[name] = layers_case(a, exe, inputs, case_dir)
         elif name == "first-run":
             cases[name] = first_run_case(a, exe, case_dir)
+        elif name == "installed":
+            cases[name] = installed_case(a, exe, case_dir)
         else:
             cases[name] = run_case(a, name, exe, inputs, case_dir, baselines)
     if "layers" in cases and "country-1km" in cases:
@@ -402,6 +409,48 @@ def split(runs: list[Run]) -> dict[str, Any]:
         for k, v in steps.items():
             parts.setdefault(k, []).append(v)
     return {"split_s": {k: round(statistics.median(v), 2) for k, v in parts.items()}} if parts else {}
+
+
+def installed_case(a: argparse.Namespace, exe: list[str], case_dir: Path) -> Case:
+    """The quick start's first ``telecov report`` after installing this checkout's wheel.
+
+    The wheel is built once (``pip wheel``, with this environment as the build's: the build
+    precompiles the kernels, ``setup.py``; its time is reported as ``build_wheel_s``); every
+    timed run installs it afresh into its own folder (``pip install --no-deps --target``) that
+    is put first on ``PYTHONPATH``, with no ``NUMBA_CACHE_DIR``: the kernels' cache is the one
+    the wheel carries, as after ``pip install .`` on this machine.
+    """
+    from telecov import sample_path
+
+    w = worlds.World(sample_path("communes.gpkg"), sample_path("population.tif"), sample_path("sites.csv"),
+                     "commune_code", "commune_name", None)  # fmt: skip
+    c = Case("installed", worlds.count_rows(w.sites), worlds.raster_pixels(w.population),
+             {k: str(v) for k, v in asdict(w).items()}, ["sites (the bundled synthetic sample)"])  # fmt: skip
+    wheels = case_dir / "wheel"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    t0 = time.perf_counter()
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
+                   check=True, env=env)  # fmt: skip
+    c.extra["build_wheel_s"] = round(time.perf_counter() - t0, 1)
+    wheel = next(wheels.glob("*.whl"))
+    runs = []
+    for i in range(max(3, a.repeat)):
+        site = case_dir / f"site_{i + 1}"
+        subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, env=env)
+        run_env = {**env, "PYTHONPATH": str(site)}
+        where = subprocess.run([sys.executable, "-P", "-c", "import telecov; print(telecov.__file__)"],
+                               env=run_env, capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert where.startswith(str(site)), where
+        out = case_dir / f"telecov_{i + 1}"
+        r = run_measured([*exe, "report", "--out", str(out), *a.telecov_arg], out_dir=out,
+                         log_path=case_dir / f"run_{i + 1}.log", env=run_env)  # fmt: skip
+        r.timings = telecov_timings(out).get("telecov_run_json_timings")
+        log(f"  first run {i + 1} after install: {r.wall_s:.2f} s (CPU {r.cpu_s:.2f} s), rc={r.rc}")
+        runs.append(r)
+    c.telecov = runs
+    c.extra["status_line_shown"] = any("compiling telecov's kernels" in Path(r.log).read_text() for r in runs)
+    return c
 
 
 def first_run_case(a: argparse.Namespace, exe: list[str], case_dir: Path) -> Case:
