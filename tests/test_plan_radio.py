@@ -109,3 +109,25 @@ def test_a_copy_of_an_existing_radio_site_adds_nothing(case) -> None:
                       min_gain=0)  # fmt: skip
     assert len(plan.candidates.sites) == len(same)
     assert plan.picks["marginal_people"].sum() == pytest.approx(0.0, abs=1.0)
+
+
+def test_a_disc_over_an_existing_lobe_adds_what_the_report_after_measures(case) -> None:
+    """Around a radio sector (a lobe, a terrain polygon with the DEM) a new disc adds what the report says."""
+    folder, dem, result, _ = case
+    shaped = [
+        i for i, s in enumerate(result.shapes) if s is not None and result.sites["technology"].iloc[i] == "4G"
+    ]
+    row = result.sites.iloc[shaped[0]]
+    lon, lat, reach = f"{row.geometry.x:.6f}", f"{row.geometry.y:.6f}", f"{3 * row['radius_m']:.1f}"
+    disc = ["d1", "planned", "4G", lon, lat, reach, "", "", "planned", "", "", "", ""]
+    plan = plan_sites(result, technology="4G", candidates=write(folder / "disc.csv", [disc]), target=100,
+                      min_gain=0)  # fmt: skip
+    assert plan.picks["site_id"].tolist() == ["d1"]
+    rows = [*sample_rows(), [*disc[:8], "existing", *disc[9:]]]
+    after = telecov.analyze(write(folder / "disc_after.csv", rows),
+                            telecov.sample_path("communes.gpkg"), telecov.sample_path("population.tif"),
+                            dem=dem, **SAMPLE_FIELDS)  # fmt: skip
+    cov = {n: t.table.query("level == 'total' and technology == '4G'")["covered_population"].iloc[0]
+           for n, t in (("before", result), ("after", after))}  # fmt: skip
+    assert cov["after"] - cov["before"] > 100  # the disc reaches beyond the lobe
+    assert plan.picks["marginal_people"].iloc[0] == pytest.approx(cov["after"] - cov["before"], rel=1e-4)
