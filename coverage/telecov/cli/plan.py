@@ -239,7 +239,7 @@ def plan_document(
 
     cands = the_plan.candidates
     return {
-        "plan": {**options, "technology": tech},
+        "plan": {**options, "technology": tech, "footprints": the_plan.summary.get("footprints", {})},
         "inputs": {**result.run.inputs, **inputs},
         "stop_reason": the_plan.stop_reason,
         "message": the_plan.message,

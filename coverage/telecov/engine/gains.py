@@ -99,7 +99,10 @@ class Candidates:
         parts = [np.arange(self.ptr[c], self.ptr[c + 1]) for c in which]
         ix = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
         fp = self.footprints
-        return Footprints(fp.lon[ix], fp.lat[ix], fp.radius[ix], fp.azimuth[ix], fp.width[ix])
+        polygons = fp.polygons[ix] if fp.polygons is not None else None
+        return Footprints(
+            fp.lon[ix], fp.lat[ix], fp.radius[ix], fp.azimuth[ix], fp.width[ix], polygons=polygons
+        )
 
 
 @dataclass(frozen=True)

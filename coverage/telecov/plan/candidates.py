@@ -26,6 +26,8 @@ from ..io.refusals import REJECT_COLUMNS, Refusals
 from ..io.sites import read_sites
 from ..io.tables import TABLE_SUFFIXES, find_column, parse_numbers, read_csv_text, use_decimal
 from ..io.vectors import has_geometry, read_vector
+from ..radio.columns import radio_columns
+from .radio import RADIO_SITE_COLUMNS, candidate_radii
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -104,7 +106,14 @@ def gather_candidates(
     sources = []
     if candidates is not None:
         sources.append(
-            _from_file(result, candidates, technology=technology, encoding=encoding, decimal=decimal)
+            _from_file(
+                result,
+                candidates,
+                technology=technology,
+                encoding=encoding,
+                decimal=decimal,
+                population=population,
+            )
         )
     if upgrade_from is not None:
         sources.append(_from_upgrade(result, upgrade_from, technology=technology))
@@ -118,10 +127,14 @@ def _empty_sites() -> gpd.GeoDataFrame:
 
 
 def _frame(
-    sites: gpd.GeoDataFrame, *, source: str, technology: str, cost: NDArray[np.float64]
+    sites: gpd.GeoDataFrame, *, source: str, technology: str, cost: NDArray[np.float64], radio: bool = False
 ) -> gpd.GeoDataFrame:
-    """Candidates in the shape of :data:`CANDIDATE_COLUMNS` from accepted site rows."""
-    return gpd.GeoDataFrame(
+    """Candidates in the shape of :data:`CANDIDATE_COLUMNS` from accepted site rows.
+
+    With ``radio``, the rows' radio columns (:data:`telecov.plan.radio.RADIO_SITE_COLUMNS`) are
+    kept; else they take their defaults (no radio).
+    """
+    frame = gpd.GeoDataFrame(
         {
             "site_id": sites["site_id"].astype(str).to_numpy(),
             "source": source,
@@ -136,6 +149,9 @@ def _frame(
         geometry=sites.geometry.to_numpy(),
         crs=LONLAT,
     )
+    for name, default in RADIO_SITE_COLUMNS.items():
+        frame[name] = sites[name].to_numpy() if radio and name in sites.columns else default
+    return frame
 
 
 def _raw_table(source: str | Path | pd.DataFrame, *, encoding: str | None) -> pd.DataFrame:
@@ -169,21 +185,31 @@ def _costs(
 
 
 def _from_file(
-    result: Result, source: str | Path | pd.DataFrame, *, technology: str, encoding: str | None, decimal: str
+    result: Result,
+    source: str | Path | pd.DataFrame,
+    *,
+    technology: str,
+    encoding: str | None,
+    decimal: str,
+    population: str | Path | Any | None,
 ) -> _Source:
-    """Candidates of a sites file: the sites reader's checks, then another technology refused."""
+    """Candidates of a sites file: the sites reader's checks (radio columns too), then another technology.
+
+    Radio rows get their radii under the report's radio options (:mod:`telecov.plan.radio`).
+    """
     options = result.run.options
     with warnings.catch_warnings():  # repeated ids are refused below, not kept
         warnings.filterwarnings("ignore", message=r".*share \(site_id", category=TelecovWarning)
         table = read_sites(
             source, crs=options.sites_crs, radius=result.run.radii_m, include_planned=True,
-            encoding=encoding, decimal=decimal,
+            encoding=encoding, decimal=decimal, columns=radio_columns,
         )  # fmt: skip
+    table = candidate_radii(table, result, population=population)
     raw = _raw_table(source, encoding=encoding)
     accepted = table.accepted
     rows = accepted["row"].to_numpy(dtype=np.int64)
     cost, cost_col = _costs(raw, rows, decimal=decimal)
-    sites = _frame(accepted, source="candidates", technology=technology, cost=cost)
+    sites = _frame(accepted, source="candidates", technology=technology, cost=cost, radio=True)
     shown = raw.iloc[rows - 1].reset_index(drop=True)
     sites.attrs["cost_field"] = cost_col or "cost"
     return _Source("candidates", sites, shown, table.rejected, table.read)
@@ -204,7 +230,9 @@ def _from_upgrade(result: Result, upgrade_from: str, *, technology: str) -> _Sou
     frame = _frame(masts, source="upgrade", technology=technology, cost=np.ones(len(masts)))
     frame["technology"] = technology
     frame["radius_m"] = radius
-    shown = pd.DataFrame(frame.drop(columns="geometry")).assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    shown = pd.DataFrame(frame.drop(columns=["geometry", *RADIO_SITE_COLUMNS])).assign(
+        lon=frame.geometry.x, lat=frame.geometry.y
+    )
     return _Source("upgrade", frame, shown, pd.DataFrame(columns=list(REJECT_COLUMNS)), len(masts))
 
 
@@ -229,6 +257,8 @@ def _from_grid(
         geometry=gpd.points_from_xy(lon, lat), crs=LONLAT,
     )  # fmt: skip
     shown = pd.DataFrame(frame.drop(columns="geometry")).assign(lon=lon, lat=lat)
+    for name, default in RADIO_SITE_COLUMNS.items():
+        frame[name] = default
     return _Source("grid", frame, shown, pd.DataFrame(columns=list(REJECT_COLUMNS)), n)
 
 

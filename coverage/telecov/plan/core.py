@@ -33,6 +33,7 @@ from ..result import population_source
 from ..vocabulary import BASE_TECHNOLOGIES, DEFAULT_TARGET_PCT, check_pct, check_technology
 from .candidates import CandidateSet, gather_candidates
 from .greedy import TOLERANCE_PCT, Goal, LazyGreedy, Outcome
+from .radio import after_options, candidate_shapes, existing_shapes, radio_record, report_rows
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -280,7 +281,8 @@ def _finish(
     rows = rows.reset_index(drop=True)
     after = _after(result, rows, population=population, client=client) if len(rows) else result
     summary: dict[str, Any] = {"technology": setup.technology, "metric": setup.metric,
-                               "reevaluated": outcome.reevaluated}  # fmt: skip
+                               "reevaluated": outcome.reevaluated,
+                               "footprints": radio_record(result)}  # fmt: skip
     if outcome.cluster:
         summary["cluster"] = outcome.cluster
     return SitePlan(
@@ -325,8 +327,9 @@ def _greedy(
     ptr = np.searchsorted(group, np.arange(n_groups + 1)).astype(np.int64)
     cost = sites["cost"].to_numpy(dtype=np.float64)[ptr[:-1]]
     area_of = sites["area"].to_numpy(dtype=np.int64)[ptr[:-1]]
-    candidates = Candidates(footprints_of(sites), ptr)
-    fps = footprints_of(result.sites)
+    shapes = candidate_shapes(sites, result) if len(sites) else None
+    candidates = Candidates(footprints_of(sites, polygons=None if shapes is None else list(shapes)), ptr)
+    fps = footprints_of(result.sites, polygons=existing_shapes(result))
     layers = [np.asarray(la.members, dtype=np.int64) for la in result.layers]
     members = next(
         np.asarray(la.members, dtype=np.int64)
@@ -369,10 +372,11 @@ def _after(
     """Run the report on the existing sites and the picks (counted, shown as planned)."""
     from ..analysis import analyze
 
-    cols = ["site_id", "technology", "operator", "radius_m", "azimuth", "beamwidth", "status"]
-    new = pd.DataFrame(picked[cols[:-1]]).assign(status="existing")
+    cols = ["site_id", "technology", "operator", "azimuth", "status"]
+    new = pd.DataFrame(picked[cols[:-1]]).assign(status="existing").join(report_rows(picked))
+    old = pd.DataFrame(result.sites[cols]).join(report_rows(result.sites))
     both = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(result.sites[cols]), new], ignore_index=True),
+        pd.concat([old, new], ignore_index=True),
         geometry=[*result.sites.geometry.to_numpy(), *picked.geometry.to_numpy()],
         crs=LONLAT,
     )
@@ -388,7 +392,7 @@ def _after(
             area_id="__plan_area_id", area_name="__plan_area_name",
             parent="__plan_parent" if opts.parent else None, include_planned=opts.include_planned,
             residential_density=opts.residential_density, by_operator=opts.by_operator,
-            combined=opts.combined, resolution_m=opts.resolution_m, client=client,
+            combined=opts.combined, resolution_m=opts.resolution_m, client=client, **after_options(result),
         )  # fmt: skip
     planned = np.arange(len(both)) >= len(result.sites)
     after.sites.loc[planned, "status"] = "planned"
