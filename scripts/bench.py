@@ -414,8 +414,9 @@ def split(runs: list[Run]) -> dict[str, Any]:
 def installed_case(a: argparse.Namespace, exe: list[str], case_dir: Path) -> Case:
     """The quick start's first ``telecov report`` after installing this checkout's wheel.
 
-    The wheel is built once (``pip wheel``, with this environment as the build's: the build
-    precompiles the kernels, ``setup.py``; its time is reported as ``build_wheel_s``); every
+    The wheel is built once (``pip wheel``, in pip's isolated build environment, as ``pip
+    install .`` builds it: the build precompiles the kernels, ``setup.py``; its time is reported
+    as ``build_wheel_s``); every
     timed run installs it afresh into its own folder (``pip install --no-deps --target``) that
     is put first on ``PYTHONPATH``, with no ``NUMBA_CACHE_DIR``: the kernels' cache is the one
     the wheel carries, as after ``pip install .`` on this machine.
@@ -430,7 +431,7 @@ def installed_case(a: argparse.Namespace, exe: list[str], case_dir: Path) -> Cas
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     t0 = time.perf_counter()
     pip = [sys.executable, "-m", "pip", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
                    check=True, env=env)  # fmt: skip
     c.extra["build_wheel_s"] = round(time.perf_counter() - t0, 1)
     wheel = next(wheels.glob("*.whl"))
