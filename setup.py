@@ -1,7 +1,7 @@
 """Build hook: the wheel carries telecov's kernels compiled for the building machine.
 
 After the package is copied into the build folder, the bundled sample's commands run once on
-that copy (``python -m telecov.engine.precompile``) so that numba's cache (``__pycache__``
+that copy (``python -m telecov.cli.precompile``) so that numba's cache (``__pycache__``
 beside each module) holds every kernel; a first run after ``pip install .`` on the same machine
 then compiles nothing. Set ``TELECOV_PRECOMPILE=0`` to skip it; editable installs skip it (the
 source tree's cache is filled by the first run). A failed precompile never fails the build.
@@ -28,7 +28,7 @@ class BuildWithKernels(build_py):
             return
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE_DIR")}
         env.update(PYTHONPATH=str(Path(self.build_lib).resolve()), PYTHONDONTWRITEBYTECODE="1")
-        cmd = [sys.executable, "-P", "-m", "telecov.engine.precompile"]
+        cmd = [sys.executable, "-P", "-m", "telecov.cli.precompile"]
         done = subprocess.run(cmd, env=env, cwd=self.build_lib, check=False)
         if done.returncode != 0:
             print("telecov: kernels not precompiled; the first run compiles them", file=sys.stderr)

@@ -29,7 +29,7 @@ class Recorder(event.Listener):
 event.register("numba:compile", Recorder())
 out, args = sys.argv[1], sys.argv[2:]
 from pathlib import Path
-from telecov.engine.precompile import run_workload
+from telecov.cli.precompile import run_workload
 codes = [run_workload(a.split(), Path(out).parent / f"run{i}") for i, a in enumerate(args)]
 with open(out, "w") as fh:
     json.dump({"codes": codes, "compiled": compiled}, fh)
@@ -52,7 +52,7 @@ def test_after_the_precompile_the_sample_commands_compile_nothing(tmp_path: Path
     targets, a grid plan) find every kernel they call in the cache.
     """
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
-    pre = subprocess.run([sys.executable, "-P", "-m", "telecov.engine.precompile"], env=env, cwd=tmp_path,
+    pre = subprocess.run([sys.executable, "-P", "-m", "telecov.cli.precompile"], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=1800)  # fmt: skip
     assert pre.returncode == 0, pre.stderr
     assert pre.stderr.count("exit 0") == 4

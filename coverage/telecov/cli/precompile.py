@@ -9,7 +9,7 @@ copy, so that the wheel carries the cache and a first run on the same machine, w
 numba, compiles nothing. Elsewhere (another CPU, another numba) the cache does not match and
 the first run compiles as before.
 
-Run by hand with ``python -m telecov.engine.precompile`` (after upgrading numba, say).
+Run by hand with ``python -m telecov.cli.precompile`` (after upgrading numba, say).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ and zones) and plan (candidate gains)."""
 
 def run_workload(args: Sequence[str], out: Path) -> int:
     """Run one telecov command on the bundled sample, quietly, writing under ``out``."""
-    from ..cli import main
+    from . import main
 
     argv = sys.argv
     sys.argv = ["telecov", *args, "--out", str(out), "-q"]
