@@ -11,8 +11,9 @@ threads share a site's columns.
 Deygout's edge searches (the largest ν between two profile points) are exact but skip blocks of
 :data:`BLOCK` profile points whose ν cannot exceed the best found so far: a block's ν is at most
 (its highest point − the ray's lowest point over it) × the largest Fresnel weight √(2d/(λ d1 d2))
-over it (at one of its ends, as d1·d2 is concave). Ties go to the first point, as in the plain
-scan of :mod:`telecov.radio.kernels`.
+over it (at one of its ends, as d1·d2 is concave). Runs of :data:`SUPER` blocks are bounded
+the same way first, so that most of a long profile is skipped in a few steps. Ties go to the
+first point, as in the plain scan of :mod:`telecov.radio.kernels`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .kernels import knife_edge_j
 
 BLOCK = 8
 """Profile points per block of the pruned edge search."""
+SUPER = 8
+"""Blocks per super-block: the search first bounds runs of ``SUPER × BLOCK`` points."""
 _TOL = 1e-9
 """Relative slack on a block's ν bound (rounding of the bound against the exact ν)."""
 
@@ -59,10 +62,9 @@ def _nu_of(
 
 
 @njit(cache=True, nogil=True)
-def _block_bound(
+def _range_bound(
     dist: np.ndarray,
-    bmax: np.ndarray,
-    blk: int,
+    top: float,
     s: int,
     e: int,
     da: float,
@@ -71,18 +73,18 @@ def _block_bound(
     dz: float,
     lam: float,
 ) -> float:  # pragma: no cover - compiled
-    """Upper bound of ν over profile points s…e (inside block ``blk``) for the ray (da, za)+(span, dz)."""
+    """Upper bound of ν over profile points s…e, all at most ``top`` high, for the ray (da, za)+(span, dz)."""
     d1s, d1e = dist[s] - da, dist[e] - da
     if d1s <= 0.0 or span - d1e <= 0.0:
         return np.inf
     lowest = za + min(dz * d1s, dz * d1e) / span
-    hub = bmax[blk] - lowest
+    hub = top - lowest
     ps, pe = d1s * (span - d1s), d1e * (span - d1e)
     if hub > 0.0:
         return hub * math.sqrt(2.0 * span / (lam * min(ps, pe)))
     half = span / 2.0
-    top = half * half if d1s <= half <= d1e else max(ps, pe)
-    return hub * math.sqrt(2.0 * span / (lam * top))
+    peak = half * half if d1s <= half <= d1e else max(ps, pe)
+    return hub * math.sqrt(2.0 * span / (lam * peak))
 
 
 @njit(cache=True, nogil=True)
@@ -90,6 +92,7 @@ def edge_search(
     dist: np.ndarray,
     height: np.ndarray,
     bmax: np.ndarray,
+    smax: np.ndarray,
     a: int,
     za: float,
     b: int,
@@ -100,8 +103,9 @@ def edge_search(
 ) -> tuple[int, float]:  # pragma: no cover - compiled
     """(index, ν) of the edge of largest ν strictly between profile points a and b (first on ties).
 
-    ``bmax[k]`` bounds the heights of points k·BLOCK … (k+1)·BLOCK − 1; ``seed`` and ``seed2``
-    (or −1) are likely edges, looked at first so that more blocks are skipped.
+    ``bmax[k]`` bounds the heights of points k·BLOCK … (k+1)·BLOCK − 1 and ``smax[k]`` those of
+    the k-th run of :data:`SUPER` blocks; ``seed`` and ``seed2`` (or −1) are likely edges,
+    looked at first so that more blocks are skipped.
     """
     da, span, dz = dist[a], dist[b] - dist[a], zb - za
     best_i, best_v = -1, -np.inf
@@ -111,17 +115,86 @@ def edge_search(
             if v > best_v or (v == best_v and cand < best_i):
                 best_i, best_v = cand, v
     lo, hi = a + 1, b - 1
-    for blk in range(lo // BLOCK, hi // BLOCK + 1):
-        s, e = max(blk * BLOCK, lo), min(blk * BLOCK + BLOCK - 1, hi)
-        if s > e:
+    wide = BLOCK * SUPER
+    for sup in range(lo // wide, hi // wide + 1):
+        ss, se = max(sup * wide, lo), min(sup * wide + wide - 1, hi)
+        if ss > se:
             continue
-        if best_i >= 0 and e - s >= 3:
-            bound = _block_bound(dist, bmax, blk, s, e, da, za, span, dz, lam)
+        if best_i >= 0 and se - ss >= BLOCK:
+            bound = _range_bound(dist, smax[sup], ss, se, da, za, span, dz, lam)
             if bound < best_v - _TOL * (1.0 + abs(best_v)):
                 continue
-        for i in range(s, e + 1):
-            v = _nu_of(dist, height, i, da, za, span, dz, lam)
-            if v > best_v or (v == best_v and i < best_i):
+        for blk in range(ss // BLOCK, se // BLOCK + 1):
+            s, e = max(blk * BLOCK, ss), min(blk * BLOCK + BLOCK - 1, se)
+            if best_i >= 0 and e - s >= 3:
+                bound = _range_bound(dist, bmax[blk], s, e, da, za, span, dz, lam)
+                if bound < best_v - _TOL * (1.0 + abs(best_v)):
+                    continue
+            for i in range(s, e + 1):
+                v = _nu_of(dist, height, i, da, za, span, dz, lam)
+                if v > best_v or (v == best_v and i < best_i):
+                    best_i, best_v = i, v
+    return best_i, best_v
+
+
+@njit(cache=True, nogil=True)
+def hull_push(
+    dist: np.ndarray, height: np.ndarray, hull: np.ndarray, size: int, i: int
+) -> int:  # pragma: no cover - compiled
+    """Add profile point i to the upper hull ``hull[:size]`` (indices, increasing); return its new size.
+
+    A vertex is dropped only when it lies clearly below the line from the one before it to point
+    i (by more than rounding), so the stack holds every vertex of the true upper hull, and a few
+    points on or next to its edges.
+    """
+    di, zi = dist[i], height[i]
+    while size >= 2:
+        a, b = hull[size - 2], hull[size - 1]
+        lhs = (zi - height[a]) * (dist[b] - dist[a])
+        rhs = (height[b] - height[a]) * (di - dist[a])
+        if lhs - rhs <= _TOL * (abs(lhs) + abs(rhs) + 1.0):
+            break
+        size -= 1
+    hull[size] = i
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def hull_upto(
+    dist: np.ndarray, height: np.ndarray, hull: np.ndarray, size: int, done: int, j: int
+) -> int:  # pragma: no cover - compiled
+    """Add the known profile points done + 1 … j to the upper hull; return its new size."""
+    for i in range(done + 1, j + 1):
+        if height[i] > -np.inf:
+            size = hull_push(dist, height, hull, size, i)
+    return size
+
+
+@njit(cache=True, nogil=True)
+def hull_principal(
+    dist: np.ndarray,
+    height: np.ndarray,
+    hull: np.ndarray,
+    size: int,
+    z_tx: float,
+    b: int,
+    z_rx: float,
+    lam: float,
+) -> tuple[int, float]:  # pragma: no cover - compiled
+    """(index, ν) of the principal edge of the path 0 → b, among the upper hull's vertices.
+
+    Exact where it matters: an edge of ν > 0 lies on the upper hull of the profile (under a hull
+    edge, ν is below its value on that edge, and the Fresnel weight makes ν along an edge
+    largest at one of its ends, as d1·d2 is concave); when every vertex has ν ≤ 0, so has
+    every point. First on ties, as the plain scan.
+    """
+    span, dz = dist[b], z_rx - z_tx
+    best_i, best_v = -1, -np.inf
+    for k in range(size):
+        i = hull[k]
+        if 0 < i < b:
+            v = _nu_of(dist, height, i, 0.0, z_tx, span, dz, lam)
+            if v > best_v:
                 best_i, best_v = i, v
     return best_i, best_v
 
@@ -131,6 +204,7 @@ def deygout_within(
     dist: np.ndarray,
     height: np.ndarray,
     bmax: np.ndarray,
+    smax: np.ndarray,
     j: int,
     z_tx: float,
     z_rx: float,
@@ -138,16 +212,19 @@ def deygout_within(
     margin: float,
     hints: np.ndarray,
     tx_nu: np.ndarray,
+    hull: np.ndarray,
+    size: int,
 ) -> bool:  # pragma: no cover - compiled
     """Whether the Deygout loss (dB, up to 3 edges) of the path 0 → j is ≤ ``margin``.
 
     The loss is that of :func:`telecov.radio.kernels.deygout_loss`; the sum stops as soon as it
-    exceeds the margin (losses are ≥ 0). ``hints`` are the radial's search hints: [0] the
-    point of steepest elevation angle so far, [1] and [2] the previous sample's principal and
-    receiver-side edges; ``tx_nu`` caches the transmitter-side ν of each principal edge (it
-    depends on that edge alone), NaN until known.
+    exceeds the margin (losses are ≥ 0). The principal edge is sought among the vertices of the
+    profile's upper hull ``hull[:size]`` (:func:`hull_principal`). ``hints`` are the radial's
+    search hints: [1] and [2] the previous sample's principal and receiver-side edges;
+    ``tx_nu`` caches the transmitter-side ν of each principal edge (it depends on that edge
+    alone), NaN until known.
     """
-    p, vp = edge_search(dist, height, bmax, 0, z_tx, j, z_rx, lam, hints[0], hints[1])
+    p, vp = hull_principal(dist, height, hull, size, z_tx, j, z_rx, lam)
     if p < 0 or not vp > 0.0:
         return margin >= 0.0
     hints[1] = p
@@ -156,12 +233,12 @@ def deygout_within(
         return False
     vt = tx_nu[p]
     if math.isnan(vt):
-        _, vt = edge_search(dist, height, bmax, 0, z_tx, p, height[p], lam, -1, -1)
+        _, vt = edge_search(dist, height, bmax, smax, 0, z_tx, p, height[p], lam, -1, -1)
         tx_nu[p] = vt
     loss = loss + knife_edge_j(vt)
     if loss > margin:
         return False
-    r, vr = edge_search(dist, height, bmax, p, height[p], j, z_rx, lam, hints[2], -1)
+    r, vr = edge_search(dist, height, bmax, smax, p, height[p], j, z_rx, lam, hints[2], -1)
     hints[2] = r
     return loss + knife_edge_j(vr) <= margin
 
@@ -201,15 +278,17 @@ def covered_columns(
     hints = np.empty(3, dtype=np.int64)
     tx_nu = np.empty(n + 1)
     bmax = np.empty(n // BLOCK + 1)
+    smax = np.empty(n // (BLOCK * SUPER) + 1)
+    hull = np.empty(n + 1, dtype=np.int64)
     z_tx = site[2] + antenna_m
     j_min = knife_edge_j(0.0)
     for k in range(k0, k1):
         prof_d[0], prof_z[0] = 0.0, z_tx
-        bmax[:] = -np.inf
-        bmax[0] = z_tx
-        hints[:] = -1
+        bmax[:], smax[:], hints[:] = -np.inf, -np.inf, -1
+        bmax[0], smax[0] = z_tx, z_tx
         tx_nu[:] = np.nan
         max_slope, top = -np.inf, 0
+        hull[0], size, pushed = 0, 1, 0
         for j in range(n):
             c = site[0] * weights[0, j] + half[0, k] * weights[1, j] + full[0, k] * weights[2, j]
             r = site[1] * weights[0, j] + half[1, k] * weights[1, j] + full[1, k] * weights[2, j]
@@ -220,6 +299,8 @@ def covered_columns(
             prof_d[j + 1], prof_z[j + 1] = d, z
             if z > bmax[(j + 1) // BLOCK]:
                 bmax[(j + 1) // BLOCK] = z
+                if z > smax[(j + 1) // (BLOCK * SUPER)]:
+                    smax[(j + 1) // (BLOCK * SUPER)] = z
             m = budget[k] - path_loss[group[k], j]
             cov = False
             if m >= 0.0:
@@ -232,8 +313,11 @@ def covered_columns(
                     if 0 < hints[1] < j + 1:
                         v_top = max(v_top, _nu_of(prof_d, prof_z, hints[1], 0.0, z_tx, d, z_rx - z_tx, lam))
                     if knife_edge_j(v_top) <= m:
-                        hints[0] = top
-                        cov = deygout_within(prof_d, prof_z, bmax, j + 1, z_tx, z_rx, lam, m, hints, tx_nu)
+                        size = hull_upto(prof_d, prof_z, hull, size, pushed, j)  # built lazily
+                        pushed = max(pushed, j)
+                        cov = deygout_within(
+                            prof_d, prof_z, bmax, smax, j + 1, z_tx, z_rx, lam, m, hints, tx_nu, hull, size
+                        )
             out[k, j] = cov
             if known and (z - z_tx) / d > max_slope:
                 max_slope, top = (z - z_tx) / d, j + 1

@@ -39,7 +39,7 @@ from ..geodesy import GEOD, LONLAT, degrees_lat_for
 from .dem import DemWindow, open_dem, read_dem_window
 from .models import path_loss_db
 from .pattern import DEFAULT_BEAMWIDTH_DEG, lobe_bearings, lobe_reach, outline_polygon, pattern_loss_db
-from .terrain import Margins, polar_grid, terrain_footprint
+from .terrain import Margins, PolarGrid, polar_grid, terrain_footprint
 
 Floats = NDArray[np.float64]
 
@@ -184,6 +184,32 @@ def _lobe_curve(budget: RowBudget, beamwidth: float) -> tuple[Floats, Floats]:
     return bearings - 180.0, reach
 
 
+@lru_cache(maxsize=256)
+def _budget_grid(
+    budget: RowBudget, beam: float, *, sector: bool, max_reach_m: float, pixel_m: float, scale: float
+) -> tuple[PolarGrid, Floats]:
+    """Return the polar grid of a budget's footprint (a sector's aimed at 0°) and its pattern loss.
+
+    The pattern's loss (dB) is given at each column; rows with the same budget share both,
+    a sector's grid turned to its azimuth.
+    """
+    azimuth = 0.0 if sector else None
+    keywords = budget.keywords()
+
+    def reach(bearings: Floats) -> Floats:
+        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m * scale
+
+    grid = polar_grid(
+        reach, azimuth_deg=azimuth, beamwidth_deg=beam, max_reach_m=max_reach_m, pixel_m=pixel_m
+    )
+    loss = np.zeros(grid.centre_deg.shape)
+    if sector:
+        loss = pattern_loss_db(grid.centre_deg, azimuth_deg=0.0, beamwidth_deg=beam)
+    for a in (grid.edges_deg, grid.edge_reach_m, grid.centre_deg, grid.centre_reach_m, loss):
+        a.flags.writeable = False  # shared by every row of this budget
+    return grid, loss
+
+
 def terrain_of(
     row: Row, lon: float, lat: float, dem: DemWindow, *, terrain: str, threads: int | None = None,
     scale: float = 1.0,
@@ -204,24 +230,16 @@ def terrain_of(
         )  # fmt: skip
         return terrain_footprint(lon, lat, dem=dem, grid=grid, antenna_m=height, mode="los", threads=threads)
     beam = _beamwidth(row)
-    keywords = budget.keywords()
-
-    def reach(bearings: Floats) -> Floats:
-        return lobe_reach(bearings, azimuth_deg=azimuth, beamwidth_deg=beam, **keywords).radius_m * scale
+    grid, loss = _budget_grid(
+        budget, beam, sector=azimuth is not None, max_reach_m=float(row["radius_m"]) * scale,
+        pixel_m=dem.pixel_m, scale=scale,
+    )  # fmt: skip
+    if azimuth is not None:
+        grid = grid.turned(azimuth)
 
     def path_loss(distances: Floats) -> Floats:
         return budget.path_loss(distances / scale)
 
-    grid = polar_grid(
-        reach,
-        azimuth_deg=azimuth,
-        beamwidth_deg=beam,
-        max_reach_m=float(row["radius_m"]) * scale,
-        pixel_m=dem.pixel_m,
-    )
-    loss = np.zeros(grid.centre_deg.shape)
-    if azimuth is not None:
-        loss = pattern_loss_db(grid.centre_deg, azimuth_deg=azimuth, beamwidth_deg=beam)
     margins = Margins.of_model(grid, budget.eirp_dbm - budget.rx_threshold_dbm - loss, path_loss)
     mode = "diffraction" if terrain in ("auto", "diffraction") else "los"
     return terrain_footprint(

@@ -58,6 +58,13 @@ class PolarGrid:
     rows: int
     closed: bool
 
+    def turned(self, degrees: float) -> PolarGrid:
+        """Return the same grid turned clockwise by ``degrees`` (a lobe's grid at another azimuth)."""
+        return PolarGrid(
+            self.edges_deg + degrees, self.edge_reach_m, self.centre_deg + degrees, self.centre_reach_m,
+            self.rows, self.closed,
+        )  # fmt: skip
+
     @property
     def distances_m(self) -> Floats:
         """Distance of every sample (columns × rows)."""
