@@ -30,7 +30,8 @@ BLOCK = 8
 SUPER = 8
 """Blocks per super-block: the search first bounds runs of ``SUPER × BLOCK`` points."""
 _TOL = 1e-9
-"""Relative slack on a block's ν bound (rounding of the bound against the exact ν)."""
+"""Relative slack for rounding: on a block's ν bound against the exact ν, and on the hull's
+side-of-line test (:func:`hull_push`)."""
 
 
 @njit(cache=True, nogil=True)
@@ -99,21 +100,19 @@ def edge_search(
     zb: float,
     lam: float,
     seed: int,
-    seed2: int,
 ) -> tuple[int, float]:  # pragma: no cover - compiled
     """(index, ν) of the edge of largest ν strictly between profile points a and b (first on ties).
 
     ``bmax[k]`` bounds the heights of points k·BLOCK … (k+1)·BLOCK − 1 and ``smax[k]`` those of
-    the k-th run of :data:`SUPER` blocks; ``seed`` and ``seed2`` (or −1) are likely edges,
-    looked at first so that more blocks are skipped.
+    the k-th run of :data:`SUPER` blocks; ``seed`` (or −1) is a likely edge, looked at first
+    so that more blocks are skipped.
     """
     da, span, dz = dist[a], dist[b] - dist[a], zb - za
     best_i, best_v = -1, -np.inf
-    for cand in (seed, seed2):
-        if a < cand < b:
-            v = _nu_of(dist, height, cand, da, za, span, dz, lam)
-            if v > best_v or (v == best_v and cand < best_i):
-                best_i, best_v = cand, v
+    if a < seed < b:
+        v = _nu_of(dist, height, seed, da, za, span, dz, lam)
+        if v > best_v:
+            best_i, best_v = seed, v
     lo, hi = a + 1, b - 1
     wide = BLOCK * SUPER
     for sup in range(lo // wide, hi // wide + 1):
@@ -220,26 +219,26 @@ def deygout_within(
     The loss is that of :func:`telecov.radio.kernels.deygout_loss`; the sum stops as soon as it
     exceeds the margin (losses are ≥ 0). The principal edge is sought among the vertices of the
     profile's upper hull ``hull[:size]`` (:func:`hull_principal`). ``hints`` are the radial's
-    search hints: [1] and [2] the previous sample's principal and receiver-side edges;
+    search hints: [0] and [1] the previous sample's principal and receiver-side edges;
     ``tx_nu`` caches the transmitter-side ν of each principal edge (it depends on that edge
     alone), NaN until known.
     """
     p, vp = hull_principal(dist, height, hull, size, z_tx, j, z_rx, lam)
     if p < 0 or not vp > 0.0:
         return margin >= 0.0
-    hints[1] = p
+    hints[0] = p
     loss = knife_edge_j(vp)
     if loss > margin:
         return False
     vt = tx_nu[p]
     if math.isnan(vt):
-        _, vt = edge_search(dist, height, bmax, smax, 0, z_tx, p, height[p], lam, -1, -1)
+        _, vt = edge_search(dist, height, bmax, smax, 0, z_tx, p, height[p], lam, -1)
         tx_nu[p] = vt
     loss = loss + knife_edge_j(vt)
     if loss > margin:
         return False
-    r, vr = edge_search(dist, height, bmax, smax, p, height[p], j, z_rx, lam, hints[2], -1)
-    hints[2] = r
+    r, vr = edge_search(dist, height, bmax, smax, p, height[p], j, z_rx, lam, hints[1])
+    hints[1] = r
     return loss + knife_edge_j(vr) <= margin
 
 
@@ -275,7 +274,7 @@ def covered_columns(
     antenna_m, receiver_m, lam, diffraction = heights
     n = dist.shape[1]
     prof_d, prof_z = np.empty(n + 1), np.empty(n + 1)
-    hints = np.empty(3, dtype=np.int64)
+    hints = np.empty(2, dtype=np.int64)
     tx_nu = np.empty(n + 1)
     bmax = np.empty(n // BLOCK + 1)
     smax = np.empty(n // (BLOCK * SUPER) + 1)
@@ -310,11 +309,11 @@ def covered_columns(
                 elif diffraction and m >= j_min:
                     # ν of the steepest point and of the last principal edge bound the loss from below
                     v_top = _nu_of(prof_d, prof_z, top, 0.0, z_tx, d, z_rx - z_tx, lam)
-                    if 0 < hints[1] < j + 1:
-                        v_top = max(v_top, _nu_of(prof_d, prof_z, hints[1], 0.0, z_tx, d, z_rx - z_tx, lam))
+                    if 0 < hints[0] < j + 1:
+                        v_top = max(v_top, _nu_of(prof_d, prof_z, hints[0], 0.0, z_tx, d, z_rx - z_tx, lam))
                     if knife_edge_j(v_top) <= m:
                         size = hull_upto(prof_d, prof_z, hull, size, pushed, j)  # built lazily
-                        pushed = max(pushed, j)
+                        pushed = j
                         cov = deygout_within(
                             prof_d, prof_z, bmax, smax, j + 1, z_tx, z_rx, lam, m, hints, tx_nu, hull, size
                         )
