@@ -139,17 +139,21 @@ def test_acquire_and_release(tmp_path: Path) -> None:
 def test_two_real_runs_at_once_end_with_one_complete_set(world: Path) -> None:
     env = {**os.environ, "COLUMNS": "200"}
     configs = {"A": [], "B": ["--radius", "4G=1000"]}
-    procs = {
-        k: subprocess.Popen([*TELECOV, "report", *inputs(*v), "--out", "out", "--wait", "120"], cwd=world,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for k, v in configs.items()
-    }  # fmt: skip
-    said = []
-    for proc in procs.values():
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-        said.append(err)
-    assert any("waiting up to 120 s for pid" in err for err in said)  # they did overlap: one waited
+    (world / "out").mkdir()
+    held = acquire(world / "out", command="report")  # both runs start while the folder is taken
+    logs = {k: world / f"{k}.err" for k in configs}
+    procs = {}
+    for k, v in configs.items():
+        with logs[k].open("w", encoding="utf-8") as err:  # the child keeps its own copy
+            argv = [*TELECOV, "report", *inputs(*v), "--out", "out", "--wait", "120"]
+            procs[k] = subprocess.Popen(argv, cwd=world, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.monotonic() + 120
+    while not all("waiting up to 120 s" in log.read_text(encoding="utf-8") for log in logs.values()):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs.values())
+        time.sleep(0.1)
+    held.release()  # now they overlap: one writes, the other waits for it in turn
+    for k, proc in procs.items():
+        assert proc.wait(timeout=300) == 0, logs[k].read_text(encoding="utf-8")
     out = world / "out"
     assert manifests.verify(out, "report") == []
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
