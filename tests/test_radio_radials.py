@@ -29,6 +29,7 @@ from telecov.radio.terrain import (
     _polygons,
     covered_grid,
     grid_positions,
+    inner_bands,
     polar_grid,
     sample_ground,
 )
@@ -91,26 +92,34 @@ def _deygout(d, z, j, z_tx, z_rx):
 
 
 def reference(dem, grid, margin, *, antenna_m, receiver_m, diffraction):
-    """Every sample judged alone: its profile from scratch, its ray against every point before it."""
+    """Every sample judged alone: its profile from scratch, its ray against every point before it.
+
+    A radial's samples near the site are its parent's (:class:`InnerBands`): their ground, and
+    their verdicts.
+    """
     col, row = grid_positions(dem, LON, LAT, grid)
     m, n = grid.centre_deg.size, grid.rows
     u = (np.arange(n) + 0.5) / n
     w0, wm, w1 = (2 * u - 1) * (u - 1), 4 * u * (1 - u), u * (2 * u - 1)
     z_tx = _bilinear(dem.elevation_m, col[-1], row[-1]) + antenna_m
+    ground = np.array([
+        [_bilinear(dem.elevation_m, col[-1] * w0[j] + col[k] * wm[j] + col[m + k] * w1[j],
+                   row[-1] * w0[j] + row[k] * wm[j] + row[m + k] * w1[j]) for j in range(n)]
+        for k in range(m)
+    ])  # fmt: skip
+    bands = inner_bands(grid)
+    ground = bands.inherit(ground)
     out = np.zeros((m, n), dtype=bool)
     for k in range(m):
         d, z = [0.0], [z_tx]
         for j in range(n):
-            c = col[-1] * w0[j] + col[k] * wm[j] + col[m + k] * w1[j]
-            r = row[-1] * w0[j] + row[k] * wm[j] + row[m + k] * w1[j]
-            ground = _bilinear(dem.elevation_m, c, r)
             dist = grid.centre_reach_m[k] * u[j]
-            z_j = -math.inf if math.isnan(ground) else ground - dist * dist / (2.0 * AE)
+            z_j = -math.inf if math.isnan(ground[k, j]) else ground[k, j] - dist * dist / (2.0 * AE)
             d.append(dist)
             z.append(z_j)
             if margin[k, j] < 0.0:
                 continue
-            if math.isnan(ground):
+            if math.isnan(ground[k, j]):
                 out[k, j] = True
                 continue
             z_rx = z_j + receiver_m
@@ -119,20 +128,25 @@ def reference(dem, grid, margin, *, antenna_m, receiver_m, diffraction):
             out[k, j] = clear or (
                 diffraction and _deygout(np.array(d), np.array(z), j + 1, z_tx, z_rx) <= margin[k, j]
             )
-    return out
+    return bands.inherit(out)
 
 
-def _grid(dem, reach_m):
-    return polar_grid(lambda b: reach_m * (1.0 + 0.2 * np.cos(np.radians(b))), azimuth_deg=None,
-                      beamwidth_deg=360.0, max_reach_m=1.2 * reach_m, pixel_m=dem.pixel_m)  # fmt: skip
+def _grid(dem, reach_m, *, disc=False):
+    """A disc (its radials share their first samples), or a reach varying with bearing."""
+    return polar_grid(lambda b: reach_m * (1.0 + (0.0 if disc else 0.2) * np.cos(np.radians(b))),
+                      azimuth_deg=None, beamwidth_deg=360.0, max_reach_m=1.2 * reach_m,
+                      pixel_m=dem.pixel_m)  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("seed", "diffraction", "nodata"), [(1, True, False), (2, True, True), (3, False, False)]
-)
-def test_fast_kernel_equals_the_per_sample_reference(seed, diffraction, nodata):
+    ("seed", "diffraction", "nodata", "disc"),
+    [(1, True, False, False), (2, True, True, False), (3, False, False, False), (4, True, False, True),
+     (5, False, True, True)],
+)  # fmt: skip
+def test_fast_kernel_equals_the_per_sample_reference(seed, diffraction, nodata, disc):
     dem = random_dem(seed, nodata=nodata)
-    grid = _grid(dem, 1500.0)
+    grid = _grid(dem, 1500.0, disc=disc)
+    assert (inner_bands(grid).parent >= 0).any() == disc
     rng = np.random.default_rng(seed)
     # margins from 0 to ~45 dB, falling with distance like a path loss, some < 0 (not covered)
     margin = 45.0 * (1.0 - grid.distances_m / grid.distances_m.max()) + rng.normal(
@@ -146,10 +160,10 @@ def test_fast_kernel_equals_the_per_sample_reference(seed, diffraction, nodata):
     np.testing.assert_array_equal(fast, slow)
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_fast_kernel_equals_the_plain_kernel(threads):
+@pytest.mark.parametrize(("threads", "disc"), [(1, False), (3, False), (1, True), (3, True)])
+def test_fast_kernel_equals_the_plain_kernel(threads, disc):
     dem = random_dem(7, pixels=300, pixel_deg=0.0003, rough=8.0)
-    grid = _grid(dem, 3000.0)
+    grid = _grid(dem, 3000.0, disc=disc)
     assert grid.centre_deg.size * grid.rows > 100_000  # large enough to be shared among threads
     margin = 40.0 * (1.0 - grid.distances_m / grid.distances_m.max())
     margins = Margins.of_grid(margin)
@@ -160,6 +174,26 @@ def test_fast_kernel_equals_the_plain_kernel(threads):
     assert z_site == z0
     assert 0.05 < plain.mean() < 0.95
     np.testing.assert_array_equal(fast, plain)
+
+
+@pytest.mark.parametrize(("reach_m", "pixel_m"), [(33_600.0, 90.0), (5_000.0, 30.0), (800.0, 90.0)])
+def test_inner_samples_stay_as_dense_as_the_edge(reach_m, pixel_m):
+    grid = polar_grid(lambda b: np.full(np.shape(b), reach_m), azimuth_deg=None, beamwidth_deg=360.0,
+                      max_reach_m=reach_m, pixel_m=pixel_m)  # fmt: skip
+    spacing, (m, n) = pixel_m / 2.0, (grid.centre_deg.size, grid.rows)
+    bands = inner_bands(grid)
+    owner = bands.inherit(np.repeat(np.arange(m)[:, None], n, axis=1))  # whose sample each one is
+    assert (bands.parent < np.arange(m)).all()
+    dist = grid.distances_m
+    off = np.radians(np.abs(grid.centre_deg[owner] - grid.centre_deg[:, None]))
+    assert (off * dist <= spacing + 1e-6).all()  # within a spacing (half a pixel) of its own bearing
+    for j in range(n):  # the radials sampled at each distance are at most a spacing apart
+        cols = np.unique(owner[:, j])
+        gaps = np.diff(np.append(grid.centre_deg[cols], grid.centre_deg[cols[0]] + 360.0))
+        assert np.radians(gaps.max()) * dist[0, j] <= spacing + 1e-6
+    own = (n - bands.start).sum() / (m * n)
+    assert own < 0.7 if n >= 64 else own <= 1.0  # large grids sample about 2/3 of the samples
+    assert (owner[:, -1] == np.arange(m)).all()  # at the edge every radial is its own
 
 
 def test_margins_of_a_model_are_those_of_every_sample():

@@ -243,6 +243,32 @@ def deygout_within(
 
 
 @njit(cache=True, nogil=True)
+def _begin(
+    k: int, bands: np.ndarray, saved: np.ndarray, dist: np.ndarray, z_tx: float, prof_d: np.ndarray,
+    prof_z: np.ndarray, bmax: np.ndarray, smax: np.ndarray, out: np.ndarray,
+) -> tuple[float, int, int]:  # fmt: skip  # pragma: no cover - compiled
+    """Start radial k: its parent's first samples copied in; return (max slope, its point, next row)."""
+    prof_d[0], prof_z[0] = 0.0, z_tx
+    bmax[:], smax[:] = -np.inf, -np.inf
+    bmax[0], smax[0] = z_tx, z_tx
+    max_slope, top, parent = -np.inf, 0, bands[1, k]
+    if parent < 0:
+        return max_slope, top, 0
+    rows, src = bands[0, k], saved[bands[2, parent]]
+    for i in range(1, rows + 1):
+        z = src[i]
+        prof_d[i], prof_z[i] = dist[i - 1], z
+        if z > bmax[i // BLOCK]:
+            bmax[i // BLOCK] = z
+            if z > smax[i // (BLOCK * SUPER)]:
+                smax[i // (BLOCK * SUPER)] = z
+        if (z - z_tx) / dist[i - 1] > max_slope:
+            max_slope, top = (z - z_tx) / dist[i - 1], i
+    out[k, :rows] = out[parent, :rows]
+    return max_slope, top, rows
+
+
+@njit(cache=True, nogil=True)
 def covered_columns(
     elevation: np.ndarray,
     site: np.ndarray,
@@ -255,6 +281,7 @@ def covered_columns(
     budget: np.ndarray,
     path_loss: np.ndarray,
     group: np.ndarray,
+    bands: np.ndarray,
     heights: tuple,
     k0: int,
     k1: int,
@@ -267,13 +294,15 @@ def covered_columns(
     ``weights`` (3 × rows): the quadratic's weights of the site, half and full points at each
     sample; sample (k, j) lies at ``dist[rgroup[k], j]`` (m) where the Earth's curvature lowers
     the ground by ``drop[rgroup[k], j]`` (m), columns of the same reach sharing a row of both.
-    Its margin is ``budget[k] − path_loss[group[k], j]`` (dB).
-    ``heights = (antenna, receiver, wavelength, diffraction)``.
-    Same verdicts as :func:`telecov.radio.kernels.covered_radials` on the sampled ground.
+    Its margin is ``budget[k] − path_loss[group[k], j]`` (dB); ``bands`` (3 × columns), the
+    :class:`telecov.radio.terrain.InnerBands` (start, parent, slot): a column's first
+    ``start[k]`` samples are those of ``parent[k]`` (in k0 … k − 1). ``heights``: antenna,
+    receiver, wavelength, diffraction. Verdicts: :func:`telecov.radio.kernels.covered_radials`'.
     """
     antenna_m, receiver_m, lam, diffraction = heights
     n = dist.shape[1]
     prof_d, prof_z = np.empty(n + 1), np.empty(n + 1)
+    saved = np.empty((bands[2].max() + 1, n + 1))  # the last profile of each slot's columns
     hints = np.empty(2, dtype=np.int64)
     tx_nu = np.empty(n + 1)
     bmax = np.empty(n // BLOCK + 1)
@@ -282,13 +311,10 @@ def covered_columns(
     z_tx = site[2] + antenna_m
     j_min = knife_edge_j(0.0)
     for k in range(k0, k1):
-        prof_d[0], prof_z[0] = 0.0, z_tx
-        bmax[:], smax[:], hints[:] = -np.inf, -np.inf, -1
-        bmax[0], smax[0] = z_tx, z_tx
-        tx_nu[:] = np.nan
-        max_slope, top = -np.inf, 0
+        max_slope, top, j0 = _begin(k, bands, saved, dist[rgroup[k]], z_tx, prof_d, prof_z, bmax, smax, out)
+        hints[:], tx_nu[:] = -1, np.nan
         hull[0], size, pushed = 0, 1, 0
-        for j in range(n):
+        for j in range(j0, n):
             c = site[0] * weights[0, j] + half[0, k] * weights[1, j] + full[0, k] * weights[2, j]
             r = site[1] * weights[0, j] + half[1, k] * weights[1, j] + full[1, k] * weights[2, j]
             zg = bilinear_at(elevation, c, r)
@@ -320,4 +346,6 @@ def covered_columns(
             out[k, j] = cov
             if known and (z - z_tx) / d > max_slope:
                 max_slope, top = (z - z_tx) / d, j + 1
+        if bands[2, k] > 0:
+            saved[bands[2, k]] = prof_z
     return out

@@ -4,6 +4,8 @@ A footprint is sampled on a polar grid around the site: columns are bearings (tr
 azimuths), rows are fractions of the flat-ground reach at that bearing, so on flat ground the
 outline is exactly the disc or lobe. Spacing is fine enough that no DEM pixel at the edge is
 skipped: ``oversample`` samples per pixel along the farthest radial and across radials there.
+Nearer the site, where radials are closer together than that, a radial takes its first samples
+from a neighbour (:class:`InnerBands`), so samples are as far apart near the site as at the edge.
 """
 
 from __future__ import annotations
@@ -105,6 +107,63 @@ def polar_grid(
     return PolarGrid(edges, edge_reach, centre, np.asarray(reach(np.mod(centre, 360.0))), rows, closed)
 
 
+INNER_ROWS = 4
+"""Fewest samples a radial takes from its neighbour (:func:`inner_bands`); fewer are sampled."""
+
+
+@dataclass(frozen=True)
+class InnerBands:
+    """Which radials take their samples near the site from a neighbour rather than sampling them.
+
+    Column k with exactly ℓ < ``levels`` trailing zero bits samples from row ``start[k]`` outward
+    (rows whose distance is above 2^−(ℓ+1) of the reach); its rows below are those of column
+    ``parent[k]`` = k − 2^ℓ: the same ground, the same verdict. There the columns still sampled
+    are at most the grid's spacing at the edge apart, and a sample is at most that spacing (half
+    a pixel) away from its own bearing; about a third of a large grid's samples are not taken.
+    Multiples of 2^``levels`` (``period``) and columns of another reach than their parent sample
+    every row (``parent`` −1). ``slot`` is min(ℓ, ``levels``): where the compiled pass keeps a
+    column's profile for its children.
+    """
+
+    start: NDArray[np.intp]
+    parent: NDArray[np.intp]
+    slot: NDArray[np.intp]
+    levels: int
+
+    @property
+    def period(self) -> int:
+        """Columns apart of the radials that sample every row (threads split the grid there)."""
+        return int(2**self.levels)
+
+    def inherit(self, values: NDArray[np.generic]) -> NDArray[np.generic]:
+        """Return ``values`` (columns × rows) with each column's first rows those of its parent."""
+        out = np.array(values, copy=True)
+        for k in np.flatnonzero(self.parent >= 0):
+            out[k, : self.start[k]] = out[self.parent[k], : self.start[k]]
+        return out
+
+
+def _inner_rows(rows: int, level: int) -> int:
+    """Rows at fractions (j + 0.5) / rows ≤ 2^−(level+1) of the reach."""
+    return math.floor(rows / 2.0 ** (level + 1) + 0.5)
+
+
+def inner_bands(grid: PolarGrid) -> InnerBands:
+    """Return the grid's :class:`InnerBands`: as many levels as leave ≥ :data:`INNER_ROWS` rows each."""
+    m, rows = grid.centre_deg.size, grid.rows
+    levels = 0
+    while _inner_rows(rows, levels) >= INNER_ROWS and 2 ** (levels + 1) <= m // 16:
+        levels += 1
+    k = np.arange(m, dtype=np.int64)
+    low = np.log2(np.maximum(k & -k, 1)).astype(np.int64)  # trailing zero bits (k > 0)
+    level = np.where(k == 0, levels, np.minimum(low, levels))
+    inner = level < levels
+    parent = np.where(inner, k - 2**level, -1)
+    inner &= grid.centre_reach_m[np.maximum(parent, 0)] == grid.centre_reach_m
+    start = np.where(inner, [_inner_rows(rows, int(v)) for v in level], 0).astype(np.intp)
+    return InnerBands(start, np.where(inner, parent, -1).astype(np.intp), level.astype(np.intp), levels)
+
+
 @lru_cache(maxsize=8)
 def _lonlat_to(crs: CRS) -> Transformer:
     return Transformer.from_crs(LONLAT, crs, always_xy=True)
@@ -139,8 +198,9 @@ def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tu
     """DEM elevation (m) at the site and at every sample of ``grid`` (NaN outside the DEM).
 
     Sample positions follow each geodesic radial: exact points at half and full reach, and a
-    quadratic through the site and those two in the DEM's CRS in between. (The terrain step
-    itself computes the same positions on the fly, :func:`covered_grid`.)
+    quadratic through the site and those two in the DEM's CRS in between; a radial's first
+    samples are its parent's (:class:`InnerBands`). (The terrain step itself computes the same
+    positions on the fly, :func:`covered_grid`.)
     """
     m = grid.centre_deg.size
     col, row = grid_positions(dem, lon, lat, grid)
@@ -150,7 +210,8 @@ def sample_ground(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tu
         return np.asarray(v[-1] * w0[None, :] + v[:m, None] * wm[None, :] + v[m : 2 * m, None] * w1[None, :])
 
     site = bilinear(dem.elevation_m, col[-1:], row[-1:])
-    return float(site[0]), bilinear(dem.elevation_m, along(col), along(row))
+    ground = bilinear(dem.elevation_m, along(col), along(row))
+    return float(site[0]), np.asarray(inner_bands(grid).inherit(ground), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -215,8 +276,9 @@ def covered_grid(
 ) -> tuple[float, NDArray[np.bool_]]:
     """Return the site's ground (m, NaN off the DEM) and the covered samples of ``grid`` (columns × rows).
 
-    One compiled pass per radial (:func:`telecov.radio.radials.covered_columns`); a large grid's
-    columns are shared among ``threads`` Python threads (default ``numba.get_num_threads()``).
+    One compiled pass per radial (:func:`telecov.radio.radials.covered_columns`), its first
+    samples taken from its parent (:class:`InnerBands`); a large grid's columns are shared among
+    ``threads`` Python threads (default ``numba.get_num_threads()``) in runs of whole periods.
     """
     col, row = grid_positions(dem, lon, lat, grid)
     m = grid.centre_deg.size
@@ -228,17 +290,20 @@ def covered_grid(
     reach, rgroup = np.unique(grid.centre_reach_m, return_inverse=True)
     dist = reach[:, None] * u[None, :]  # the values of PolarGrid.distances_m, one row per reach
     drop = dist * dist / (2.0 * (K_FACTOR * EARTH_RADIUS_M))  # the Earth's curvature (k = 4/3)
+    bands = inner_bands(grid)
     args = (
         dem.elevation_m, np.array([col[-1], row[-1], z_site]), np.vstack([col[:m], row[:m]]),
         np.vstack([col[m : 2 * m], row[m : 2 * m]]), weights, dist, drop,
         rgroup.astype(np.intp), margins.budget_db, margins.path_loss_db, margins.group,
+        np.vstack([bands.start, bands.parent, bands.slot]).astype(np.intp),
         (float(antenna_m), float(receiver_m), float(wavelength_m), bool(diffraction)),
     )  # fmt: skip
     threads = max(1, numba.get_num_threads() if threads is None else threads)
     if threads == 1 or m * grid.rows < PARALLEL_SAMPLES:
         covered_columns(*args, 0, m, out)
         return z_site, out
-    bounds = np.linspace(0, m, 4 * threads + 1).astype(np.int64)
+    chunk = bands.period * max(1, round(m / (4 * threads * bands.period)))  # a parent in every job
+    bounds = np.append(np.arange(0, m, chunk), m)
     jobs = [
         _pool(threads).submit(covered_columns, *args, int(a), int(b), out)
         for a, b in itertools.pairwise(bounds)
