@@ -160,7 +160,7 @@ def inner_bands(grid: PolarGrid) -> InnerBands:
     inner = level < levels
     parent = np.where(inner, k - 2**level, -1)
     inner &= grid.centre_reach_m[np.maximum(parent, 0)] == grid.centre_reach_m
-    start = np.where(inner, [_inner_rows(rows, int(v)) for v in level], 0).astype(np.intp)
+    start = np.where(inner, np.floor(rows / 2.0 ** (level + 1) + 0.5), 0).astype(np.intp)  # _inner_rows
     return InnerBands(start, np.where(inner, parent, -1).astype(np.intp), level.astype(np.intp), levels)
 
 
