@@ -18,6 +18,7 @@ from pyproj import Geod
 from telecov.engine import Footprints, measure, measure_polygons, regions_from_geometries
 from telecov.engine.bands import bands
 from telecov.engine.gap_kernels import gap_band
+from telecov.engine.outlines import chains_of, polygon_rings
 from telecov.footprints import footprint_polygons, footprints_of
 from telecov.io.population import open_population
 
@@ -72,6 +73,40 @@ def test_polygon_equal_to_a_fine_disc_measures_like_the_disc(raster: Path) -> No
     np.testing.assert_allclose(cov_poly[0, :, 0], cov_disc[0, :, 0], rtol=2e-6)  # km²: exact in each strip
     np.testing.assert_allclose(cov_poly[0, :, 1], cov_disc[0, :, 1], rtol=2e-4)  # people
     assert cov_disc[0, 0, 0] / 1e6 == pytest.approx(math.pi * 2.5**2, rel=1e-5)
+
+
+def _cells(seed: int, *, n: int = 160, share: float = 0.55) -> shapely.MultiPolygon:
+    """A shadowed footprint's kind of outline: a union of random 65 m cells, holes and islands."""
+    rng = np.random.default_rng(seed)
+    step = 0.0006
+    west, south = LON - n / 2 * step, LAT - n / 2 * step
+    cells = [
+        shapely.box(west + i * step, south + j * step, west + (i + 1) * step, south + (j + 1) * step)
+        for i, j in zip(*np.nonzero(rng.random((n, n)) < share), strict=True)
+    ]
+    return shapely.union_all(cells)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_an_outline_of_many_short_chains_measures_like_the_reference(raster: Path, seed: int) -> None:
+    shape = _cells(seed)
+    rings = polygon_rings(np.array([shape, _fine_disc(LON, LAT, 800.0)], dtype=object), np.array([0, 1]))
+    chains = chains_of(rings, 2)
+    for f in range(2):  # long chains first, then the others by top, highest first, within the bound
+        c = np.arange(chains.fptr[f], chains.fptr[f + 1])
+        top, bottom = chains.cy[chains.cptr[c]], chains.cy[chains.cptr[c + 1] - 1]
+        n_long = int(chains.ext[f, 6])
+        assert (np.diff(top[n_long:]) <= 0).all()
+        assert (top - bottom)[n_long:].max(initial=0.0) <= chains.ext[f, 7]
+    assert int(chains.ext[0, 6]) < 0.5 * np.diff(chains.fptr)[0] and int(chains.ext[1, 6]) == 2
+    areas = [box_km(LON, LAT, 3, 3, 3, 3), box_km(LON, LAT, 1, 4, 5, 1)]
+    fps = _footprints([LON, LON], [LAT, LAT], [6000.0, 800.0], [shape, None])
+    _base, cov = _measure(raster, areas, fps, [np.array([0]), np.array([0, 1])])
+    grids = load_population(raster, residential_density=100.0)
+    for li, layer in enumerate([shape, shape.union(_fine_disc(LON, LAT, 800.0))]):
+        cuts = [a.intersection(layer) for a in areas]
+        np.testing.assert_allclose(cov[:2, li, 0] / 1e6, [ellipsoidal_area_km2(c) for c in cuts], rtol=1e-4)
+        np.testing.assert_allclose(cov[:2, li, 1], raster_sums(grids, cuts)[:, 0], rtol=1e-3)
 
 
 def _shift(lon: float, lat: float, east_km: float, north_km: float) -> tuple[float, float]:

@@ -8,9 +8,12 @@ its end vertex). Sorted and paired (even-odd), the crossings are the footprint's
 each interval's length times the strip height is then the polygon's exact area in the strip
 (widths are linear in y between vertices, and their mean is what the strip holds).
 
-Chains are passed as ``chains = (fptr, cptr, cx, cy, cg)``: footprint ``f`` owns chains
+Chains are passed as ``chains = (fptr, cptr, cx, cy, cg, ext)``: footprint ``f`` owns chains
 ``fptr[f]:fptr[f + 1]``, chain ``c`` has vertices ``cptr[c]:cptr[c + 1]`` (``cx``, ``cy``, top
-first) and ``cg`` holds the integral of x over y from the chain's top to each vertex.
+first) and ``cg`` holds the integral of x over y from the chain's top to each vertex. A
+footprint's ``ext[f, 6]`` long chains come first; the others are at most ``ext[f, 7]`` high and
+sorted by their tops, highest first, so a strip looks only at those whose tops lie within that
+height above it (a terrain outline has thousands of short chains, a strip crosses a few).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import numpy as np
 
 from .intervals import INLINE, INNER, KERNEL, insertion_sort
 
-N_EXT = 6
-"""Per-footprint extremes: top, bottom, west x, its y, east x, its y."""
+N_EXT = 8
+"""Per footprint: top, bottom, west x, its y, east x, its y (its extremes), then its number of
+long chains and the height bound of the others (:func:`telecov.engine.outlines.chains_of`)."""
 
 
 @INLINE
@@ -72,6 +76,45 @@ def _x_at(k0: int, k1: int, cx: np.ndarray, cy: np.ndarray, y: float) -> float:
     return cx[lo] + t * (cx[hi] - cx[lo])
 
 
+@INLINE
+def _short_from(lo: int, hi: int, cptr: np.ndarray, cy: np.ndarray, y: float) -> int:
+    """First chain of ``lo..hi - 1`` (tops decreasing) whose top is below ``y``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cy[cptr[mid]] >= y:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@INNER
+def chain_crossings(f: int, top: float, bottom: float, chains: tuple, xs: np.ndarray) -> np.int64:
+    """Write the mean x of each chain of footprint ``f`` overlapping the strip to ``xs``; return the count."""
+    fptr, cptr, cx, cy, cg, ext = chains
+    c0 = fptr[f]
+    c1 = fptr[f + 1]
+    c_long = c0 + np.int64(ext[f, 6])
+    nx = np.int64(0)
+    for c in range(c0, c_long):
+        k0 = cptr[c]
+        k1 = cptr[c + 1] - 1
+        if cy[k1] >= top or cy[k0] <= bottom:
+            continue
+        xs[nx] = chain_mean_x(k0, k1, cx, cy, cg, top, bottom)
+        nx += 1
+    for c in range(_short_from(c_long, c1, cptr, cy, top + ext[f, 7]), c1):
+        k0 = cptr[c]
+        if cy[k0] <= bottom:
+            break  # the tops only go down from here
+        k1 = cptr[c + 1] - 1
+        if cy[k1] >= top:
+            continue
+        xs[nx] = chain_mean_x(k0, k1, cx, cy, cg, top, bottom)
+        nx += 1
+    return nx
+
+
 @INNER
 def outline_intervals(
     f: int,
@@ -87,15 +130,7 @@ def outline_intervals(
 
     ``xs`` is scratch for one crossing per chain of ``f``.
     """
-    fptr, cptr, cx, cy, cg = chains
-    nx = np.int64(0)
-    for c in range(fptr[f], fptr[f + 1]):
-        k0 = cptr[c]
-        k1 = cptr[c + 1] - 1
-        if cy[k1] >= top or cy[k0] <= bottom:
-            continue
-        xs[nx] = chain_mean_x(k0, k1, cx, cy, cg, top, bottom)
-        nx += 1
+    nx = chain_crossings(f, top, bottom, chains, xs)
     insertion_sort(xs, np.int64(0), nx)
     for k in range(0, nx - 1, 2):
         if xs[k + 1] > xs[k]:
@@ -106,22 +141,17 @@ def outline_intervals(
 
 
 @INNER
-def outline_extent(f: int, top: float, bottom: float, chains: tuple) -> tuple[float, float]:
+def outline_extent(f: int, top: float, bottom: float, chains: tuple, xs: np.ndarray) -> tuple[float, float]:
     """Smallest and largest chain crossing of footprint ``f`` on a strip (west > east if none).
 
-    For a convex polygon spanning the strip this is its one interval.
+    For a convex polygon spanning the strip this is its one interval; ``xs`` is scratch.
     """
-    fptr, cptr, cx, cy, cg = chains
+    nx = chain_crossings(f, top, bottom, chains, xs)
     lo = np.inf
     hi = -np.inf
-    for c in range(fptr[f], fptr[f + 1]):
-        k0 = cptr[c]
-        k1 = cptr[c + 1] - 1
-        if cy[k1] >= top or cy[k0] <= bottom:
-            continue
-        x = chain_mean_x(k0, k1, cx, cy, cg, top, bottom)
-        lo = min(lo, x)
-        hi = max(hi, x)
+    for k in range(nx):
+        lo = min(lo, xs[k])
+        hi = max(hi, xs[k])
     if hi > lo:
         return lo, hi
     return 1.0, -1.0

@@ -119,7 +119,7 @@ def footprint_intervals(
 ) -> int:
     """Append footprint ``f``'s intervals on line ``s`` (a disc's chord or a polygon's pieces)."""
     if is_outline(discs, f):
-        return outline_intervals(f, line_k[s, 4], line_k[s, 5], discs[4:9], xs, out_a, out_b, n)
+        return outline_intervals(f, line_k[s, 4], line_k[s, 5], discs[4:10], xs, out_a, out_b, n)
     h = disc_half_width(discs, f, s, line_k)
     if h > 0.0:
         out_a[n] = discs[0][f] - h
@@ -170,7 +170,7 @@ def area_intervals(
 @INNER
 def _outline_chord(discs: tuple, f: int, s: int, line_k: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
     """Return the one interval of convex polygon ``f`` on line ``s`` as (west, east)."""
-    return outline_extent(f, line_k[s, 4], line_k[s, 5], discs[4:9])
+    return outline_extent(f, line_k[s, 4], line_k[s, 5], discs[4:10], xs)
 
 
 @INLINE

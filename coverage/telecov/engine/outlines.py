@@ -227,7 +227,36 @@ def chains_of(rings: Rings, n_footprints: int) -> Chains:
                       convex=np.zeros(n_footprints, dtype=np.int64))  # fmt: skip
     x, y, ptr = clean_rings(rings.x, rings.y, rings.ptr)
     fptr, cptr, cx, cy, cg, ext, convex = build_chains(x, y, ptr, rings.fp, n_footprints)
-    return Chains(fptr=fptr, cptr=cptr, cx=cx, cy=cy, cg=cg, ext=ext, convex=convex)
+    cptr, vertices = _by_top(fptr, cptr, cy, ext)
+    return Chains(fptr=fptr, cptr=cptr, cx=cx[vertices], cy=cy[vertices], cg=cg[vertices], ext=ext,
+                  convex=convex)  # fmt: skip
+
+
+LONG_CHAIN_SHARE = 64.0
+"""A chain higher than 1/64 of its footprint's height is long: every strip looks at it."""
+
+
+def _by_top(
+    fptr: NDArray[np.int64], cptr: NDArray[np.int64], cy: NDArray[np.float64], ext: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Reorder each footprint's chains: long ones first, then the others by top, highest first.
+
+    Fills ``ext[:, 6]`` (long chains) and ``ext[:, 7]`` (a bound of the others' heights, widened
+    by rounding's worth); returns the new chain pointers and the vertices' order.
+    """
+    sizes = np.diff(cptr)
+    fp = np.repeat(np.arange(fptr.shape[0] - 1), np.diff(fptr))
+    top, bottom = cy[cptr[:-1]], cy[cptr[1:] - 1]
+    height = top - bottom
+    long = height > (ext[fp, 0] - ext[fp, 1]) / LONG_CHAIN_SHARE
+    order = np.lexsort((-top, ~long, fp))
+    ext[:, 6] = np.bincount(fp[long], minlength=ext.shape[0])
+    bound = np.zeros(ext.shape[0])
+    np.maximum.at(bound, fp[~long], height[~long])
+    ext[:, 7] = bound * (1.0 + 1e-9) + 1e-9 * np.maximum(np.abs(ext[:, 0]), np.abs(ext[:, 1]))
+    new_ptr = np.concatenate([[0], np.cumsum(sizes[order])]).astype(np.int64)
+    vertices = np.repeat(cptr[:-1][order] - new_ptr[:-1], sizes[order]) + np.arange(new_ptr[-1])
+    return new_ptr, vertices
 
 
 CORNER_DEG = 20.0
