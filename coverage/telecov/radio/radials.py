@@ -297,7 +297,7 @@ def covered_columns(
     Its margin is ``budget[k] − path_loss[group[k], j]`` (dB); ``bands`` (3 × columns), the
     :class:`telecov.radio.terrain.InnerBands` (start, parent, slot): a column's first
     ``start[k]`` samples are those of ``parent[k]`` (in k0 … k − 1). ``heights``: antenna,
-    receiver, wavelength, diffraction. Verdicts: :func:`telecov.radio.kernels.covered_radials`'.
+    receiver, wavelength, diffraction. Verdicts: :func:`telecov.radio.kernels.covered_radials`'s.
     """
     antenna_m, receiver_m, lam, diffraction = heights
     n = dist.shape[1]

@@ -143,9 +143,9 @@ class InnerBands:
         return out
 
 
-def _inner_rows(rows: int, level: int) -> int:
-    """Rows at fractions (j + 0.5) / rows ≤ 2^−(level+1) of the reach."""
-    return math.floor(rows / 2.0 ** (level + 1) + 0.5)
+def _inner_rows(rows: int, level: NDArray[np.int64] | int) -> NDArray[np.intp]:
+    """Rows at fractions (j + 0.5) / rows ≤ 2^−(level+1) of the reach (per level)."""
+    return np.floor(rows / 2.0 ** (np.asarray(level) + 1) + 0.5).astype(np.intp)
 
 
 def inner_bands(grid: PolarGrid) -> InnerBands:
@@ -160,7 +160,7 @@ def inner_bands(grid: PolarGrid) -> InnerBands:
     inner = level < levels
     parent = np.where(inner, k - 2**level, -1)
     inner &= grid.centre_reach_m[np.maximum(parent, 0)] == grid.centre_reach_m
-    start = np.where(inner, np.floor(rows / 2.0 ** (level + 1) + 0.5), 0).astype(np.intp)  # _inner_rows
+    start = np.where(inner, _inner_rows(rows, level), 0).astype(np.intp)
     return InnerBands(start, np.where(inner, parent, -1).astype(np.intp), level.astype(np.intp), levels)
 
 
