@@ -192,7 +192,9 @@ def test_inner_samples_stay_as_dense_as_the_edge(reach_m, pixel_m):
         gaps = np.diff(np.append(grid.centre_deg[cols], grid.centre_deg[cols[0]] + 360.0))
         assert np.radians(gaps.max()) * dist[0, j] <= spacing + 1e-6
     own = (n - bands.start).sum() / (m * n)
-    assert own < 0.7 if n >= 64 else own <= 1.0  # large grids sample about 2/3 of the samples
+    assert 0.6 < own < 0.7 if n >= 64 else own <= 1.0  # large grids sample about 2/3 of the samples
+    if reach_m > 30_000.0:  # the rural 2G grid of the province's benchmark: 3.5 million samples
+        assert 3.4e6 < m * n < 3.6e6
     assert (owner[:, -1] == np.arange(m)).all()  # at the edge every radial is its own
 
 
