@@ -31,6 +31,11 @@ keys and the area / population columns, following the geometry model of docs/ARC
    polygon; nodata counts 0) over every region and covered piece. Polygons are handed to
    exactextract as WKB, not through its GeoDataFrame source (which converts every polygon to
    GeoJSON text and is ~5× slower): this makes the baseline faster, never slower.
+With ``--footprints FILE`` (a telecov export's ``footprints`` layer: GeoPackage, GeoParquet or
+GeoJSON with a ``technology`` column), those polygons replace steps 1–2: the exact reference
+for footprints the engine measures as polygons (terrain shadows, lobes), measured by the
+same steps 3–6.
+
 7. Writes ``coverage.csv`` (level, area_id, area_name, parent, technology, area_km2,
    covered_km2, area_pct, population, covered_population, population_pct; percentages empty
    when the denominator is 0; sorted by level, area_id, technology) and ``timings.json``.
@@ -176,6 +181,17 @@ def footprints(sites: pd.DataFrame, method: str, vertices: int, quad_segs: int) 
     )
 
 
+def given_footprints(path: Path) -> gpd.GeoDataFrame:
+    """Footprint polygons with their ``technology`` (a telecov export's ``footprints`` layer)."""
+    layer = "footprints" if path.suffix == ".gpkg" else None
+    frame = gpd.read_file(path, layer=layer).to_crs(4326)
+    frame["technology"] = frame["technology"].astype(str).str.strip().map(lambda t: ALIASES.get(t.lower(), t))
+    keep = frame.geometry.notna() & ~frame.geometry.is_empty
+    if "status" in frame:
+        keep &= frame["status"].fillna("").astype(str).str.strip().str.lower().isin(["", "existing"])
+    return frame[keep]
+
+
 def per_area_pieces(
     area_geoms: NDArray[np.object_], fp: NDArray[np.object_]
 ) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
@@ -266,6 +282,7 @@ def _arguments() -> argparse.Namespace:
     ap.add_argument("--method", choices=["utm", "geod"], default="utm")
     ap.add_argument("--vertices", type=int, default=256, help="geod: vertices per circle")
     ap.add_argument("--quad-segs", type=int, default=16, help="utm: segments per quarter circle")
+    ap.add_argument("--footprints", type=Path, help="footprint polygons to measure instead of --sites")
     ap.add_argument(
         "--strategy",
         choices=["overlay", "per-area"],
@@ -282,7 +299,7 @@ def main() -> None:
     t = {"start": time.perf_counter()}
 
     areas = gpd.read_file(a.areas).to_crs(4326)
-    sites = read_sites(a.sites)
+    sites = read_sites(a.sites) if a.footprints is None else given_footprints(a.footprints)
     t["read"] = time.perf_counter()
 
     regions = _regions(a, areas, t)
@@ -343,7 +360,8 @@ def _technology_rows(
     cov_km2 = np.zeros(n_a + n_p + 1)
     cov_pop = np.zeros(n_a + n_p + 1)
     if len(sub):
-        fp = footprints(sub, a.method, a.vertices, a.quad_segs)
+        given = a.footprints is not None
+        fp = sub.geometry.to_numpy() if given else footprints(sub, a.method, a.vertices, a.quad_segs)
         t[f"{tech}_footprints"] = time.perf_counter()
         if a.strategy == "overlay":
             parts = shapely.get_parts(shapely.union_all(fp))

@@ -20,7 +20,6 @@ from rasterio.transform import Affine
 
 import telecov
 from telecov.analysis import sample_path
-from telecov.engine.bands import few_small_members
 from telecov.engine.gain_tasks import (
     RemoteGains,
     build_gain_part,
@@ -30,6 +29,7 @@ from telecov.engine.gain_tasks import (
 )
 from telecov.engine.gains import Candidates, add_blocks, candidate_pairs, gain_model, marginal_gains
 from telecov.engine.partition import regions_from_geometries
+from telecov.engine.splits import few_small_members
 from telecov.engine.tasks import PartitionError
 from telecov.footprints import footprints_of
 from telecov.io.population import open_population

@@ -194,3 +194,36 @@ def test_gap_kernel_keeps_what_polygon_footprints_leave_uncovered(raster: Path) 
     np.testing.assert_allclose(uncovered, want, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(people[:, 1], base[:2, 3], rtol=1e-12)
     assert want.min() > 0
+
+
+def test_footprints_without_split_corners_take_one_interval_per_coarse_strip(raster: Path) -> None:
+    """A shadowed outline's corners split strips; discs of another layer keep the coarse strips.
+
+    The discs are measured once per coarse strip (the row's strips without the corner splits),
+    the outline on every line; each layer still matches the exact reference, and a combined
+    layer covers at least each of its parts in every area (its union is of the same intervals).
+    """
+    shape = _cells(3, n=120)
+    areas = [box_km(LON, LAT, 3, 3, 3, 3), box_km(LON, LAT, 1, 4, 5, 1), box_km(LON, LAT, 5, 0.5, 0.5, 5)]
+    centres = [_shift(LON, LAT, dx, dy) for dx, dy in [(1.5, 1.0), (-2.0, -0.5), (0.3, -2.4)]]
+    lons, lats = [LON, *(c[0] for c in centres)], [LAT, *(c[1] for c in centres)]
+    radii = [6000.0, 2600.0, 3100.0, 2200.0]
+    fps = _footprints(lons, lats, radii, [shape, None, None, None])
+    layers = [np.array([0]), np.array([1, 2, 3]), np.array([0, 1, 2, 3])]
+    with open_population(raster) as src:
+        regions = regions_from_geometries(np.array(areas, dtype=object))
+        split = [b for b in bands(regions, fps, layers, src, **OPTS) if b.coarse[0][-1] < b.sptr[-1]]
+    assert split and all(b.coarse[4].tolist() == [1, 0, 0, 0] for b in split)
+    assert sum(int(b.sptr[-1]) - int(b.coarse[0][-1]) for b in split) > 100  # the cells' 121 rows of corners
+    _base, cov = _measure(raster, areas, fps, layers)
+    grids = load_population(raster, residential_density=100.0)
+    discs = shapely.union_all(
+        [_fine_disc(x, y, r) for x, y, r in zip(lons[1:], lats[1:], radii[1:], strict=True)]
+    )
+    for li, layer in enumerate([shape, discs, shape.union(discs)]):
+        cuts = [a.intersection(layer) for a in areas]
+        np.testing.assert_allclose(cov[:3, li, 0] / 1e6, [ellipsoidal_area_km2(c) for c in cuts], rtol=1e-4)
+        np.testing.assert_allclose(cov[:3, li, 1], raster_sums(grids, cuts)[:, 0], rtol=1e-3)
+    for k in range(3):  # km², people, residential km²
+        assert np.all(cov[:, 2, k] >= np.maximum(cov[:, 0, k], cov[:, 1, k]) - 1e-6)
+        assert np.all(cov[:, 2, k] <= cov[:, 0, k] + cov[:, 1, k] + 1e-6)

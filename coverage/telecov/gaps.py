@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .engine.bands import few_small_members
 from .engine.gap_tasks import gap_rectangles, gap_zones
 from .engine.grid import lonlat_geometries
 from .engine.partition import regions_from_geometries
+from .engine.splits import few_small_members
 from .errors import InputError
 from .footprints import footprints_of
 from .geodesy import LONLAT

@@ -3,8 +3,10 @@
 Rows are the population raster's own (:mod:`telecov.engine.grid`): parallels on a lon/lat
 raster, rows of constant y in its CRS otherwise. Each pixel row is cut into equal strips no
 taller than ``resolution_m`` on the ground (finer in rows holding small areas), split again at
-the ends of edges nearly parallel to the lines and at the tips of small discs; the scan line of
-a strip lies at its midpoint.
+the ends of edges nearly parallel to the lines, at the tips of small discs and at the corners
+of polygon footprints in layers having few of them; the scan line of a strip lies at its
+midpoint. A band also carries its coarse strips (without the corner splits): footprints whose
+corners do not split strips are measured once per coarse strip (:mod:`telecov.engine.lines`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..io.population import PopulationRaster
 from .grid import ScanFootprints, ScanGrid, regions_on_grid, scan_footprints, scan_grid
 from .partition import Footprints, Regions
 from .pixels import N_CHANNELS, residential_mask
+from .splits import few_corner_members, few_corners, few_small_members, footprint_caps
 
 PIXEL_BYTES = 8 * (N_CHANNELS + 6)
 """Bytes a band holds per pixel: prefix sums, values, people, flags, areas, scratch."""
@@ -33,13 +36,6 @@ BAND_BYTES = 256 * 2**20
 
 SMALL_AREA_DIVISIONS = 200.0
 """Strips are at most 1/200 of the square root of the smallest area crossing their row."""
-
-CAP_RADIUS_M = 2000.0
-"""Footprints up to this radius get scan-strip boundaries at their extreme latitudes."""
-CAP_MAX_PER_LAYER = 256
-"""Layers with at least this many small footprints get no tip splits (their errors average out)."""
-CAP_STEPS = (0.0, 1 / 64, 1 / 16, 1 / 4, 1 / 2, 1.0)
-"""Strip boundaries inside each cap, as fractions of the scan-line spacing from its tip."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +70,9 @@ class Band:
     """first row, last row, layer, footprint."""
     discs: tuple[NDArray[Any], ...]
     """Every footprint as the kernels take it (:class:`telecov.engine.grid.ScanFootprints`)."""
+    coarse: tuple[NDArray[Any], ...]
+    """The strips without the corner splits: row pointer, the coarse strip of each strip, tops,
+    bottoms; then whether each footprint's corners split strips (1) or not (0)."""
 
     @property
     def strips(self) -> tuple[NDArray[Any], ...]:
@@ -247,83 +246,6 @@ def _strips(
     return sptr, tops, bottoms
 
 
-def few_small_members(footprints: Footprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
-    """Discs whose tips split strips: the small ones of layers that have few of them.
-
-    Midpoint sampling of a randomly placed disc is unbiased, so over many discs the cap errors
-    average out (0.01 % of covered people with 400 sites on Hà Tĩnh); only a layer with a few
-    small footprints (a first 5G roll-out) needs its tips resolved exactly. Sectors and
-    polygons are exact in every strip and need no split.
-    """
-    fields = np.column_stack(
-        [footprints.lon, footprints.lat, footprints.radius, footprints.azimuth, footprints.width]
-    )
-    disc = ~(footprints.sector_mask() | footprints.polygon_mask())
-    chosen = []
-    for ix in layers:
-        ix = np.asarray(ix, dtype=np.int64)
-        small = ix[(footprints.radius[ix] <= CAP_RADIUS_M) & disc[ix]]
-        distinct = np.unique(fields[small], axis=0).shape[0]  # duplicates decide nothing
-        if 0 < distinct < CAP_MAX_PER_LAYER:
-            chosen.append(small)
-    return np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
-
-
-def few_corner_members(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
-    """Footprints whose corners split strips: those with corners, in layers having few of them.
-
-    Like the tips of small discs (:func:`few_small_members`), the sideways shift of a chain's
-    mean x at a corner averages out over many footprints (1,500 sectors on Hà Tĩnh); only a
-    layer with fewer than :data:`CAP_MAX_PER_LAYER` of them has its corners split strips.
-    """
-    n = scan.top.shape[0]
-    has = np.bincount(scan.corner_fp, minlength=n) > 0
-    keep = np.zeros(n, dtype=bool)
-    for ix in layers:
-        with_corners = np.unique(np.asarray(ix, dtype=np.int64)[has[ix]])
-        if 0 < with_corners.shape[0] < CAP_MAX_PER_LAYER:
-            keep[with_corners] = True
-    return np.flatnonzero(keep).astype(np.int64)
-
-
-def few_corners(
-    scan: ScanFootprints, layers: Sequence[NDArray[np.int64]], members: NDArray[np.int64] | None = None
-) -> NDArray[np.float64]:
-    """Y of the corners of ``members`` (default: :func:`few_corner_members`), strip boundaries."""
-    if members is None:
-        members = few_corner_members(scan, layers)
-    keep = np.zeros(scan.top.shape[0], dtype=bool)
-    keep[members] = True
-    return np.unique(scan.corners[keep[scan.corner_fp]])
-
-
-def footprint_caps(
-    footprints: Footprints, which: NDArray[np.int64], *, resolution_m: float
-) -> NDArray[np.float64]:
-    """Northmost and southmost latitudes of small discs, and :data:`CAP_STEPS` inside each cap.
-
-    A disc's width changes fastest at its top and bottom; strip boundaries at the tip and
-    inside it keep the scan lines near the tip, which matters for a lone small disc over a
-    dense pixel. Each latitude solves the kernel's own distance formula
-    ``r = (M(φ0) + M(φ)) / 2 · |φ − φ0|``.
-    """
-    small = which[footprints.radius[which] <= CAP_RADIUS_M]
-    if small.size == 0:
-        return np.zeros(0)
-    lat0 = footprints.lat[small]
-    r = footprints.radius[small]
-    m0 = meridian_radius(lat0)
-    out = []
-    for sign in (1.0, -1.0):
-        for step in CAP_STEPS:
-            reach = np.maximum(r - step * resolution_m, 0.0)
-            d = reach / m0
-            for _ in range(3):
-                d = reach / (0.5 * (m0 + meridian_radius(lat0 + sign * np.degrees(d))))
-            out.append(lat0 + sign * np.degrees(d))
-    return np.unique(np.concatenate(out))
-
-
 def row_spans(
     regions: Regions, scan: ScanFootprints, grid: ScanGrid
 ) -> tuple[tuple[NDArray[np.int64], NDArray[np.int64]], tuple[NDArray[np.int64], NDArray[np.int64]]]:
@@ -359,6 +281,11 @@ class _Partition:
     window: _Window
     spans: tuple[NDArray[np.int64], ...]
     caps: NDArray[np.float64]
+    """Y of the tips of small discs (:func:`footprint_caps`), strip boundaries."""
+    corners: NDArray[np.float64]
+    """Y of the corners that split strips (:func:`few_corners`)."""
+    splits: NDArray[np.int64]
+    """Whether each footprint's corners split strips (1) or not (0)."""
 
 
 def _pixels(raster: PopulationRaster, grid: ScanGrid, window: _Window, rows: tuple[int, int],
@@ -395,10 +322,16 @@ def _band(part: _Partition, raster: PopulationRaster, b0: int, rows: tuple[int, 
     pop, res, area = _pixels(raster, grid, window, (b0, b1), full, residential_density=residential_density)
     cols = (window.col0, window.col1)
     ns = strips_per_row(regions, grid, np.arange(b0, b1, dtype=np.int64), resolution_m, cols)
-    caps = part.caps
-    band_caps = caps[(caps < grid.y0 - b0 * grid.dy) & (caps > grid.y0 - b1 * grid.dy)]
     flat = _flat_edge_ends(regions, emask, grid, b0, ns, cols, resolution_m)
-    sptr, tops, bottoms = _strips(flat, grid, b0, ns, band_caps)
+    north, south = grid.y0 - b0 * grid.dy, grid.y0 - b1 * grid.dy
+    band_caps = part.caps[(part.caps < north) & (part.caps > south)]
+    band_corners = part.corners[(part.corners < north) & (part.corners > south)]
+    sptr, tops, bottoms = _strips(flat, grid, b0, ns, np.concatenate([band_caps, band_corners]))
+    coarse = (sptr, np.arange(tops.shape[0]), tops, bottoms)
+    if band_corners.size:
+        csptr, ctops, cbottoms = _strips(flat, grid, b0, ns, band_caps)
+        of = np.searchsorted(-ctops, -0.5 * (tops + bottoms), side="right") - 1
+        coarse = (csptr, of.astype(np.int64), ctops, cbottoms)
     row_of = np.repeat(np.arange(h), np.diff(sptr))
     if grid.lonlat:
         area_deg = band_area_per_degree(tops, bottoms)
@@ -415,7 +348,7 @@ def _band(part: _Partition, raster: PopulationRaster, b0: int, rows: tuple[int, 
             regions.owner[emask], e_first[emask] - b0, e_last[emask] - b0,
         ),
         members=(m_first[mmask] - b0, m_last[mmask] - b0, m_layer[mmask], m_fp[mmask]),
-        discs=part.footprints.discs,
+        discs=part.footprints.discs, coarse=(*coarse, part.splits),
     )  # fmt: skip
 
 
@@ -437,12 +370,19 @@ def _partition(
     edge_spans, footprint_spans = row_spans(regions, scan, grid)
     spans = (*edge_spans, *_memberships(footprint_spans, layers))
     cap_members, corner_members = members
-    caps = few_corners(scan, layers, corner_members)
+    if corner_members is None:
+        corner_members = few_corner_members(scan, layers)
+    splits = np.zeros(scan.top.shape[0], dtype=np.int64)
+    splits[corner_members] = 1
+    caps = np.zeros(0)
     if grid.lonlat:
         if cap_members is None:
             cap_members = few_small_members(footprints, layers)
-        caps = np.union1d(caps, footprint_caps(footprints, cap_members, resolution_m=resolution_m))
-    return _Partition(regions=regions, grid=grid, footprints=scan, window=window, spans=spans, caps=caps)
+        caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
+    return _Partition(
+        regions=regions, grid=grid, footprints=scan, window=window, spans=spans, caps=caps,
+        corners=few_corners(scan, layers, corner_members), splits=splits,
+    )  # fmt: skip
 
 
 def bands(

@@ -5,9 +5,15 @@ intervals (the even-odd rule on its boundary edges). A footprint is one interval
 a geodesic disc's chord has the disc's mean half-width over the line's strip, and a polygon
 footprint's intervals come from its chains' mean x over the strip
 (:func:`telecov.engine.chains.outline_intervals`), so each footprint's area in each strip is
-exact. Before the lines of a pixel row are scanned, :func:`prepare_row` finds per layer the
+exact. Before the lines of a pixel row are scanned, :func:`prepare_layer` finds per layer the
 chords covered on every line of the row and the footprints that can still change a line's
 union.
+
+Where the corners of a few polygon footprints split strips (:mod:`telecov.engine.bands`),
+only those footprints are measured on every line; any other footprint takes one interval per
+coarse strip (the row's strips without the corner splits), which holds its exact area in
+that strip, and every line inside it uses that interval (:func:`own_lines`). A layer's union
+on a line is thus the union of its members' own intervals, whatever the other layers hold.
 
 Footprints are passed as the tuple ``discs = (x, lat, m0, radius, fptr, cptr, cx, cy, cg, ext,
 convex)`` (``m0``: meridian radius at the centre; the rest are the chains of polygon
@@ -214,23 +220,27 @@ def _core_chord(
     return discs[0][f] - h, discs[0][f] + h
 
 
+@INLINE
+def own_lines(lines: tuple, f: int) -> tuple:
+    """Return the row's end lines and the line table that footprint ``f`` is measured on.
+
+    ``lines = (ends, line_k, coarse_ends, coarse_k, splits)``: a footprint whose corners split
+    strips (``splits[f]``) is measured on every line of the row, any other once per coarse
+    strip (the row's strips without the corner splits); an empty ``splits`` splits none.
+    """
+    ends, line_k, coarse_ends, coarse_k, splits = lines
+    if splits.shape[0] > 0 and splits[f] != 0:
+        return ends[0], ends[1], line_k
+    return coarse_ends[0], coarse_ends[1], coarse_k
+
+
 @INNER
-def _row_core(
-    k0: int,
-    k1: int,
-    members: tuple,
-    discs: tuple,
-    s_first: int,
-    s_last: int,
-    line_k: np.ndarray,
-    tmp: tuple,
-    out_a: np.ndarray,
-    out_b: np.ndarray,
-) -> int:
+def _row_core(k0: int, k1: int, members: tuple, discs: tuple, lines: tuple, tmp: tuple,
+              out_a: np.ndarray, out_b: np.ndarray) -> int:  # fmt: skip
     """Union of the chords that every line of the row crosses; returns the count.
 
-    ``members = (fidx, ffp)`` lists the row's footprints ``ffp[fidx[k0:k1]]`` (see
-    :func:`_core_chord`).
+    ``members = (fidx, ffp)`` lists the row's footprints ``ffp[fidx[k0:k1]]``, each on its
+    own lines (:func:`own_lines`, :func:`_core_chord`).
     """
     fidx, ffp = members
     tmp_a, tmp_b, xs = tmp
@@ -239,6 +249,7 @@ def _row_core(
         f = ffp[fidx[k]]
         if not is_prunable(discs, f):
             continue
+        s_first, s_last, line_k = own_lines(lines, f)
         lo, hi = _core_chord(discs, f, s_first, s_last, line_k, xs)
         if hi > lo:
             tmp_a[m] = lo
@@ -287,18 +298,10 @@ def _widest(
 
 
 @INNER
-def _inside_core(
-    f: int,
-    discs: tuple,
-    s_first: int,
-    s_last: int,
-    line_k: np.ndarray,
-    xs: np.ndarray,
-    core_a: np.ndarray,
-    core_b: np.ndarray,
-    n_core: int,
-) -> bool:
+def _inside_core(f: int, discs: tuple, lines: tuple, xs: np.ndarray, core_a: np.ndarray,
+                 core_b: np.ndarray, n_core: int) -> bool:  # fmt: skip
     """Whether footprint ``f`` changes no line of the row: its widest chord lies in the core union."""
+    s_first, s_last, line_k = own_lines(lines, f)
     lo, hi = _widest(discs, f, s_first, s_last, line_k, xs)
     if not (hi > lo):
         return True
@@ -307,64 +310,91 @@ def _inside_core(
 
 
 @INNER
-def prepare_row(
-    r: int,
-    sptr: np.ndarray,
-    line_k: np.ndarray,
-    discs: tuple,
-    index: tuple,
-    n_layers: int,
-    row: tuple,
-    tmp: tuple,
+def prepare_layer(
+    L: int, slot: int, lines: tuple, discs: tuple, index: tuple, row: tuple, tmp: tuple
 ) -> None:
-    """Per layer, the union of chords covered on every line of row ``r`` and the candidates.
+    """Find layer ``L``'s union of chords covered on every line of a row, and its candidates.
 
     ``index = (fptr, fidx, ffp)``: footprints ``ffp[fidx[fptr[slot]:fptr[slot + 1]]]`` reach
-    slot ``r * n_layers + L``. ``row = (core_a, core_b, n_core, cand, n_cand)`` receives per
-    layer the core union and the footprints to test on each line, sorted by x. A disc or
-    convex polygon whose widest chord lies inside the core never changes a line's union, so
-    it is no candidate (exact pruning).
+    the row's ``slot`` of the layer; each is measured on its own lines (:func:`own_lines`).
+    ``row = (core_a, core_b, n_core, cand, n_cand, n_split)`` receives the layer's core union
+    and the footprints to test: those measured once per coarse strip first, then the last
+    ``n_split[L]`` measured on every line, each part sorted by x. A disc or convex polygon
+    whose widest chord lies inside the core never changes a line's union, so it is no
+    candidate (exact pruning).
     """
     fptr, fidx, ffp = index
-    core_a, core_b, n_core, cand, n_cand = row
-    s_first = sptr[r]
-    s_last = sptr[r + 1] - 1
-    for L in range(n_layers):
-        slot = r * n_layers + L
-        k0 = fptr[slot]
-        k1 = fptr[slot + 1]
-        ni = _row_core(k0, k1, (fidx, ffp), discs, s_first, s_last, line_k, tmp, core_a[L], core_b[L])
-        n_core[L] = ni
-        nc = 0
+    core_a, core_b, n_core, cand, n_cand, n_split = row
+    splits = lines[4]
+    k0 = fptr[slot]
+    k1 = fptr[slot + 1]
+    ni = _row_core(k0, k1, (fidx, ffp), discs, lines, tmp, core_a[L], core_b[L])
+    n_core[L] = ni
+    nc = 0
+    first = 0
+    for part in range(2):
+        first = nc
         for k in range(k0, k1):
             f = ffp[fidx[k]]
-            prunable = ni > 0 and is_prunable(discs, f)
-            if prunable and _inside_core(f, discs, s_first, s_last, line_k, tmp[2], core_a[L], core_b[L], ni):
+            split = splits.shape[0] > 0 and splits[f] != 0
+            if split != (part == 1):
+                continue
+            inside = ni > 0 and is_prunable(discs, f)
+            if inside and _inside_core(f, discs, lines, tmp[2], core_a[L], core_b[L], ni):
                 continue
             cand[L, nc] = f
             nc += 1
-        if nc > 1:
-            by_x = np.argsort(discs[0][cand[L, :nc]])
-            cand[L, :nc] = cand[L, :nc][by_x]
-        n_cand[L] = nc
+        if nc - first > 1:
+            by_x = np.argsort(discs[0][cand[L, first:nc]])
+            cand[L, first:nc] = cand[L, first:nc][by_x]
+    n_cand[L] = nc
+    n_split[L] = nc - first
+
+
+@INNER
+def prepare_row(r: int, sptr: np.ndarray, line_k: np.ndarray, discs: tuple, index: tuple, n_layers: int,
+                row: tuple, tmp: tuple) -> None:  # fmt: skip
+    """:func:`prepare_layer` for every layer of row ``r``, every footprint on every line of the row."""
+    ends = (sptr[r], sptr[r + 1] - 1)
+    lines = (ends, line_k, ends, line_k, np.zeros(0, np.int64))
+    for L in range(n_layers):
+        prepare_layer(L, r * n_layers + L, lines, discs, index, row, tmp)
 
 
 @INLINE
 def layer_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tmp: tuple, out: tuple) -> int:
-    """Union of layer ``L``'s footprints on line ``s`` into ``out = (west, east)``; returns the count.
+    """Union of layer ``L``'s core and coarse candidates on line ``s`` into ``out = (west, east)``.
 
-    ``row`` is what :func:`prepare_row` filled for the line's pixel row; ``tmp`` is scratch
-    ``(west, east, crossings)`` for the candidates' intervals.
+    ``row`` is what :func:`prepare_layer` filled for the line's pixel row (the candidates
+    measured once per coarse strip: all of them unless corners split strips); ``tmp`` is
+    scratch ``(west, east, crossings)`` for their intervals. Returns the count.
     """
-    core_a, core_b, n_core, cand, n_cand = row
+    core_a, core_b, n_core, cand, n_cand, n_split = row
     fa, fb, xs = tmp
     nf = np.int64(0)
-    for k in range(n_cand[L]):
+    for k in range(n_cand[L] - n_split[L]):
         nf = footprint_intervals(discs, cand[L, k], s, line_k, xs, fa, fb, nf)
     if nf == 0 and n_core[L] == 0:
         return 0
     insertion_sort_pairs(fa, fb, 0, nf)
     return union_two(core_a[L], core_b[L], n_core[L], fa, fb, nf, out[0], out[1])
+
+
+@INLINE
+def split_union(L: int, row: tuple, discs: tuple, s: int, line_k: np.ndarray, tmp: tuple, coarse: tuple,
+                out: tuple) -> int:  # fmt: skip
+    """Union of ``coarse`` and layer ``L``'s candidates measured on every line, on line ``s``.
+
+    ``coarse = (west, east, count)`` is :func:`layer_union` on the line's coarse strip; the
+    union goes into ``out``. Returns its count.
+    """
+    cand, n_cand, n_split = row[3], row[4], row[5]
+    fa, fb, xs = tmp
+    nf = np.int64(0)
+    for k in range(n_cand[L] - n_split[L], n_cand[L]):
+        nf = footprint_intervals(discs, cand[L, k], s, line_k, xs, fa, fb, nf)
+    insertion_sort_pairs(fa, fb, 0, nf)
+    return union_two(coarse[0], coarse[1], coarse[2], fa, fb, nf, out[0], out[1])
 
 
 @INNER
@@ -409,7 +439,7 @@ def line_buffers(max_edges: int, max_fp: int, max_iv: int, max_chains: int, n_la
 
     ``cross``: crossings (x, area); ``areas``: area intervals (west, east, area); ``tmp``:
     candidate intervals (west, east) and one footprint's chain crossings; ``union``: a layer's
-    union (west, east); ``row``: what :func:`prepare_row` fills.
+    union (west, east); ``row``: what :func:`prepare_layer` fills.
     """
     cross = (np.empty(max_edges, np.float64), np.empty(max_edges, np.int64))
     areas = (np.empty(max_edges, np.float64), np.empty(max_edges, np.float64), np.empty(max_edges, np.int64))
@@ -421,6 +451,7 @@ def line_buffers(max_edges: int, max_fp: int, max_iv: int, max_chains: int, n_la
         np.empty((n_layers, max_fp), np.float64),
         np.zeros(n_layers, np.int64),
         np.empty((n_layers, max_fp), np.int64),
+        np.zeros(n_layers, np.int64),
         np.zeros(n_layers, np.int64),
     )
     return cross, areas, tmp, union, row

@@ -104,7 +104,7 @@ def measure(
         progress=progress,
     ):  # fmt: skip
         scan_band(
-            n_chunks, band.rows, band.strips, band.grid, band.pixels, band.edges,
+            n_chunks, band.rows, band.strips, band.coarse, band.grid, band.pixels, band.edges,
             regions.parent, regions.n_parents, band.discs, band.members, n_layers, base, covered,
         )  # fmt: skip
         lines += int(band.sptr[-1])

@@ -33,7 +33,8 @@ from .lines import (
     line_table,
     most_chains,
     most_per_row,
-    prepare_row,
+    prepare_layer,
+    split_union,
 )  # fmt: skip
 from .pixels import N_CHANNELS, accumulate, row_prefix_sums
 from .warm import wait
@@ -44,6 +45,7 @@ N_BASE = N_CHANNELS
 _F8, _I8 = np.float64, np.int64
 STRIP_DTYPES = (_I8, _F8, _F8, _F8, _F8)
 """Dtypes of ``strips``; with :data:`EDGE_DTYPES` and :data:`DISC_DTYPES` what the kernels take."""
+COARSE_DTYPES = (_I8, _I8, _F8, _F8, _I8)
 EDGE_DTYPES = (_F8, _F8, _F8, _F8, _I8, _I8, _I8)
 DISC_DTYPES = (_F8, _F8, _F8, _F8, _I8, _I8, _F8, _F8, _F8, _F8, _I8)
 
@@ -153,6 +155,7 @@ def _add_covered(
 def _scan_rows(
     rows: np.ndarray,
     strips: tuple,
+    coarse: tuple,
     grid: tuple,
     cum: np.ndarray,
     edges: tuple,
@@ -166,13 +169,25 @@ def _scan_rows(
 ) -> None:
     """Accumulate base and covered measures of every region for the given pixel rows.
 
-    ``index = (eptr, eidx, fptr, fidx, ffp, line_k)``: the band's edges and layer members per
-    row (:func:`build_row_index`) and :func:`line_table` of its lines.
+    ``index = (eptr, eidx, fptr, fidx, ffp, line_k, coarse_k)``: the band's edges and layer
+    members per row (:func:`build_row_index`), :func:`line_table` of its lines and of its
+    coarse strips. ``coarse = (csptr, coarse_of, splits)``: the coarse strips (the strips
+    without the corner splits) per row, the coarse strip of each line, and whether each
+    footprint's corners split strips. A footprint whose corners split strips is measured on
+    every line, any other once per coarse strip (its interval holds its exact area in that
+    strip): a layer's union on a line is the union of its members' intervals, whatever the
+    other layers (a combined layer never covers less than one of its parts).
     """
     sptr, lat_mid, _tops, _bottoms, weight = strips
-    eptr, eidx, fptr, fidx, ffp, line_k = index
+    csptr, coarse_of, splits = coarse
+    eptr, eidx, fptr, fidx, ffp, line_k, coarse_k = index
     max_edges, max_fp, max_iv = most_per_row(rows, eptr, fptr, n_layers, fidx, ffp, discs)
     cross, areas, tmp, union, row = line_buffers(max_edges, max_fp, max_iv, most_chains(discs), n_layers)
+    ca = np.empty((n_layers, union[0].shape[0]), np.float64)
+    cb = np.empty((n_layers, union[0].shape[0]), np.float64)
+    n_coarse = np.zeros(n_layers, np.int64)
+    done = np.empty(n_layers, np.int64)
+    n_split = row[5]
     buckets = (
         np.zeros(n_parents + 1, np.int64),
         np.zeros(n_parents + 1, np.int64),
@@ -188,7 +203,10 @@ def _scan_rows(
         e1 = eptr[r + 1]
         if e1 == e0:
             continue
-        prepare_row(r, sptr, line_k, discs, (fptr, fidx, ffp), n_layers, row, tmp)
+        lines = ((sptr[r], sptr[r + 1] - 1), line_k, (csptr[r], csptr[r + 1] - 1), coarse_k, splits)
+        for L in range(n_layers):
+            prepare_layer(L, r * n_layers + L, lines, discs, (fptr, fidx, ffp), row, tmp)
+            done[L] = -1
         for s in range(sptr[r], sptr[r + 1]):
             ni = area_intervals(lat_mid[s], e0, e1, eidx, edges, cross, areas)
             if ni == 0:
@@ -196,15 +214,22 @@ def _scan_rows(
             nr = _region_intervals(areas, ni, parent, n_parents, buckets, regs)
             wt = weight[s]
             _add_base(regs, nr, grid, wt, cum, r, base)
+            c = coarse_of[s]
             for L in range(n_layers):
-                nu = layer_union(L, row, discs, s, line_k, tmp, union)
-                if nu > 0:
-                    _add_covered(regs, nr, union, nu, grid, wt, cum, r, cov[:, L, :])
+                if c != done[L]:
+                    n_coarse[L] = layer_union(L, row, discs, c, coarse_k, tmp, (ca[L], cb[L]))
+                    done[L] = c
+                if n_split[L] > 0:
+                    nu = split_union(L, row, discs, s, line_k, tmp, (ca[L], cb[L], n_coarse[L]), union)
+                    if nu > 0:
+                        _add_covered(regs, nr, union, nu, grid, wt, cum, r, cov[:, L, :])
+                elif n_coarse[L] > 0:
+                    _add_covered(regs, nr, (ca[L], cb[L]), n_coarse[L], grid, wt, cum, r, cov[:, L, :])
 
 
 @kernel(nogil=True)
 def _band_index(
-    nrows: int, pixels: tuple, edges: tuple, members: tuple, n_layers: int, strips: tuple
+    nrows: int, pixels: tuple, edges: tuple, members: tuple, n_layers: int, strips: tuple, coarse_lines: tuple
 ) -> tuple:
     """Return the prefix sums of the band's pixel rows and its per-row indexes of edges and members."""
     pop, res, area = pixels
@@ -213,7 +238,8 @@ def _band_index(
     one = np.int64(1)  # typed int64, not a literal 1: one specialisation of build_row_index
     eptr, eidx = build_row_index(edges[5], edges[6], nrows, one, np.zeros(edges[5].shape[0], np.int64))
     fptr, fidx = build_row_index(m_first, m_last, nrows, n_layers, m_layer)
-    return cum, (eptr, eidx, fptr, fidx, m_fp, line_table(strips[2], strips[3]))
+    line_k = line_table(strips[2], strips[3])
+    return cum, (eptr, eidx, fptr, fidx, m_fp, line_k, line_table(coarse_lines[0], coarse_lines[1]))
 
 
 @functools.cache
@@ -226,6 +252,7 @@ def scan_band(
     n_chunks: int,
     nrows: int,
     strips: tuple,
+    coarse: tuple,
     grid: tuple,
     pixels: tuple,
     edges: tuple,
@@ -240,16 +267,20 @@ def scan_band(
     """Measure one band of pixel rows, adding into ``base`` (R×4) and ``cov`` (R×L×4).
 
     ``pixels = (pop, res, area)``: people, residential flags and true areas (m²) of the band's
-    pixels. Row ``r`` goes to thread ``r mod n_chunks``, each thread summing into its own copy,
+    pixels; ``coarse = (csptr, coarse_of, tops, bottoms, splits)``: the band's strips without
+    the corner splits (row pointers, the coarse strip of each strip, their tops and bottoms)
+    and whether each footprint's corners split strips (:attr:`telecov.engine.bands.Band.coarse`).
+    Row ``r`` goes to thread ``r mod n_chunks``, each thread summing into its own copy,
     the copies added in thread order. The threads are Python threads running the compiled
     :func:`_scan_rows` without the GIL: all cores measure, and nothing is compiled as a numba
     parallel function (which took a third of the first run's compile time).
     """
     strips = kernel_arrays(strips, STRIP_DTYPES)
+    csptr, coarse_of, ctops, cbottoms, splits = kernel_arrays(coarse, COARSE_DTYPES)
     edges = kernel_arrays(edges, EDGE_DTYPES)
     discs = kernel_arrays(discs, DISC_DTYPES)
     parent = np.require(parent, _I8, ("C", "W"))
-    cum, index = _band_index(nrows, pixels, edges, members, n_layers, strips)
+    cum, index = _band_index(nrows, pixels, edges, members, n_layers, strips, (ctops, cbottoms))
     wait()  # a helper compiling _scan_rows into the cache (first run): load it from there
     n_regions = base.shape[0]
     base_t = np.zeros((n_chunks, n_regions, N_BASE), np.float64)
@@ -258,8 +289,9 @@ def scan_band(
     def run(t: int) -> None:
         rows = np.arange(t, cum.shape[0], n_chunks)
         _scan_rows(
-            rows, strips, grid, cum, edges, parent, n_parents, discs, index, n_layers, base_t[t], cov_t[t]
-        )
+            rows, strips, (csptr, coarse_of, splits), grid, cum, edges, parent, n_parents, discs, index,
+            n_layers, base_t[t], cov_t[t],
+        )  # fmt: skip
 
     if n_chunks == 1:
         run(0)
@@ -290,7 +322,8 @@ def compile_measuring() -> None:
     strips = (one, f8, f8, f8, f8)
     edges = (f8, f8, f8, f8, i8, i8, i8)
     discs = (f8, f8, f8, f8, one, i8, f8, f8, f8, np.zeros((0, N_EXT), _F8), i8)
-    index = (i8, i8, i8, i8, i8, np.zeros((0, N_LINE), _F8))
+    lines = np.zeros((0, N_LINE), _F8)
+    index = (i8, i8, i8, i8, i8, lines, lines)
     cum = np.zeros((0, 1, N_BASE), _F8)
     base, cov = np.zeros((0, N_BASE), _F8), np.zeros((0, 1, N_BASE), _F8)
-    _scan_rows(i8, strips, (0.0, 1.0), cum, edges, i8, 0, discs, index, 1, base, cov)
+    _scan_rows(i8, strips, (one, i8, i8), (0.0, 1.0), cum, edges, i8, 0, discs, index, 1, base, cov)

@@ -30,11 +30,12 @@ from numpy.typing import NDArray
 
 from ..errors import InputError, TelecovError, TelecovWarning, TooLargeError
 from ..io.population import PopulationRaster, open_population
-from .bands import band_grid, few_corner_members, few_small_members, row_spans, strips_per_row
+from .bands import band_grid, row_spans, strips_per_row
 from .grid import ScanGrid, regions_on_grid, scan_footprints, scan_grid
 from .partition import Footprints, Regions
 from .scan import Measures, measure
 from .scan_kernel import N_BASE
+from .splits import few_corner_members, few_small_members
 
 TASKS_PER_WORKER = 4
 """Partitions aimed at per worker (more than one, so a lost or slow worker costs a share)."""

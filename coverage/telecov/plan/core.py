@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..engine.bands import few_small_members
 from ..engine.gain_tasks import gain_model_on
 from ..engine.gains import Candidates, GainModel, Pairs
 from ..engine.partition import Footprints, regions_from_geometries
+from ..engine.splits import few_small_members
 from ..errors import InputError, TelecovWarning
 from ..footprints import footprints_of
 from ..geodesy import LONLAT
