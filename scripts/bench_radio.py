@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import statistics
@@ -141,26 +142,6 @@ def country(exe: list[str], data: Path, work: Path, repeat: int, seed: int) -> s
     )
 
 
-def province_dem(exe: list[str], data: Path, work: Path, repeat: int, seed: int) -> str:
-    raster = worlds.province_raster(data)
-    areas = worlds.province_areas(data, work)
-    sites = worlds.make_sites(
-        work / f"synthetic_sites_ha_tinh_5000_seed{seed}.csv", raster=raster, n=5000,
-        shares=worlds.MIX_WITH_5G, seed=seed + 5000,
-    )  # fmt: skip
-    radio = with_radio_columns(sites, work / f"synthetic_radio_sites_ha_tinh_5000_seed{seed}.csv")
-    dem = make_dem(areas, work)
-    w = worlds.World(areas, raster, radio)
-    got = timed(exe, w, work / "province-dem", {"no-dem": [], "dem": ["--dem", str(dem)]}, repeat)
-    wall = got["dem"]["wall"]
-    return (
-        f"| Ha Tinh, 5,000 sites, 90 m DEM | no DEM {got['no-dem']['wall']:.2f} s "
-        f"(CPU {got['no-dem']['cpu']:.2f}) | DEM {wall:.2f} s (CPU {got['dem']['cpu']:.2f}, "
-        f"best {got['dem']['best']:.2f}) | "
-        f"| {'met' if wall < 30 else 'NOT met'} (< 30 s) |"
-    )
-
-
 def province_inputs(data: Path, work: Path, seed: int) -> tuple[worlds.World, Path]:
     """Ha Tinh's world with the 5,000 radio sites, and the synthetic 90 m DEM."""
     raster = worlds.province_raster(data)
@@ -171,6 +152,18 @@ def province_inputs(data: Path, work: Path, seed: int) -> tuple[worlds.World, Pa
     )  # fmt: skip
     radio = with_radio_columns(sites, work / f"synthetic_radio_sites_ha_tinh_5000_seed{seed}.csv")
     return worlds.World(areas, raster, radio), make_dem(areas, work)
+
+
+def province_dem(exe: list[str], data: Path, work: Path, repeat: int, seed: int) -> str:
+    w, dem = province_inputs(data, work, seed)
+    got = timed(exe, w, work / "province-dem", {"no-dem": [], "dem": ["--dem", str(dem)]}, repeat)
+    wall = got["dem"]["wall"]
+    return (
+        f"| Ha Tinh, 5,000 sites, 90 m DEM | no DEM {got['no-dem']['wall']:.2f} s "
+        f"(CPU {got['no-dem']['cpu']:.2f}) | DEM {wall:.2f} s (CPU {got['dem']['cpu']:.2f}, "
+        f"best {got['dem']['best']:.2f}) | "
+        f"| {'met' if wall < 30 else 'NOT met'} (< 30 s) |"
+    )
 
 
 def every_kth(src: Path, k: int) -> Path:
@@ -186,7 +179,7 @@ def every_kth(src: Path, k: int) -> Path:
 
 def province_dem_accuracy(exe: list[str], data: Path, work: Path, k: int, seed: int) -> str:
     w, dem = province_inputs(data, work, seed)
-    w = worlds.World(w.areas, w.population, every_kth(w.sites, k))
+    w = dataclasses.replace(w, sites=every_kth(w.sites, k))
     case = work / f"province-dem-accuracy-every{k}"
     out = case / "telecov"
     cmd = telecov_cmd(exe, w, out, ["--dem", str(dem), "--export", "gpkg"])  # its footprints layer
@@ -222,14 +215,8 @@ def province_shapes(exe: list[str], data: Path, work: Path, repeat: int, seed: i
     from telecov.radio.reach import RadioOptions, with_radii
     from telecov.radio.shapes import shaped_footprints
 
-    raster = worlds.province_raster(data)
-    areas = worlds.province_areas(data, work)
-    sites = worlds.make_sites(
-        work / f"synthetic_sites_ha_tinh_5000_seed{seed}.csv", raster=raster, n=5000,
-        shares=worlds.MIX_WITH_5G, seed=seed + 5000,
-    )  # fmt: skip
-    radio = with_radio_columns(sites, work / f"synthetic_radio_sites_ha_tinh_5000_seed{seed}.csv")
-    dem = make_dem(areas, work)
+    w, dem = province_inputs(data, work, seed)
+    raster, radio = w.population, w.sites
     walls, steps, cpus = [], [], []
     for i in range(repeat):
         with warnings.catch_warnings():

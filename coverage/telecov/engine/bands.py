@@ -381,7 +381,7 @@ def _partition(
         caps = footprint_caps(footprints, cap_members, resolution_m=resolution_m)
     return _Partition(
         regions=regions, grid=grid, footprints=scan, window=window, spans=spans, caps=caps,
-        corners=few_corners(scan, layers, corner_members), splits=splits,
+        corners=few_corners(scan, splits), splits=splits,
     )  # fmt: skip
 
 

@@ -63,15 +63,9 @@ def few_corner_members(scan: ScanFootprints, layers: Sequence[NDArray[np.int64]]
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def few_corners(
-    scan: ScanFootprints, layers: Sequence[NDArray[np.int64]], members: NDArray[np.int64] | None = None
-) -> NDArray[np.float64]:
-    """Y of the corners of ``members`` (default: :func:`few_corner_members`), strip boundaries."""
-    if members is None:
-        members = few_corner_members(scan, layers)
-    keep = np.zeros(scan.top.shape[0], dtype=bool)
-    keep[members] = True
-    return np.unique(scan.corners[keep[scan.corner_fp]])
+def few_corners(scan: ScanFootprints, splits: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Y of the corners of the footprints that split strips (``splits[f]`` = 1), strip boundaries."""
+    return np.unique(scan.corners[splits[scan.corner_fp] != 0])
 
 
 def footprint_caps(
