@@ -12,10 +12,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+
+
+def precompile(
+    build_lib: Path, *, python: str = sys.executable, environ: Mapping[str, str] = os.environ
+) -> int:
+    """Run the precompile on the built copy in ``build_lib``; returns the subprocess's exit code.
+
+    The built copy goes first on ``PYTHONPATH``; the entries already there stay, since a build
+    frontend's isolated environment (pip's) makes the build requirements importable through
+    them. numba's cache goes beside the built modules (``NUMBA_CACHE_DIR`` is dropped).
+    """
+    lib = str(Path(build_lib).resolve())
+    env = {k: v for k, v in environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = os.pathsep.join([lib, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    cmd = [python, "-P", "-m", "telecov.cli.precompile"]
+    return subprocess.run(cmd, env=env, cwd=lib, check=False).returncode
 
 
 class BuildWithKernels(build_py):
@@ -26,12 +44,9 @@ class BuildWithKernels(build_py):
         super().run()
         if getattr(self, "editable_mode", False) or os.environ.get("TELECOV_PRECOMPILE", "1") == "0":
             return
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE_DIR")}
-        env.update(PYTHONPATH=str(Path(self.build_lib).resolve()), PYTHONDONTWRITEBYTECODE="1")
-        cmd = [sys.executable, "-P", "-m", "telecov.cli.precompile"]
-        done = subprocess.run(cmd, env=env, cwd=self.build_lib, check=False)
-        if done.returncode != 0:
+        if precompile(Path(self.build_lib)) != 0:
             print("telecov: kernels not precompiled; the first run compiles them", file=sys.stderr)
 
 
-setup(cmdclass={"build_py": BuildWithKernels})
+if __name__ == "__main__":
+    setup(cmdclass={"build_py": BuildWithKernels})

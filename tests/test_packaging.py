@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
+import shutil
+import site
 import subprocess
 import sys
 import tomllib
@@ -29,10 +32,11 @@ class Recorder(event.Listener):
 event.register("numba:compile", Recorder())
 out, args = sys.argv[1], sys.argv[2:]
 from pathlib import Path
+import telecov
 from telecov.cli.precompile import run_workload
 codes = [run_workload(a.split(), Path(out).parent / f"run{i}") for i, a in enumerate(args)]
 with open(out, "w") as fh:
-    json.dump({"codes": codes, "compiled": compiled}, fh)
+    json.dump({"package": telecov.__file__, "codes": codes, "compiled": compiled}, fh)
 """
 
 
@@ -44,18 +48,44 @@ def test_the_build_can_import_everything_the_precompile_runs() -> None:
     assert missing == []
 
 
-@pytest.mark.slow
-def test_after_the_precompile_the_sample_commands_compile_nothing(tmp_path: Path) -> None:
-    """Precompiling into an empty cache, then running the sample's commands: no kernel compiles.
+def _built_copy(root: Path) -> Path:
+    """The package laid out as the build lays it out (``build_lib``), without any numba cache."""
+    lib = root / "lib"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "coverage" / "telecov", lib / "telecov", ignore=skip)
+    shutil.copytree(REPO / "data", lib / "telecov" / "sample", ignore=skip)
+    return lib
 
-    Also commands that are not among the precompile's own workloads (other technologies,
-    targets, a grid plan) find every kernel they call in the cache.
+
+def _isolated_build_python(root: Path) -> tuple[str, str]:
+    """An interpreter with nothing installed, and the ``PYTHONPATH`` that lends it the requirements.
+
+    This is how a build frontend's isolated environment looks to ``setup.py`` (pip puts its
+    overlay of the build requirements on ``PYTHONPATH``).
     """
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
-    pre = subprocess.run([sys.executable, "-P", "-m", "telecov.cli.precompile"], env=env, cwd=tmp_path,
-                         capture_output=True, text=True, timeout=1800)  # fmt: skip
-    assert pre.returncode == 0, pre.stderr
-    assert pre.stderr.count("exit 0") == 4
+    bare = root / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=300)
+    return str(bare / "bin" / "python"), os.pathsep.join(site.getsitepackages())
+
+
+@pytest.mark.slow
+def test_after_the_precompile_the_sample_commands_compile_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The build's precompile (``setup.py``) in an isolated build environment, then the sample's commands.
+
+    The precompile runs with the build requirements on ``PYTHONPATH`` only, as under
+    ``pip install .``; afterwards no kernel compiles, also for commands that are not among the
+    precompile's own workloads (other technologies, targets, a grid plan).
+    """
+    setup_py = runpy.run_path(str(REPO / "setup.py"), run_name="telecov_setup")
+    lib = _built_copy(tmp_path)
+    python, requirements = _isolated_build_python(tmp_path)
+    base = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "PYTHONPATH")}
+    code = setup_py["precompile"](lib, python=python, environ={**base, "PYTHONPATH": requirements})
+    err = capfd.readouterr().err
+    assert code == 0, err
+    assert err.count("exit 0") == 4, err
     out = tmp_path / "after.json"
     commands = [
         "report",
@@ -64,9 +94,11 @@ def test_after_the_precompile_the_sample_commands_compile_nothing(tmp_path: Path
         f"targets {REPO / 'data' / 'plan.toml'}",
         "plan --technology 4G --grid 1000 --target 99 --no-map",
     ]
+    env = {**base, "PYTHONPATH": str(lib), "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run([sys.executable, "-P", "-c", _RECORD, str(out), *commands], env=env, cwd=tmp_path,
                    check=True, timeout=900)  # fmt: skip
     got = json.loads(out.read_text())
+    assert Path(got["package"]).is_relative_to(lib)
     assert got["codes"] == [0] * len(commands)
     assert got["compiled"] == []
     # a cold cache compiles: the recorder sees compilations when there is something to compile
