@@ -436,8 +436,8 @@ def installed_case(a: argparse.Namespace, exe: list[str], case_dir: Path) -> Cas
     build_pip = [str(builder / "bin" / "python"), "-m", "pip", "-q"]
     subprocess.run([*build_pip, "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
                    check=True, env=env)  # fmt: skip
-    pip = [sys.executable, "-m", "pip", "-q"]
     c.extra["build_wheel_s"] = round(time.perf_counter() - t0, 1)
+    pip = [sys.executable, "-m", "pip", "-q"]
     wheel = next(wheels.glob("*.whl"))
     runs = []
     for i in range(max(3, a.repeat)):
