@@ -270,23 +270,10 @@ def _begin(
 
 @njit(cache=True, nogil=True)
 def covered_columns(
-    elevation: np.ndarray,
-    site: np.ndarray,
-    half: np.ndarray,
-    full: np.ndarray,
-    weights: np.ndarray,
-    dist: np.ndarray,
-    drop: np.ndarray,
-    rgroup: np.ndarray,
-    budget: np.ndarray,
-    path_loss: np.ndarray,
-    group: np.ndarray,
-    bands: np.ndarray,
-    heights: tuple,
-    k0: int,
-    k1: int,
-    out: np.ndarray,
-) -> np.ndarray:  # pragma: no cover - compiled
+    elevation: np.ndarray, site: np.ndarray, half: np.ndarray, full: np.ndarray, weights: np.ndarray,
+    dist: np.ndarray, drop: np.ndarray, rgroup: np.ndarray, budget: np.ndarray, path_loss: np.ndarray,
+    group: np.ndarray, bands: np.ndarray, heights: tuple, k0: int, k1: int, out: np.ndarray,
+) -> np.ndarray:  # fmt: skip  # pragma: no cover - compiled
     """Fill ``out[k0:k1]`` (columns × rows, bool) with the covered samples of those radials.
 
     ``site = (col, row, z_site)``: the site's DEM pixel position and ground (m); ``half`` and
@@ -309,24 +296,29 @@ def covered_columns(
     smax = np.empty(n // (BLOCK * SUPER) + 1)
     hull = np.empty(n + 1, dtype=np.int64)
     z_tx = site[2] + antenna_m
+    sc, sr = site[0], site[1]
     j_min = knife_edge_j(0.0)
     for k in range(k0, k1):
         max_slope, top, j0 = _begin(k, bands, saved, dist[rgroup[k]], z_tx, prof_d, prof_z, bmax, smax, out)
         hints[:], tx_nu[:] = -1, np.nan
         hull[0], size, pushed = 0, 1, 0
+        dk, dropk, lossk, bk = dist[rgroup[k]], drop[rgroup[k]], path_loss[group[k]], budget[k]
+        hc, hr, fc, fr = half[0, k], half[1, k], full[0, k], full[1, k]
+        outk = out[k]
         for j in range(j0, n):
-            c = site[0] * weights[0, j] + half[0, k] * weights[1, j] + full[0, k] * weights[2, j]
-            r = site[1] * weights[0, j] + half[1, k] * weights[1, j] + full[1, k] * weights[2, j]
+            w0, w1, w2 = weights[0, j], weights[1, j], weights[2, j]
+            c = sc * w0 + hc * w1 + fc * w2
+            r = sr * w0 + hr * w1 + fr * w2
             zg = bilinear_at(elevation, c, r)
-            d = dist[rgroup[k], j]
+            d = dk[j]
             known = not math.isnan(zg)
-            z = zg - drop[rgroup[k], j] if known else -np.inf
+            z = zg - dropk[j] if known else -np.inf
             prof_d[j + 1], prof_z[j + 1] = d, z
-            if z > bmax[(j + 1) // BLOCK]:
+            if z > bmax[(j + 1) // BLOCK]:  # inline: a call here costs a fifth of the pass
                 bmax[(j + 1) // BLOCK] = z
                 if z > smax[(j + 1) // (BLOCK * SUPER)]:
                     smax[(j + 1) // (BLOCK * SUPER)] = z
-            m = budget[k] - path_loss[group[k], j]
+            m = bk - lossk[j]
             cov = False
             if m >= 0.0:
                 z_rx = z + receiver_m
@@ -343,7 +335,7 @@ def covered_columns(
                         cov = deygout_within(
                             prof_d, prof_z, bmax, smax, j + 1, z_tx, z_rx, lam, m, hints, tx_nu, hull, size
                         )
-            out[k, j] = cov
+            outk[j] = cov
             if known and (z - z_tx) / d > max_slope:
                 max_slope, top = (z - z_tx) / d, j + 1
         if bands[2, k] > 0:
