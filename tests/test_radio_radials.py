@@ -28,6 +28,7 @@ from telecov.radio.terrain import (
     OVERSAMPLE,
     Margins,
     _polygons,
+    _weights,
     covered_grid,
     grid_positions,
     inner_bands,
@@ -256,8 +257,7 @@ def _sampled_pixels(dem, grid):
     """DEM pixels (as row · 10⁵ + column) holding a sample the kernel takes, and the site's position."""
     m = grid.centre_deg.size
     col, row = grid_positions(dem, LON, LAT, grid)
-    u = (np.arange(grid.rows) + 0.5) / grid.rows
-    w0, wm, w1 = (2 * u - 1) * (u - 1), 4 * u * (1 - u), u * (2 * u - 1)
+    _, (w0, wm, w1) = _weights(grid.rows)
     own = np.arange(grid.rows)[None, :] >= inner_bands(grid).start[:, None]  # not inherited
 
     def along(v):

@@ -299,10 +299,10 @@ def covered_columns(
     sc, sr = site[0], site[1]
     j_min = knife_edge_j(0.0)
     for k in range(k0, k1):
-        max_slope, top, j0 = _begin(k, bands, saved, dist[rgroup[k]], z_tx, prof_d, prof_z, bmax, smax, out)
+        dk, dropk, lossk, bk = dist[rgroup[k]], drop[rgroup[k]], path_loss[group[k]], budget[k]
+        max_slope, top, j0 = _begin(k, bands, saved, dk, z_tx, prof_d, prof_z, bmax, smax, out)
         hints[:], tx_nu[:] = -1, np.nan
         hull[0], size, pushed = 0, 1, 0
-        dk, dropk, lossk, bk = dist[rgroup[k]], drop[rgroup[k]], path_loss[group[k]], budget[k]
         hc, hr, fc, fr = half[0, k], half[1, k], full[0, k], full[1, k]
         outk = out[k]
         for j in range(j0, n):

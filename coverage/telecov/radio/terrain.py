@@ -331,12 +331,12 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
     if grid.closed:
         bearing[-1] = bearing[0]
     halves = [(0, n_cols // 2), (n_cols // 2, n_cols)] if grid.closed and n_cols > 1 else [(0, n_cols)]
+    every = max(1, int(RADIAL_RUN_M * rows / max(float(grid.edge_reach_m.max()), 1.0)))  # rows
     pieces: list[BaseGeometry] = []
     for start, stop in halves:
         xs, ys, ring_at, labels, twice_area = trace_rings(np.ascontiguousarray(covered[start:stop]))
         if not labels.size:
             continue
-        every = max(1, int(RADIAL_RUN_M * rows / max(float(grid.edge_reach_m.max()), 1.0)))
         xs, ys, ring_at = _without_radial_steps(xs, ys, ring_at, width=stop - start, every=every)
         col = xs + start
         dist = ys / rows * grid.edge_reach_m[col]
