@@ -130,3 +130,19 @@ def test_workers_read_the_url_themselves(served, tmp_path, monkeypatch, capsys) 
         pd.read_csv(tmp_path / "one" / "coverage.csv"),
     )
     pd.testing.assert_frame_equal(cluster, one, rtol=1e-9)
+
+
+def test_crosswalk_reads_the_raster_from_a_url(served, tmp_path, monkeypatch, capsys) -> None:
+    communes = str(sample_path("communes.gpkg"))
+    sources = {"web": f"{served.url}/population.tif", "file": str(sample_path("population.tif"))}
+    tables = {}
+    for name, population in sources.items():
+        code, _, err = main_in_process(
+            monkeypatch, capsys, tmp_path, "crosswalk", "--from", communes, "--to", communes,
+            "--population", population, "--output", f"{name}.csv",
+        )  # fmt: skip
+        assert code == 0, err
+        tables[name] = pd.read_csv(tmp_path / f"{name}.csv", dtype={"from_id": str, "to_id": str})
+    pd.testing.assert_frame_equal(tables["web"], tables["file"])
+    assert tables["web"]["population"].sum() > 0
+    assert any(r.startswith("bytes=") for r in served.ranges()), "GDAL reads the raster by ranges"

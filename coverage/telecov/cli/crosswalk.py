@@ -10,7 +10,15 @@ import typer
 
 from ..vocabulary import DEFAULT_MIN_SHARE
 from ._console import out
-from .options import ForceOpt, Format, FormatOpt, SchedulerOpt, SchedulerTimeoutOpt, WorkersOpt
+from .options import (
+    ForceOpt,
+    Format,
+    FormatOpt,
+    PopulationOpt,
+    SchedulerOpt,
+    SchedulerTimeoutOpt,
+    WorkersOpt,
+)
 
 
 def crosswalk_command(
@@ -20,9 +28,7 @@ def crosswalk_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Crosswalk CSV to write.")] = Path(
         "crosswalk.csv"
     ),
-    population: Annotated[
-        Path | None, typer.Option("--population", help="Population GeoTIFF for population weights.")
-    ] = None,
+    population: PopulationOpt = None,
     from_id: Annotated[str | None, typer.Option("--from-id", help="Id field of the old areas.")] = None,
     to_id: Annotated[str | None, typer.Option("--to-id", help="Id field of the new areas.")] = None,
     from_name: Annotated[str | None, typer.Option("--from-name", help="Name field of the old areas.")] = None,
