@@ -334,6 +334,10 @@ def _budget(
 ) -> dict[str, Any]:
     """EIRP, height, threshold and environment of each radio row: its own, else the defaults."""
     n = len(sites)
+    if not radio.any():  # nothing to fill: every value below would be masked out
+        empty = np.full(n, np.nan)
+        return {"eirp_dbm": empty, "height_m": empty, "rx_threshold_dbm": empty,
+                "environment": np.full(n, "", dtype=object)}  # fmt: skip
 
     def filled(name: str, attr: str) -> Floats:
         own = _column(sites, name, n)
