@@ -97,8 +97,12 @@ def radio_columns(table: pd.DataFrame, refusals: Refusals) -> dict[str, Column]:
         numbers[key] = np.where(bad, np.nan, values)
     band = _texts(table, found["band"], n)
     canonical = {b: canonical_band(b) for b in set(band.tolist()) if b}
-    flagged |= np.array([bool(b) and canonical[b] is None for b in band], dtype=bool)
-    environment = np.array([e.lower() for e in _texts(table, found["environment"], n)], dtype=object)
+    unknown = [b for b, c in canonical.items() if c is None]
+    if unknown:
+        flagged |= pd.Series(band, dtype=object).isin(unknown).to_numpy(dtype=bool)
+    environment = _texts(table, found["environment"], n)
+    if found["environment"] is not None:
+        environment = np.array([e.lower() for e in environment], dtype=object)
     flagged |= (environment != "") & ~np.isin(environment, [*ENVIRONMENTS, "auto"])
     _refuse(table, np.flatnonzero(flagged), found, refusals)
     freq = numbers["frequency_mhz"]
@@ -107,7 +111,7 @@ def radio_columns(table: pd.DataFrame, refusals: Refusals) -> dict[str, Column]:
     freq = np.where(from_band, [known.get(b, np.nan) for b in band], freq) if from_band.any() else freq
     out: dict[str, Column] = {key: numbers[key] for key in NUMBER_COLUMNS}
     out["frequency_mhz"] = np.asarray(freq, dtype=np.float64)
-    out["band"] = np.array([canonical.get(b) or "" for b in band], dtype=object)
+    out["band"] = np.array([canonical.get(b) or "" for b in band], dtype=object) if canonical else band
     out["environment"] = environment
     beam = find_column(cols, BEAMWIDTH_NAMES)
     out["pattern_beamwidth"] = parse_numbers(table[beam])[0] if beam else np.full(n, np.nan)
