@@ -53,8 +53,9 @@ def crosswalk_command(
     from ..distributed import connect
     from ..io.formats import csv_text
     from ..io.outputs import check_output_file, write_output_file, write_text_file
+    from ..io.sources import local_path
 
-    sources = [from_, to, population]
+    sources = [from_, to, local_path(population)]  # a URL is not a file an output could replace
     check_output_file(output, force=force, inputs=sources)  # before any work
     with connect(workers=workers, scheduler=scheduler, scheduler_timeout=scheduler_timeout) as client:
         result = crosswalk(
