@@ -44,6 +44,10 @@ TERRAIN_MODES: tuple[str, ...] = ("los", "diffraction")
 OVERSAMPLE = 1.5
 """Samples per DEM pixel along and across radials: they are s = pixel / 1.5 apart, so every point
 lies within s/√2 ≈ 0.47 pixel of a sample, less than half a pixel: every pixel holds a sample."""
+RADIAL_RUN_M = 2_000.0
+"""Longest straight piece of a ring along a radial (:func:`_without_radial_steps`). Over a length
+L the geodesic and the lon/lat chord between its ends differ by at most about L² tan φ / (8 R):
+3 cm at 18° N, 14 cm at 60°."""
 
 
 @dataclass(frozen=True)
@@ -352,12 +356,6 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
     # the pieces tile the covered set and share their seam vertices: a coverage union joins them
     merged = shapely.coverage_union_all(shapely.remove_repeated_points(np.asarray(pieces)))
     return shapely.orient_polygons(merged) if hasattr(shapely, "orient_polygons") else merged
-
-
-RADIAL_RUN_M = 2_000.0
-"""Longest straight piece of a ring along a radial (:func:`_without_radial_steps`). Over a length
-L the geodesic and the lon/lat chord between its ends differ by at most about L² tan φ / (8 R):
-3 cm at 18° N, 14 cm at 60°."""
 
 
 def _without_radial_steps(
