@@ -227,3 +227,20 @@ def test_footprints_without_split_corners_take_one_interval_per_coarse_strip(ras
     for k in range(3):  # km², people, residential km²
         assert np.all(cov[:, 2, k] >= np.maximum(cov[:, 0, k], cov[:, 1, k]) - 1e-6)
         assert np.all(cov[:, 2, k] <= cov[:, 0, k] + cov[:, 1, k] + 1e-6)
+
+
+def test_densified_rings_match_shapely_segmentize() -> None:
+    holed = shapely.Polygon(
+        [(105.0, 18.0), (105.03, 18.0), (105.03, 18.021), (105.0, 18.02)],
+        holes=[[(105.01, 18.005), (105.0121, 18.005), (105.01, 18.0151)]],
+    )
+    shapes = np.array([holed, _fine_disc(LON, LAT, 30_000.0, n=256)], dtype=object)
+    got = polygon_rings(shapes, np.array([0, 1])).densified(0.005)
+    want = polygon_rings(shapely.segmentize(shapes, 0.005), np.array([0, 1]))
+    np.testing.assert_array_equal(got.ptr, want.ptr)
+    np.testing.assert_array_equal(got.fp, want.fp)
+    np.testing.assert_allclose(got.x, want.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.y, want.y, rtol=0, atol=1e-12)
+    assert np.diff(got.ptr).sum() > np.diff(polygon_rings(shapes, np.array([0, 1])).ptr).sum()
+    edges = np.hypot(np.diff(got.x), np.diff(got.y))[np.diff(np.repeat(np.arange(3), np.diff(got.ptr))) == 0]
+    assert edges.max() <= 0.005 + 1e-12

@@ -185,7 +185,7 @@ def scan_footprints(footprints: Footprints, grid: ScanGrid) -> ScanFootprints:
         has[outline.fp] = True
         discs = np.flatnonzero(~has)
         rings = Rings.join([
-            outline.transformed(grid.to_grid),
+            outline.densified(DENSIFY_DEG).transformed(grid.to_grid),
             disc_rings(footprints.lon[discs], footprints.lat[discs], footprints.radius[discs], discs,
                        to_grid=grid.to_grid),
         ])  # fmt: skip

@@ -84,6 +84,25 @@ class Rings:
         index = np.repeat(starts[order] - ptr[:-1], size) + np.arange(int(ptr[-1]))
         return cls(x[index], y[index], ptr, fp[order])
 
+    def densified(self, step: float) -> Rings:
+        """Return the rings with vertices added so that no edge is longer than ``step`` (equal pieces).
+
+        Straight edges of lon/lat rings are curves once projected: densified first, their image
+        stays close to the curve.
+        """
+        n = self.x.shape[0]
+        if n == 0:
+            return self
+        last = np.zeros(n, dtype=bool)
+        last[self.ptr[1:] - 1] = True  # a ring's last vertex starts no edge
+        nxt = np.minimum(np.arange(1, n + 1), n - 1)
+        dx, dy = self.x[nxt] - self.x, self.y[nxt] - self.y
+        pieces = np.where(last, 1, np.maximum(1, np.ceil(np.hypot(dx, dy) / step))).astype(np.int64)
+        edge = np.repeat(np.arange(n), pieces)
+        t = (np.arange(edge.shape[0]) - (np.cumsum(pieces) - pieces)[edge]) / pieces[edge]
+        ptr = np.concatenate([[0], np.cumsum(pieces)])[self.ptr]
+        return Rings(self.x[edge] + t * dx[edge], self.y[edge] + t * dy[edge], ptr, self.fp)
+
     def transformed(self, transformer: Any) -> Rings:
         """Return the rings with every vertex transformed (e.g. lon/lat to a raster's CRS)."""
         x, y = transformer.transform(self.x, self.y)
@@ -177,11 +196,10 @@ def sector_rings(
 
 
 def polygon_rings(geometries: NDArray[np.object_], fp: NDArray[np.int64]) -> Rings:
-    """Rings of lon/lat (Multi)Polygons (holes included), edges densified to :data:`DENSIFY_DEG`."""
+    """Rings of lon/lat (Multi)Polygons (holes included), as they are (:meth:`Rings.densified`)."""
     if len(geometries) == 0:
         return Rings.empty()
-    geoms = shapely.segmentize(np.asarray(geometries, dtype=object), DENSIFY_DEG)
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    parts, part_of = shapely.get_parts(np.asarray(geometries, dtype=object), return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)
     counts = np.bincount(coord_of, minlength=len(rings))
