@@ -34,9 +34,12 @@ _TOL = 1e-9
 side-of-line test (:func:`hull_push`)."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def bilinear_at(grid: np.ndarray, c: float, r: float) -> float:  # pragma: no cover - compiled
-    """Bilinear sample of ``grid`` at one fractional pixel position (as :func:`kernels.bilinear`)."""
+    """Bilinear sample of ``grid`` at one fractional pixel position (as :func:`kernels.bilinear`).
+
+    Inlined where it is called: it runs once per sample of the terrain pass.
+    """
     ny, nx = grid.shape
     x, y = c - 0.5, r - 0.5
     x0, y0 = math.floor(x), math.floor(y)
