@@ -244,3 +244,15 @@ def test_densified_rings_match_shapely_segmentize() -> None:
     assert np.diff(got.ptr).sum() > np.diff(polygon_rings(shapes, np.array([0, 1])).ptr).sum()
     edges = np.hypot(np.diff(got.x), np.diff(got.y))[np.diff(np.repeat(np.arange(3), np.diff(got.ptr))) == 0]
     assert edges.max() <= 0.005 + 1e-12
+
+
+def test_corners_are_the_vertices_where_an_outline_turns() -> None:
+    from telecov.engine.outlines import corners
+
+    square = shapely.Polygon(
+        [(105.0, 18.0), (105.01, 18.0), (105.01, 18.01), (105.005, 18.01), (105.0, 18.01)]
+    )
+    disc = _fine_disc(LON, LAT, 30_000.0, n=256)  # turns by 360°/256 at every vertex
+    y, fp = corners(polygon_rings(np.array([square, disc], dtype=object), np.array([0, 1])))
+    assert sorted(y.tolist()) == [18.0, 18.0, 18.01, 18.01]  # the collinear (105.005, 18.01) is no corner
+    assert (fp == 0).all()

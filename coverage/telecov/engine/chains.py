@@ -18,6 +18,8 @@ height above it (a terrain outline has thousands of short chains, a strip crosse
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .intervals import INLINE, INNER, KERNEL, insertion_sort
@@ -307,6 +309,25 @@ def clean_rings(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray) -> tuple:
             n -= 1
         optr[i + 1] = n
     return ox[:n].copy(), oy[:n].copy(), optr
+
+
+@KERNEL
+def turns_over(x: np.ndarray, y: np.ndarray, ring_ptr: np.ndarray, degrees: float) -> np.ndarray:
+    """Per vertex of cleaned rings (:func:`clean_rings`): whether the outline turns by > ``degrees``.
+
+    Rings of fewer than 3 vertices have no turn.
+    """
+    out = np.zeros(x.shape[0], np.bool_)
+    for i in range(ring_ptr.shape[0] - 1):
+        s, n = ring_ptr[i], ring_ptr[i + 1] - ring_ptr[i]
+        if n < 3:
+            continue
+        for k in range(s, s + n):
+            p, q = s + (k - s - 1) % n, s + (k - s + 1) % n
+            ax, ay = x[k] - x[p], y[k] - y[p]
+            bx, by = x[q] - x[k], y[q] - y[k]
+            out[k] = abs(math.atan2(ax * by - ay * bx, ax * bx + ay * by)) * (180.0 / math.pi) > degrees
+    return out
 
 
 @INLINE

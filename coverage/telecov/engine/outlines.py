@@ -21,7 +21,7 @@ import shapely
 from numpy.typing import NDArray
 
 from ..geodesy import GEOD
-from .chains import N_EXT, build_chains, clean_rings
+from .chains import N_EXT, build_chains, clean_rings, turns_over
 
 TOLERANCE_M = 0.25
 """Largest distance between a disc's polygon and its geodesic circle (m)."""
@@ -291,18 +291,11 @@ def corners(rings: Rings) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     boundary. Smooth outlines (the vertices of a disc turn by 360°/n) add none. Returns the
     corners' y and their footprints.
     """
-    x, y, ptr = clean_rings(rings.x, rings.y, rings.ptr)
-    sizes = np.diff(ptr)
-    if x.shape[0] == 0:
+    if rings.x.shape[0] == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
-    ring = np.repeat(np.arange(sizes.shape[0]), sizes)
-    pos = np.arange(x.shape[0]) - ptr[ring]
-    nxt = ptr[ring] + (pos + 1) % sizes[ring]
-    prv = ptr[ring] + (pos - 1) % sizes[ring]
-    ax, ay = x - x[prv], y - y[prv]
-    bx, by = x[nxt] - x, y[nxt] - y
-    turn = np.degrees(np.abs(np.arctan2(ax * by - ay * bx, ax * bx + ay * by)))
-    sel = (turn > CORNER_DEG) & (sizes[ring] >= 3)
+    x, y, ptr = clean_rings(rings.x, rings.y, rings.ptr)
+    sel = turns_over(x, y, ptr, CORNER_DEG)
+    ring = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
     return y[sel], np.asarray(rings.fp, dtype=np.int64)[ring[sel]]
 
 
