@@ -87,8 +87,9 @@ class Rings:
     def densified(self, step: float) -> Rings:
         """Return the rings with vertices added so that no edge is longer than ``step`` (equal pieces).
 
-        Straight edges of lon/lat rings are curves once projected: densified first, their image
-        stays close to the curve.
+        Edges join consecutive vertices of a ring (an unclosed ring's closing edge is left as it
+        is). Straight edges of lon/lat rings are curves once projected: densified first, their
+        image stays close to the curve.
         """
         n = self.x.shape[0]
         if n == 0:
