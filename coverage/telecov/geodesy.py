@@ -21,6 +21,12 @@ GEOD = Geod(ellps="WGS84")
 
 LONLAT = CRS.from_epsg(4326)
 
+STENCIL = 16
+"""Exact points on a geodesic circle from which points at other equal bearings are interpolated
+(:func:`periodic_interpolated`): the circle's image in any smooth projection is a periodic
+analytic curve whose harmonics beyond the eighth are below a nanometre for radii up to tens of
+kilometres."""
+
 
 def is_lonlat(crs: CRS | None) -> bool:
     """Whether ``crs`` is a geographic CRS on (a datum equivalent to) WGS84, axes lon/lat-able."""
@@ -68,3 +74,14 @@ def geodesic_area_km2(geometries: NDArray[np.object_]) -> NDArray[np.float64]:
     for i, geom in enumerate(geometries):
         out[i] = 0.0 if geom is None or geom.is_empty else abs(GEOD.geometry_area_perimeter(geom)[0])
     return out / 1e6
+
+
+def periodic_interpolated(samples: NDArray[np.float64], count: int) -> NDArray[np.float64]:
+    """Trigonometric interpolation of periodic samples at ``count`` equal steps (rows independent).
+
+    Row i holds a function's values at equal steps over one period from some start; the result
+    holds its values at ``count`` equal steps from the same start.
+    """
+    coef = np.fft.rfft(samples, axis=1)
+    coef[:, -1] = 0.0  # the Nyquist term: below a nanometre, and ambiguous
+    return np.asarray(np.fft.irfft(coef, n=count, axis=1) * (count / samples.shape[1]), dtype=np.float64)

@@ -5,10 +5,10 @@ site, at the distance ``r' = r sqrt(θ / sin θ)`` (``θ = 2π / n``) that gives
 polygon the disc's area; ``n`` keeps the polygon within :data:`TOLERANCE_M` of the circle. A
 sector adds its two geodesic side rays, densified every :data:`RAY_STEP_M` so that they follow
 the geodesic (curved in lon/lat) to a millimetre. The vertices of a disc come from
-:data:`STENCIL` exact ``Geod.fwd`` points by trigonometric interpolation (the circle's image in
-any smooth projection is a periodic analytic curve, whose harmonics beyond the eighth are
-below a nanometre for radii up to tens of kilometres), so tracing a projected disc costs 16
-geodesic solutions and 16 coordinate transformations.
+:data:`telecov.geodesy.STENCIL` exact ``Geod.fwd`` points by trigonometric interpolation (the
+circle's image in any smooth projection is a periodic analytic curve, whose harmonics beyond
+the eighth are below a nanometre for radii up to tens of kilometres), so tracing a projected
+disc costs 16 geodesic solutions and 16 coordinate transformations.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from ..geodesy import GEOD
+from ..geodesy import GEOD, STENCIL, periodic_interpolated
 from .chains import N_EXT, build_chains, clean_rings, turns_over
 
 TOLERANCE_M = 0.25
@@ -31,8 +31,6 @@ RAY_STEP_M = 250.0
 """Longest segment of a sector's geodesic side rays (m)."""
 MIN_RAY_STEPS = 8
 """Fewest segments of a side ray (a geodesic is curved in lon/lat, by ``L² tan φ / 8R``)."""
-STENCIL = 16
-"""Exact points per disc from which its vertices are interpolated."""
 DENSIFY_DEG = 0.005
 """Longest edge (degrees) of a lon/lat polygon before it is projected (its image is curved)."""
 
@@ -151,16 +149,9 @@ def disc_rings(
     for count in np.unique(n):
         rows = np.flatnonzero(n == count)
         where = (ptr[rows][:, None] + np.arange(count)).ravel()
-        x[where] = _interpolated(sx[rows], int(count)).ravel()
-        y[where] = _interpolated(sy[rows], int(count)).ravel()
+        x[where] = periodic_interpolated(sx[rows], int(count)).ravel()
+        y[where] = periodic_interpolated(sy[rows], int(count)).ravel()
     return Rings(x, y, ptr, np.asarray(fp, dtype=np.int64))
-
-
-def _interpolated(samples: NDArray[np.float64], count: int) -> NDArray[np.float64]:
-    """Trigonometric interpolation of periodic samples at ``count`` equal steps (rows independent)."""
-    coef = np.fft.rfft(samples, axis=1)
-    coef[:, -1] = 0.0  # the Nyquist term: below a nanometre, and ambiguous
-    return np.asarray(np.fft.irfft(coef, n=count, axis=1) * (count / samples.shape[1]), dtype=np.float64)
 
 
 def sector_rings(

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from ..geodesy import GEOD, LONLAT
+from ..geodesy import GEOD, LONLAT, STENCIL, periodic_interpolated
 from .budget import MOBILE_HEIGHT_M
 from .dem import DemWindow
 from .kernels import bilinear
@@ -179,20 +179,33 @@ def _lonlat_to(crs: CRS) -> Transformer:
 def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[Floats, Floats]:
     """DEM pixel (column, row) of every column's half-reach point, full-reach point, then the site.
 
-    Both arrays hold 2 m + 1 values for m columns: half reaches, full reaches, the site.
+    Both arrays hold 2 m + 1 values for m columns: half reaches, full reaches, the site. A disc's
+    columns (equal steps, one reach) are interpolated from :data:`telecov.geodesy.STENCIL` exact
+    points on each circle (:func:`telecov.geodesy.periodic_interpolated`); others are solved
+    one by one.
     """
     m = grid.centre_deg.size
+    steps = np.diff(grid.centre_deg)
+    disc = grid.closed and m > 2 * STENCIL and np.ptp(grid.centre_reach_m) == 0.0
+    disc = disc and bool(np.abs(steps - 360.0 / m).max() < 1e-9)
+    bearing = grid.centre_deg[0] + np.arange(STENCIL) * (360.0 / STENCIL) if disc else grid.centre_deg
+    reach = np.full(bearing.size, grid.centre_reach_m[0]) if disc else grid.centre_reach_m
     x, y, _ = GEOD.fwd(
-        np.full(2 * m, lon),
-        np.full(2 * m, lat),
-        np.tile(grid.centre_deg % 360.0, 2),
-        np.concatenate([grid.centre_reach_m / 2.0, grid.centre_reach_m]),
-    )
+        np.full(2 * bearing.size, lon), np.full(2 * bearing.size, lat), np.tile(bearing % 360.0, 2),
+        np.concatenate([reach / 2.0, reach]),
+    )  # fmt: skip
+    x = np.asarray(x)
+    if np.abs(x - lon).max() > 180.0:  # across the antimeridian: longitudes near the site's
+        x = lon + (x - lon + 180.0) % 360.0 - 180.0
     px, py = np.append(x, lon), np.append(y, lat)
     if not dem.lonlat:
         px, py = _lonlat_to(dem.crs).transform(px, py)
     col, row = ~dem.transform * (np.asarray(px), np.asarray(py))
-    return np.asarray(col, dtype=np.float64), np.asarray(row, dtype=np.float64)
+    col, row = np.asarray(col, dtype=np.float64), np.asarray(row, dtype=np.float64)
+    if disc:  # a row per circle, interpolated at the m columns' bearings, then the site
+        col = np.append(periodic_interpolated(col[:-1].reshape(2, STENCIL), m).ravel(), col[-1])
+        row = np.append(periodic_interpolated(row[:-1].reshape(2, STENCIL), m).ravel(), row[-1])
+    return col, row
 
 
 def _weights(rows: int) -> tuple[Floats, Floats]:
