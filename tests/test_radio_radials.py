@@ -32,6 +32,7 @@ from telecov.radio.terrain import (
     covered_grid,
     grid_positions,
     inner_bands,
+    outline,
     polar_grid,
     sample_ground,
 )
@@ -315,6 +316,26 @@ def test_disc_positions_interpolated_from_a_stencil_are_the_geodesic_points(reac
     want_col, want_row = _exact_positions(dem, lon, LAT, disc)
     assert np.abs(col - want_col).max() < 1e-6
     assert np.abs(row - want_row).max() < 1e-6
+
+
+@pytest.mark.parametrize("reach", [600.0, 3_000.0, 33_600.0])
+@pytest.mark.parametrize("lon", [LON, 179.9])
+def test_a_disc_outline_interpolated_from_a_stencil_has_the_geodesic_vertices(reach, lon):
+    # a flat-ground disc's vertices come from 16 exact points; each vertex's own solve agrees to
+    # 1e-9 degree (0.1 mm), with longitudes wrapped as Geod.fwd wraps them across the antimeridian
+    from telecov.geodesy import GEOD
+
+    disc = polar_grid(lambda b: np.full(np.shape(b), reach), azimuth_deg=None, beamwidth_deg=360.0,
+                      max_reach_m=reach, pixel_m=90.0)  # fmt: skip
+    assert disc.edges_deg.size > 33
+    got = shapely.get_coordinates(outline(lon, LAT, disc))[:-1][::-1]
+    bearings = disc.edges_deg[:-1]
+    x, y, _ = GEOD.fwd(np.full(bearings.size, lon), np.full(bearings.size, LAT), bearings % 360.0,
+                       disc.edge_reach_m[:-1])  # fmt: skip
+    assert got.shape == (bearings.size, 2)
+    assert np.abs((got[:, 0] - x + 180.0) % 360.0 - 180.0).max() < 1e-9
+    assert np.abs(got[:, 1] - y).max() < 1e-9
+    assert np.abs(got[:, 0]).max() <= 180.0
 
 
 def test_lobe_positions_are_solved_column_by_column():

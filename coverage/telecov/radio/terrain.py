@@ -176,6 +176,15 @@ def _lonlat_to(crs: CRS) -> Transformer:
     return Transformer.from_crs(LONLAT, crs, always_xy=True)
 
 
+def _disc_stencil(bearings: Floats, reach: Floats, *, closed: bool) -> tuple[Floats, Floats] | None:
+    """Return the STENCIL bearings and reaches of a disc's columns (equal steps, one reach), or None."""
+    m = bearings.size
+    equal = closed and m > 2 * STENCIL and np.ptp(reach) == 0.0
+    if not (equal and np.abs(np.diff(bearings) - 360.0 / m).max() < 1e-9):
+        return None
+    return bearings[0] + np.arange(STENCIL) * (360.0 / STENCIL), np.full(STENCIL, reach[0])
+
+
 def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> tuple[Floats, Floats]:
     """DEM pixel (column, row) of every column's half-reach point, full-reach point, then the site.
 
@@ -185,11 +194,8 @@ def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> t
     one by one.
     """
     m = grid.centre_deg.size
-    steps = np.diff(grid.centre_deg)
-    disc = grid.closed and m > 2 * STENCIL and np.ptp(grid.centre_reach_m) == 0.0
-    disc = disc and bool(np.abs(steps - 360.0 / m).max() < 1e-9)
-    bearing = grid.centre_deg[0] + np.arange(STENCIL) * (360.0 / STENCIL) if disc else grid.centre_deg
-    reach = np.full(bearing.size, grid.centre_reach_m[0]) if disc else grid.centre_reach_m
+    stencil = _disc_stencil(grid.centre_deg, grid.centre_reach_m, closed=grid.closed)
+    bearing, reach = stencil or (grid.centre_deg, grid.centre_reach_m)
     x, y, _ = GEOD.fwd(
         np.full(2 * bearing.size, lon), np.full(2 * bearing.size, lat), np.tile(bearing % 360.0, 2),
         np.concatenate([reach / 2.0, reach]),
@@ -202,7 +208,7 @@ def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> t
         px, py = _lonlat_to(dem.crs).transform(px, py)
     col, row = ~dem.transform * (np.asarray(px), np.asarray(py))
     col, row = np.asarray(col, dtype=np.float64), np.asarray(row, dtype=np.float64)
-    if disc:  # a row per circle, interpolated at the m columns' bearings, then the site
+    if stencil is not None:  # a row per circle, interpolated at the m columns' bearings, then the site
         col = np.append(periodic_interpolated(col[:-1].reshape(2, STENCIL), m).ravel(), col[-1])
         row = np.append(periodic_interpolated(row[:-1].reshape(2, STENCIL), m).ravel(), row[-1])
     return col, row
@@ -419,10 +425,16 @@ def _polygons(
 
 
 def outline(lon: float, lat: float, grid: PolarGrid) -> shapely.Polygon:
-    """Return the grid's flat-ground outline: the disc, lobe or wedge through its edge reaches."""
-    bearings = np.mod(grid.edges_deg[:-1] if grid.closed else grid.edges_deg, 360.0)
+    """Return the grid's flat-ground outline: the disc (interpolated), lobe or wedge through its reaches."""
+    bearings = grid.edges_deg[:-1] if grid.closed else grid.edges_deg
     reach = grid.edge_reach_m[:-1] if grid.closed else grid.edge_reach_m
-    x, y, _ = GEOD.fwd(np.full(bearings.size, lon), np.full(bearings.size, lat), bearings, reach)
+    stencil = _disc_stencil(bearings, reach, closed=grid.closed)
+    at, far = stencil or (bearings, reach)
+    x, y, _ = GEOD.fwd(np.full(at.size, lon), np.full(at.size, lat), np.mod(at, 360.0), far)
+    if stencil is not None:  # interpolated near the site's longitude, then wrapped as Geod.fwd wraps
+        near = lon + (np.asarray(x) - lon + 180.0) % 360.0 - 180.0
+        x, y = periodic_interpolated(np.vstack([near, y]), bearings.size)
+        x = (x + 180.0) % 360.0 - 180.0
     ring = np.column_stack([x, y])
     if not grid.closed:
         ring = np.vstack([[lon, lat], ring])
