@@ -76,6 +76,14 @@ def geodesic_area_km2(geometries: NDArray[np.object_]) -> NDArray[np.float64]:
     return out / 1e6
 
 
+def unwrapped(lon: NDArray[np.float64], centre: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    """Longitudes within 180° of ``centre`` (a footprint across the antimeridian stays whole).
+
+    With ``centre`` 0, longitudes wrapped into [−180°, 180°), as :meth:`pyproj.Geod.fwd` gives them.
+    """
+    return np.asarray(centre + (lon - centre + 180.0) % 360.0 - 180.0, dtype=np.float64)
+
+
 def periodic_interpolated(samples: NDArray[np.float64], count: int) -> NDArray[np.float64]:
     """Trigonometric interpolation of periodic samples at ``count`` equal steps (rows independent).
 

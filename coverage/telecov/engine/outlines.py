@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from ..geodesy import GEOD, STENCIL, periodic_interpolated
+from ..geodesy import GEOD, STENCIL, periodic_interpolated, unwrapped
 from .chains import N_EXT, build_chains, clean_rings, turns_over
 
 TOLERANCE_M = 0.25
@@ -113,11 +113,6 @@ def _offsets(parts: list[Rings]) -> list[int]:
     return [int(v) for v in np.concatenate([[0], np.cumsum(sizes)[:-1]])]
 
 
-def _unwrapped(lon: NDArray[np.float64], centre: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Longitudes within 180° of ``centre`` (a footprint across the antimeridian stays whole)."""
-    return centre + (lon - centre + 180.0) % 360.0 - 180.0
-
-
 def disc_rings(
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
@@ -138,7 +133,7 @@ def disc_rings(
     dist = corrected_radius(radius, np.full(m, 360.0), n)
     az = np.tile(np.arange(STENCIL) * (360.0 / STENCIL), m)
     sx, sy, _ = GEOD.fwd(np.repeat(lon, STENCIL), np.repeat(lat, STENCIL), az, np.repeat(dist, STENCIL))
-    sx = _unwrapped(np.asarray(sx), np.repeat(lon, STENCIL))
+    sx = unwrapped(np.asarray(sx), np.repeat(lon, STENCIL))
     if to_grid is not None:
         sx, sy = to_grid.transform(sx, sy)
     sx = np.asarray(sx, dtype=np.float64).reshape(m, STENCIL)
@@ -183,7 +178,7 @@ def sector_rings(
     centre_x = np.repeat(lon, sizes)
     x, y, _ = GEOD.fwd(centre_x, np.repeat(lat, sizes), np.concatenate(az_parts), np.concatenate(d_parts))
     ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    x = _unwrapped(np.asarray(x, dtype=np.float64), centre_x)
+    x = unwrapped(np.asarray(x, dtype=np.float64), centre_x)
     return Rings(x, np.asarray(y, dtype=np.float64), ptr, np.asarray(fp, dtype=np.int64))
 
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
-from ..geodesy import GEOD, LONLAT, STENCIL, periodic_interpolated
+from ..geodesy import GEOD, LONLAT, STENCIL, periodic_interpolated, unwrapped
 from .budget import MOBILE_HEIGHT_M
 from .dem import DemWindow
 from .kernels import bilinear
@@ -202,7 +202,7 @@ def grid_positions(dem: DemWindow, lon: float, lat: float, grid: PolarGrid) -> t
     )  # fmt: skip
     x = np.asarray(x)
     if np.abs(x - lon).max() > 180.0:  # across the antimeridian: longitudes near the site's
-        x = lon + (x - lon + 180.0) % 360.0 - 180.0
+        x = unwrapped(x, lon)
     px, py = np.append(x, lon), np.append(y, lat)
     if not dem.lonlat:
         px, py = _lonlat_to(dem.crs).transform(px, py)
@@ -432,9 +432,8 @@ def outline(lon: float, lat: float, grid: PolarGrid) -> shapely.Polygon:
     at, far = stencil or (bearings, reach)
     x, y, _ = GEOD.fwd(np.full(at.size, lon), np.full(at.size, lat), np.mod(at, 360.0), far)
     if stencil is not None:  # interpolated near the site's longitude, then wrapped as Geod.fwd wraps
-        near = lon + (np.asarray(x) - lon + 180.0) % 360.0 - 180.0
-        x, y = periodic_interpolated(np.vstack([near, y]), bearings.size)
-        x = (x + 180.0) % 360.0 - 180.0
+        x, y = periodic_interpolated(np.vstack([unwrapped(np.asarray(x), lon), y]), bearings.size)
+        x = unwrapped(x, 0.0)
     ring = np.column_stack([x, y])
     if not grid.closed:
         ring = np.vstack([[lon, lat], ring])
