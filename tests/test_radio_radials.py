@@ -27,7 +27,6 @@ from telecov.radio.terrain import (
     K_FACTOR,
     OVERSAMPLE,
     Margins,
-    _polygons,
     _weights,
     covered_grid,
     grid_positions,
@@ -36,6 +35,7 @@ from telecov.radio.terrain import (
     polar_grid,
     sample_ground,
 )
+from telecov.radio.traced import joined, on_seam, traced_polygons
 
 LON, LAT = 105.9, 18.2
 AE = K_FACTOR * EARTH_RADIUS_M
@@ -223,7 +223,7 @@ def _traced(cells):
     rings = shapely.linearrings(
         np.column_stack([xs, ys]).astype(float), indices=np.repeat(np.arange(labels.size), np.diff(ring_at))
     )
-    return _polygons(rings, labels, twice_area), twice_area
+    return traced_polygons(rings, labels, twice_area), twice_area
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -241,6 +241,29 @@ def test_traced_rings_are_the_polygons_of_rasterio_shapes(seed):
     assert shapely.symmetric_difference(shapely.union_all(polys), shapely.union_all(want)).area == 0.0
     assert sorted(p.area for p in polys) == sorted(p.area for p in want)
     assert sorted(len(p.interiors) for p in polys) == sorted(len(p.interiors) for p in want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_halves_joined_on_their_seam_are_the_whole_trace(seed):
+    rng = np.random.default_rng(seed)
+    cells = rng.random((40, 17)) < 0.55
+    whole = shapely.union_all(_traced(cells)[0])
+    seam, others = [], []
+    for start, stop in [(0, 20), (20, 40)]:
+        xs, ys, ring_at, labels, twice_area = trace_rings(np.ascontiguousarray(cells[start:stop]))
+        rings = shapely.linearrings(
+            np.column_stack([xs + start, ys]).astype(float),
+            indices=np.repeat(np.arange(labels.size), np.diff(ring_at)),
+        )
+        joins = on_seam(xs, ring_at, labels, width=stop - start)
+        seam.extend(traced_polygons(rings[joins], labels[joins], twice_area[joins]))
+        others.extend(traced_polygons(rings[~joins], labels[~joins], twice_area[~joins]))
+    got = joined(seam, others)
+    assert got.is_valid
+    assert got.area == cells.sum()
+    assert shapely.symmetric_difference(got, whole).area == 0.0
+    # only the components cut by x = 20 (or on x = 0, x = 40) were joined: the others are as traced
+    assert len(shapely.get_parts(got)) == len(shapely.get_parts(whole))
 
 
 def test_traced_rings_of_an_island_in_a_lake_in_an_island():

@@ -31,6 +31,7 @@ from .kernels import bilinear
 from .pattern import LOBE_STEP_DEG, lobe_bearings
 from .radials import covered_columns
 from .rings import trace_rings
+from .traced import joined, on_seam, traced_polygons, without_radial_steps
 
 Floats = NDArray[np.float64]
 
@@ -346,8 +347,9 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
     (:func:`telecov.radio.rings.trace_rings`: a vertex at every cell corner, covered cells
     joined by their sides; straight runs along a radial keep a vertex every
     :data:`RADIAL_RUN_M`), every vertex is mapped to its bearing and distance with
-    :meth:`pyproj.Geod.fwd`; a full circle is done in two halves joined by a coverage union so
-    no piece wraps across 0°/360°.
+    :meth:`pyproj.Geod.fwd`; a full circle is done in two halves so no piece wraps across
+    0°/360°, and the pieces on their seams are joined by a coverage union
+    (:func:`telecov.radio.traced.joined`).
     """
     n_cols, rows = covered.shape
     bearing = np.mod(grid.edges_deg, 360.0)
@@ -355,12 +357,13 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
         bearing[-1] = bearing[0]
     halves = [(0, n_cols // 2), (n_cols // 2, n_cols)] if grid.closed and n_cols > 1 else [(0, n_cols)]
     every = max(1, int(RADIAL_RUN_M * rows / max(float(grid.edge_reach_m.max()), 1.0)))  # rows
-    pieces: list[BaseGeometry] = []
+    seam: list[BaseGeometry] = []
+    others: list[BaseGeometry] = []
     for start, stop in halves:
         xs, ys, ring_at, labels, twice_area = trace_rings(np.ascontiguousarray(covered[start:stop]))
         if not labels.size:
             continue
-        xs, ys, ring_at = _without_radial_steps(xs, ys, ring_at, width=stop - start, every=every)
+        xs, ys, ring_at = without_radial_steps(xs, ys, ring_at, width=stop - start, every=every)
         col = xs + start
         dist = ys / rows * grid.edge_reach_m[col]
         x, y, _ = GEOD.fwd(np.full(col.size, lon), np.full(col.size, lat), bearing[col], dist)
@@ -369,59 +372,10 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
         rings = shapely.linearrings(
             np.column_stack([x, y]), indices=np.repeat(np.arange(labels.size), np.diff(ring_at))
         )
-        pieces.extend(_polygons(rings, labels, twice_area))
-    if not pieces:
-        return shapely.Polygon()
-    # the pieces tile the covered set and share their seam vertices: a coverage union joins them
-    merged = shapely.coverage_union_all(shapely.remove_repeated_points(np.asarray(pieces)))
-    return shapely.orient_polygons(merged) if hasattr(shapely, "orient_polygons") else merged
-
-
-def _without_radial_steps(
-    xs: NDArray[np.int64], ys: NDArray[np.int64], ring_at: NDArray[np.int64], *, width: int, every: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Drop the ring vertices inside straight runs along a radial (x constant), but every ``every``-th row.
-
-    A traced ring has a vertex at every cell corner; along a radial they are collinear in index
-    space, so the ring's cells are unchanged. Vertices on the half's seams (x = 0, x = ``width``)
-    stay: both halves must keep the same ones for their coverage union.
-    """
-    inner = np.ones(xs.size, dtype=bool)
-    inner[ring_at[:-1]] = False
-    inner[ring_at[1:] - 1] = False  # each ring's first vertex and its closing repeat
-    i = np.flatnonzero(inner)
-    drop = (xs[i - 1] == xs[i]) & (xs[i + 1] == xs[i]) & (xs[i] > 0) & (xs[i] < width) & (ys[i] % every != 0)
-    keep = np.ones(xs.size, dtype=bool)
-    keep[i[drop]] = False
-    kept = np.concatenate([[0], np.cumsum(keep)])[ring_at]
-    return xs[keep], ys[keep], kept
-
-
-def _polygons(
-    rings: NDArray[np.object_], labels: NDArray[np.int64], twice_area: NDArray[np.int64]
-) -> list[BaseGeometry]:
-    """Polygons of traced rings: each component's outer ring (positive area) with its holes."""
-    order = np.argsort(labels, kind="stable")
-    out: list[BaseGeometry] = []
-    for group in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
-        outer = group[twice_area[group] > 0]
-        holes = rings[group[twice_area[group] < 0]]
-        if outer.size == 1:
-            out.append(shapely.Polygon(rings[outer[0]], holes=list(holes)))
-            continue
-        shells = shapely.polygons(rings[outer])  # several outer rings: each hole in the smallest around it
-        inside = [
-            np.flatnonzero(shapely.contains(shells, shapely.polygons(h).representative_point()))
-            for h in holes
-        ]
-        for k, ring in enumerate(rings[outer]):
-            mine = [
-                h
-                for h, where in zip(holes, inside, strict=True)
-                if where.size and where[np.argmin(shapely.area(shells[where]))] == k
-            ]
-            out.append(shapely.Polygon(ring, holes=mine))
-    return out
+        joins = on_seam(xs, ring_at, labels, width=stop - start) if len(halves) > 1 else labels < 0
+        seam.extend(traced_polygons(rings[joins], labels[joins], twice_area[joins]))
+        others.extend(traced_polygons(rings[~joins], labels[~joins], twice_area[~joins]))
+    return joined(seam, others)
 
 
 def outline(lon: float, lat: float, grid: PolarGrid) -> shapely.Polygon:
