@@ -372,7 +372,10 @@ def grid_polygon(lon: float, lat: float, grid: PolarGrid, covered: NDArray[np.bo
         rings = shapely.linearrings(
             np.column_stack([x, y]), indices=np.repeat(np.arange(labels.size), np.diff(ring_at))
         )
-        joins = on_seam(xs, ring_at, labels, width=stop - start) if len(halves) > 1 else labels < 0
+        if len(halves) > 1:
+            joins = on_seam(xs, ring_at, labels, width=stop - start)
+        else:  # an open grid: no seam, nothing to join
+            joins = np.zeros(labels.size, dtype=bool)
         seam.extend(traced_polygons(rings[joins], labels[joins], twice_area[joins]))
         others.extend(traced_polygons(rings[~joins], labels[~joins], twice_area[~joins]))
     return joined(seam, others)
