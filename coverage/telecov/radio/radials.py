@@ -317,7 +317,9 @@ def covered_columns(
             known = not math.isnan(zg)
             z = zg - dropk[j] if known else -np.inf
             prof_d[j + 1], prof_z[j + 1] = d, z
-            if z > bmax[(j + 1) // BLOCK]:  # written out: a helper call here slowed the pass
+            # the edge searches' height bounds, for diffraction only; written out: a helper call
+            # here slowed the pass
+            if diffraction and z > bmax[(j + 1) // BLOCK]:
                 bmax[(j + 1) // BLOCK] = z
                 if z > smax[(j + 1) // (BLOCK * SUPER)]:
                     smax[(j + 1) // (BLOCK * SUPER)] = z
