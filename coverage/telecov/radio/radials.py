@@ -248,9 +248,12 @@ def deygout_within(
 @njit(cache=True, nogil=True)
 def _begin(
     k: int, bands: np.ndarray, saved: np.ndarray, dist: np.ndarray, z_tx: float, prof_d: np.ndarray,
-    prof_z: np.ndarray, bmax: np.ndarray, smax: np.ndarray, out: np.ndarray,
+    prof_z: np.ndarray, bmax: np.ndarray, smax: np.ndarray, out: np.ndarray, diffraction: bool,
 ) -> tuple[float, int, int]:  # fmt: skip  # pragma: no cover - compiled
-    """Start radial k: its parent's first samples copied in; return (max slope, its point, next row)."""
+    """Start radial k: its parent's first samples copied in; return (max slope, its point, next row).
+
+    The height bounds ``bmax`` and ``smax`` are kept up with diffraction only (as in the pass).
+    """
     prof_d[0], prof_z[0] = 0.0, z_tx
     bmax[:], smax[:] = -np.inf, -np.inf
     bmax[0], smax[0] = z_tx, z_tx
@@ -261,7 +264,7 @@ def _begin(
     for i in range(1, rows + 1):
         z = src[i]
         prof_d[i], prof_z[i] = dist[i - 1], z
-        if z > bmax[i // BLOCK]:
+        if diffraction and z > bmax[i // BLOCK]:
             bmax[i // BLOCK] = z
             if z > smax[i // (BLOCK * SUPER)]:
                 smax[i // (BLOCK * SUPER)] = z
@@ -303,7 +306,7 @@ def covered_columns(
     j_min = knife_edge_j(0.0)
     for k in range(k0, k1):
         dk, dropk, lossk, bk = dist[rgroup[k]], drop[rgroup[k]], path_loss[group[k]], budget[k]
-        max_slope, top, j0 = _begin(k, bands, saved, dk, z_tx, prof_d, prof_z, bmax, smax, out)
+        max_slope, top, j0 = _begin(k, bands, saved, dk, z_tx, prof_d, prof_z, bmax, smax, out, diffraction)
         hints[:], tx_nu[:] = -1, np.nan
         hull[0], size, pushed = 0, 1, 0
         hc, hr, fc, fr = half[0, k], half[1, k], full[0, k], full[1, k]
